@@ -1,0 +1,1 @@
+"""Starting things: the local Kafka broker, processes, compose files, dashboards."""

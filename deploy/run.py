@@ -1,0 +1,90 @@
+"""`make run`: the whole system on one machine — broker, every Switchboard process, a summary.
+
+Each role runs as its own `switchboard <role>` child process, as it would in production. The
+summary counts what flowed through the topics during this run (read back from Kafka, so it shows
+what really reached the broker), printed as one JSON line at the very end.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from deploy.flow import FlowCounter
+
+# The roles `make run` starts, in order. Each later capability adds its line here.
+PROCESSES: list[tuple[str, ...]] = []
+
+
+@dataclass
+class Child:
+    """A running `switchboard <role>` process."""
+
+    argv: tuple[str, ...]
+    proc: subprocess.Popen
+
+    def stop(self, timeout: float = 10) -> int:
+        """SIGTERM, then SIGKILL if it does not exit in time; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.wait()
+
+
+def _start_children(settings, bootstrap: str) -> list[Child]:
+    env = os.environ | {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap}
+    return [Child(argv, subprocess.Popen([sys.executable, "-m", "switchboard.cli", *argv], env=env))
+            for argv in PROCESSES]
+
+
+def _wait(settings, children: list[Child]) -> tuple[str, bool]:
+    """Block until Ctrl-C / SIGTERM, the run time is up, or a child dies: (why, whether a child died)."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    deadline = time.monotonic() + settings.run_seconds if settings.run_seconds else None
+    while not stop.wait(0.5):
+        if deadline and time.monotonic() >= deadline:
+            return "run time elapsed", False
+        dead = [c for c in children if c.proc.poll() is not None]
+        if dead:
+            return f"{' '.join(dead[0].argv)} exited with {dead[0].proc.returncode}", True
+    return "interrupted", False
+
+
+def run_all(settings) -> int:
+    """Start everything, wait, stop everything, print the summary line; 0 if all went well."""
+    from deploy.kafka.broker import LocalKafka
+    from deploy.kafka.topics import create_topics
+    from schemas import catalogue
+
+    broker = LocalKafka(cache_dir=settings.cache_dir, data_dir=settings.data_dir / "kafka",
+                        port=settings.kafka_port, controller_port=settings.kafka_controller_port,
+                        heap=settings.kafka_heap)
+    already_running = broker.status()["running"]
+    bootstrap = broker.start()
+    create_topics(bootstrap, catalogue().values())
+    counter = FlowCounter(bootstrap, since_ms=int(time.time() * 1000))
+    counter.start()
+    children = _start_children(settings, bootstrap)
+    print(f"switchboard running: kafka {bootstrap}, {len(children)} processes; Ctrl-C to stop",
+          file=sys.stderr, flush=True)
+    started = time.monotonic()
+    reason, crashed = _wait(settings, children)
+    for child in children:
+        child.stop()
+    flowed = counter.stop()
+    if not already_running:
+        broker.stop()
+    summary = {"ok": not crashed, "stopped": reason, "seconds": round(time.monotonic() - started, 1),
+               "kafka": bootstrap, **flowed}
+    print(json.dumps(summary, separators=(",", ":")), flush=True)
+    return 1 if crashed else 0

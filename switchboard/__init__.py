@@ -1,0 +1,1 @@
+"""Switchboard's shared core: settings, channel-account data and the `switchboard` command."""

@@ -1,0 +1,115 @@
+"""One frozen settings object, read once from SWITCHBOARD_* environment variables (and .env)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_WINDOW_HOURS = 72.0  # the seed's threading window; deployments may only lower it
+
+
+class ConfigError(ValueError):
+    """Settings that cannot work together; the message names the fix."""
+
+
+class Settings(BaseSettings):
+    """Everything a Switchboard process is configured with. Secrets are SecretStr (masked)."""
+
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", env_file=".env", frozen=True,
+                                      extra="ignore")
+
+    # Kafka
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # The local broker `switchboard kafka start` manages (ignored when you bring your own).
+    kafka_port: int = Field(9092, ge=1, le=65535)
+    kafka_controller_port: int = Field(9093, ge=1, le=65535)
+    kafka_heap: str = "512m"
+
+    # Avro framing: single-object encoding unless a Confluent-compatible registry is configured.
+    schema_registry_url: str | None = None
+    schema_registry_user: str | None = None
+    schema_registry_password: SecretStr | None = None
+
+    # ClickHouse: embedded chdb under data_dir unless a server URL is configured.
+    clickhouse_url: str | None = None
+    clickhouse_user: str = "default"
+    clickhouse_password: SecretStr | None = None
+
+    # Files and processes
+    data_dir: Path = PROJECT_ROOT / ".data"
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    accounts_file: Path = PROJECT_ROOT / "deploy" / "accounts.yaml"
+    edge_host: str = "127.0.0.1"
+    edge_port: int = Field(8080, ge=1, le=65535)
+    threading_window_hours: float = Field(MAX_WINDOW_HOURS, gt=0)
+    run_seconds: float | None = Field(None, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_wrong_combinations(self) -> "Settings":
+        problems = _problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as text, secrets shown as ********** (safe to print or log)."""
+        return {name: str(value) for name, value in self}
+
+    def kafka_client_config(self) -> dict[str, str]:
+        """librdkafka-style connection settings shared by every producer, consumer and admin."""
+        conf = {"bootstrap.servers": self.kafka_bootstrap,
+                "security.protocol": self.kafka_security_protocol}
+        if self.kafka_sasl_mechanism:
+            conf |= {"sasl.mechanism": self.kafka_sasl_mechanism,
+                     "sasl.username": self.kafka_sasl_username or "",
+                     "sasl.password": self.kafka_sasl_password.get_secret_value()}
+        return conf
+
+
+def _problems(s: Settings) -> list[str]:
+    problems = []
+    if s.threading_window_hours > MAX_WINDOW_HOURS:
+        problems.append(f"threading_window_hours={s.threading_window_hours} exceeds the 72 h maximum: "
+                        "set SWITCHBOARD_THREADING_WINDOW_HOURS to 72 or less")
+    if s.kafka_security_protocol.startswith("SASL") and not (
+            s.kafka_sasl_mechanism and s.kafka_sasl_username and s.kafka_sasl_password):
+        problems.append("SASL needs credentials: set SWITCHBOARD_KAFKA_SASL_MECHANISM, "
+                        "SWITCHBOARD_KAFKA_SASL_USERNAME and SWITCHBOARD_KAFKA_SASL_PASSWORD")
+    if s.kafka_sasl_mechanism and not s.kafka_security_protocol.startswith("SASL"):
+        problems.append("a SASL mechanism is set but the protocol is not SASL: set "
+                        "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL=SASL_SSL (or SASL_PLAINTEXT)")
+    if (s.schema_registry_user or s.schema_registry_password) and not s.schema_registry_url:
+        problems.append("schema registry credentials without a registry: set "
+                        "SWITCHBOARD_SCHEMA_REGISTRY_URL or remove the credentials")
+    if bool(s.schema_registry_user) != bool(s.schema_registry_password):
+        problems.append("set both SWITCHBOARD_SCHEMA_REGISTRY_USER and SWITCHBOARD_SCHEMA_REGISTRY_PASSWORD, or neither")
+    if s.clickhouse_password and not s.clickhouse_url:
+        problems.append("a ClickHouse password without a server: set SWITCHBOARD_CLICKHOUSE_URL "
+                        "(or remove the password to use the embedded engine)")
+    if s.kafka_port == s.kafka_controller_port:
+        problems.append("the local broker needs two ports: make SWITCHBOARD_KAFKA_PORT and "
+                        "SWITCHBOARD_KAFKA_CONTROLLER_PORT differ")
+    return problems
+
+
+def load_settings(**overrides) -> Settings:
+    """The settings from the environment (plus overrides), or ConfigError with readable reasons."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        reasons = "; ".join(_reason(e) for e in exc.errors())
+        raise ConfigError(f"invalid settings: {reasons}") from None
+
+
+def _reason(error: dict) -> str:
+    field = ".".join(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    return f"SWITCHBOARD_{field.upper()}: {message}" if field else message

@@ -1,0 +1,2 @@
+"""Shared test setup: the real services a test run needs are started here, once per session."""
+pytest_plugins = ["tests.kafka_fixture"]

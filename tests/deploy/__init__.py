@@ -1,0 +1,1 @@
+"""Tests of deploy/: the local Kafka broker and topic admin."""

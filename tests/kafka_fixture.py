@@ -1,0 +1,65 @@
+"""Pytest plugin: a real Kafka broker for the session, random topics and consumer groups.
+
+Set SWITCHBOARD_TEST_KAFKA=<host:port> to use a running broker; otherwise a LocalKafka is
+started on free ports in a temporary directory (jars cached in <repo>/.cache) and stopped at
+the end. A broker that cannot start fails the tests: nothing here skips.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy.kafka.broker import LocalKafka
+from deploy.kafka.topics import create_topics
+from schemas.catalogue import Topic, catalogue
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE_DIR = REPO / ".cache"
+ENV = "SWITCHBOARD_TEST_KAFKA"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap address of a broker that holds every catalogue topic."""
+    if os.environ.get(ENV):
+        create_topics(os.environ[ENV], catalogue().values())
+        yield os.environ[ENV]
+        return
+    broker = LocalKafka(CACHE_DIR, tmp_path_factory.mktemp("kafka"),
+                        port=free_port(), controller_port=free_port())
+    try:
+        bootstrap = broker.start()
+        create_topics(bootstrap, catalogue().values())
+        yield bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def new_topic(kafka_bootstrap: str) -> Callable[..., str]:
+    """Factory: new_topic(partitions=1, config=None) creates a `test-<hex>` topic, returns its name."""
+    def make(partitions: int = 1, config: dict[str, str] | None = None) -> str:
+        name = f"test-{uuid.uuid4().hex}"
+        topic = Topic(name=name, key="test", value="test", partitions=partitions,
+                      config=dict(config or {}))
+        create_topics(kafka_bootstrap, [topic])
+        return name
+    return make
+
+
+@pytest.fixture
+def group_id() -> str:
+    """A consumer group name no other test uses."""
+    return f"test-group-{uuid.uuid4().hex}"
