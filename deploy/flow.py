@@ -5,11 +5,15 @@ import threading
 import time
 from collections import Counter
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from schemas import Codec, DecodeError, catalogue
 
 POLL_SECONDS = 0.2
+# What a broker that has just created its topics answers until every partition has a leader.
+_ELECTING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+             KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TIMED_OUT}
 DRAIN_SECONDS = 10.0
 
 
@@ -18,9 +22,11 @@ class FlowCounter:
     and per channel (from the decoded value's `channel` field)."""
 
     def __init__(self, bootstrap: str, since_ms: int, client_config: dict | None = None):
-        self._consumer = Consumer({**(client_config or {}), "bootstrap.servers": bootstrap,
-                                   "group.id": f"switchboard-run-summary-{since_ms}",
+        config = {**(client_config or {}), "bootstrap.servers": bootstrap}
+        self._consumer = Consumer({**config, "group.id": f"switchboard-run-summary-{since_ms}",
                                    "enable.auto.commit": False})
+        # Offsets are asked of a separate client: the consumer's connection is busy long-polling.
+        self._admin = AdminClient(config)
         self._since_ms = since_ms
         self._codec = Codec()
         self._next: dict[tuple[str, int], int] = {}  # next offset to count, per partition
@@ -32,13 +38,13 @@ class FlowCounter:
     def start(self) -> None:
         """Assign every partition at the first offset written since `since_ms`, start counting."""
         meta = self._consumer.list_topics(timeout=10)
-        wanted = [TopicPartition(name, p, self._since_ms) for name in catalogue()
-                  if name in meta.topics for p in meta.topics[name].partitions]
-        found = self._consumer.offsets_for_times(wanted, timeout=10)
-        for tp in found:  # -1: nothing written since then, so start at today's end
-            tp.offset = tp.offset if tp.offset >= 0 else self._high(tp)
-            self._next[(tp.topic, tp.partition)] = tp.offset
-        self._consumer.assign(found)
+        partitions = [(name, p) for name in catalogue() if name in meta.topics
+                      for p in meta.topics[name].partitions]
+        since = self._offsets(partitions, OffsetSpec.for_timestamp(self._since_ms))
+        ends = self._offsets(partitions, OffsetSpec.latest())
+        for key in partitions:  # -1: nothing written since then, so start at today's end
+            self._next[key] = since[key] if since[key] >= 0 else ends[key]
+        self._consumer.assign([TopicPartition(t, p, offset) for (t, p), offset in self._next.items()])
         self._thread.start()
 
     def stop(self) -> dict:
@@ -56,13 +62,23 @@ class FlowCounter:
         dead = sum(n for t, n in self.by_topic.items() if catalogue()[t].is_dlq)
         return {"events": dict(sorted(self.by_topic.items())), "channels": channels, "dead_letters": dead}
 
-    def _high(self, tp: TopicPartition) -> int:
-        return self._consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), timeout=5)[1]
+    def _offsets(self, partitions: list[tuple[str, int]], spec: OffsetSpec) -> dict[tuple[str, int], int]:
+        """One offset per partition, in one request (retried while a new broker elects leaders)."""
+        deadline = time.monotonic() + 15
+        while True:
+            futures = self._admin.list_offsets({TopicPartition(t, p): spec for t, p in partitions},
+                                               request_timeout=10)
+            try:
+                return {(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()}
+            except KafkaException as exc:
+                if exc.args[0].code() not in _ELECTING or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._consume_batch()
-        ends = {key: self._high(TopicPartition(*key)) for key in self._next}
+        ends = self._offsets(list(self._next), OffsetSpec.latest())
         deadline = time.monotonic() + DRAIN_SECONDS
         while any(self._next[k] < end for k, end in ends.items()) and time.monotonic() < deadline:
             self._consume_batch()

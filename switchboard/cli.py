@@ -133,11 +133,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # operational failures that name their own fix (BrokerError, ...)
-        if getattr(exc, "user_facing", False) or type(exc).__name__ == "BrokerError":
-            print(f"switchboard: error: {exc}", file=sys.stderr)
-            return 1
-        raise
+    except RuntimeError as exc:
+        if not _operational(exc):
+            raise
+        print(f"switchboard: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _operational(exc: Exception) -> bool:
+    """Failures of a service we run that name their own fix (no stack trace needed)."""
+    from deploy.kafka.broker import BrokerError
+
+    return isinstance(exc, BrokerError)
 
 
 if __name__ == "__main__":

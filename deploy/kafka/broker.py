@@ -5,6 +5,7 @@ import base64
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -42,18 +43,19 @@ def _require(tool: str, fix: str) -> str:
     return path
 
 
-def _tail(text: str | Path, lines: int = 40) -> str:
-    if isinstance(text, Path):
-        text = text.read_text(errors="replace") if text.exists() else f"({text} does not exist)"
-    return "\n".join(text.splitlines()[-lines:])
+def _tail(text: str, lines: int = 40) -> str:
+    """The last lines of a tool's output, Java stack frames left out so the causes stay in view."""
+    kept = [line for line in text.splitlines()
+            if not re.match(r"\s+(at |\.\.\. \d+ more)", line)]
+    return "\n".join(kept[-lines:])
 
 
-def _cmdline(pid: int) -> str:
-    """The process's command line with spaces for NULs; empty if gone (or a zombie)."""
+def _args(pid: int) -> list[str]:
+    """The process's command-line arguments; empty if it is gone (or a zombie)."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
-        return ""
+        return []
 
 
 def _is_broker(pid: int, properties: Path) -> bool:
@@ -64,8 +66,8 @@ def _is_broker(pid: int, properties: Path) -> bool:
         if child.poll() is None:
             return str(properties) in child.args
         del _CHILDREN[pid]
-    cmdline = _cmdline(pid)  # a zombie or an unrelated process that reused the pid fails here
-    return MAIN_CLASS in cmdline and str(properties) in cmdline
+    args = _args(pid)  # a zombie or an unrelated process that reused the pid fails here
+    return MAIN_CLASS in args and str(properties) in args
 
 
 def _cluster_id() -> str:
@@ -100,6 +102,7 @@ class LocalKafka:
         self.properties = self.data_dir / "server.properties"
         self.pid_file = self.data_dir / "broker.pid"
         self.log_file = self.data_dir / "broker.log"
+        self._log_start = 0  # where this start's lines begin in the appended-to broker.log
 
     # -- jars ---------------------------------------------------------------------------------
 
@@ -138,8 +141,8 @@ class LocalKafka:
         shutil.rmtree(self.libs, ignore_errors=True)
         staging.rename(self.libs)
 
-    def _java(self, main: str, *args: str, heap: str) -> list[str]:
-        return [_require("java", "install a Java 17+ runtime"), f"-Xmx{heap}", "-XX:+UseSerialGC",
+    def _java(self, jvm: list[str], main: str, *args: str) -> list[str]:
+        return [_require("java", "install a Java 17+ runtime"), *jvm, "-XX:+UseSerialGC",
                 f"-Dlog4j2.configurationFile={LOG4J2}", "-cp", f"{self.libs}/*", main, *args]
 
     # -- storage ------------------------------------------------------------------------------
@@ -153,8 +156,8 @@ class LocalKafka:
         """Format the log dir once; a formatted dir keeps its cluster id across restarts."""
         if (self.data_dir / "kraft-logs" / "meta.properties").exists():
             return
-        cmd = self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(),
-                         "-c", str(self.properties), heap="256m")
+        cmd = self._java(["-Xmx256m"], "kafka.tools.StorageTool", "format", "-t", _cluster_id(),
+                         "-c", str(self.properties))
         run = subprocess.run(cmd, capture_output=True, text=True)
         if run.returncode != 0:
             raise BrokerError(f"formatting {self.data_dir} failed:\n{_tail(run.stdout + run.stderr)}")
@@ -191,16 +194,18 @@ class LocalKafka:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self.properties.write_text(self._rendered())
             self._format()
-            pid = self._spawn()
+            self._wait_until_answering(self._spawn(), timeout, spawned=True)
         elif self.properties.read_text() != self._rendered():
             raise BrokerError(f"a broker on {self.data_dir} runs with other ports or settings "
                               f"(pid {pid}); stop it first")
-        self._wait_until_answering(pid, timeout)
+        else:
+            self._wait_until_answering(pid, timeout, spawned=False)
         return self.bootstrap
 
     def _spawn(self) -> int:
-        cmd = self._java(MAIN_CLASS, str(self.properties), heap=self.heap)
-        cmd[2:2] = ["-Xms64m"]  # start small; the broker grows into -Xmx only under load
+        # -Xms small: the broker grows into -Xmx only under load, so idle brokers stay light.
+        cmd = self._java([f"-Xmx{self.heap}", "-Xms64m"], MAIN_CLASS, str(self.properties))
+        self._log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         with open(self.log_file, "ab") as log:
             child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                      cwd=self.data_dir, start_new_session=True)
@@ -208,28 +213,39 @@ class LocalKafka:
         self.pid_file.write_text(f"{child.pid}\n")
         return child.pid
 
-    def _wait_until_answering(self, pid: int, timeout: float) -> None:
+    def _wait_until_answering(self, pid: int, timeout: float, spawned: bool) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._pid() != pid:
-                raise BrokerError(f"the broker exited during start; {self.log_file}:\n"
-                                  f"{_tail(self.log_file)}")
+                raise BrokerError(f"the broker exited during start; {self._log_excerpt()}")
             if _answers(self.bootstrap, timeout=2.0):
                 return
             time.sleep(0.25)
-        self.stop()  # do not leave a half-started broker behind
+        excerpt = self._log_excerpt()
+        if spawned:
+            self.stop()  # do not leave a half-started broker of ours behind
         raise BrokerError(f"the broker did not answer on {self.bootstrap} within {timeout:.0f} s; "
-                          f"{self.log_file}:\n{_tail(self.log_file)}")
+                          f"{excerpt}")
+
+    def _log_excerpt(self) -> str:
+        """This start's part of broker.log, for error messages."""
+        try:
+            with open(self.log_file, "rb") as log:
+                log.seek(self._log_start)
+                text = log.read().decode(errors="replace")
+        except OSError as exc:
+            text = f"({exc})"
+        return f"{self.log_file}:\n{_tail(text)}"
 
     def stop(self, timeout: float = 30) -> bool:
         """Stop the broker (SIGTERM, then SIGKILL after `timeout`); False if none was running."""
         pid = self._pid()
         if pid is None:
             return False
-        # A broker we spawned leads its own session: signal its group (the JVM and nothing else).
-        kill = os.killpg if os.getpgid(pid) == pid else os.kill
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
             try:
+                # A broker we spawned leads its own session: its group is the JVM and nothing else.
+                kill = os.killpg if os.getpgid(pid) == pid else os.kill
                 kill(pid, sig)
             except ProcessLookupError:
                 break

@@ -67,11 +67,12 @@ def _ready(meta, count: int) -> bool:
 def describe_topic(bootstrap: str, name: str, timeout: float = 10) -> dict:
     """Partitions, replication and the configs set on one topic (its overrides of broker defaults)."""
     admin = _admin(bootstrap)
+    # Configs before metadata: the other order leaves an event that librdkafka logs at exit.
+    resource = ConfigResource(ResourceType.TOPIC, name)
+    entries = admin.describe_configs([resource])[resource].result(timeout=timeout)
     meta = admin.list_topics(topic=name, timeout=timeout).topics[name]
     if meta.error is not None:
         raise KafkaException(meta.error)
-    resource = ConfigResource(ResourceType.TOPIC, name)
-    entries = admin.describe_configs([resource])[resource].result(timeout=timeout)
     first = next(iter(meta.partitions.values()))
     return {
         "name": name,

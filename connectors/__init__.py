@@ -1,0 +1,1 @@
+"""The edges: channel webhooks in, platform send APIs out. Never imports `streams`."""

@@ -1,0 +1,1 @@
+"""The stream processors (faust). Never imports `connectors`."""

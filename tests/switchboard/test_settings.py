@@ -1,0 +1,53 @@
+"""Settings: read once from SWITCHBOARD_*, frozen, secrets masked, wrong combinations refused."""
+import pytest
+from pydantic import ValidationError
+
+from switchboard.settings import ConfigError, load_settings
+
+
+def test_environment_is_read_with_the_prefix(monkeypatch):
+    monkeypatch.setenv("SWITCHBOARD_KAFKA_BOOTSTRAP", "broker-1:9092")
+    monkeypatch.setenv("SWITCHBOARD_THREADING_WINDOW_HOURS", "24")
+    settings = load_settings()
+    assert settings.kafka_bootstrap == "broker-1:9092" and settings.threading_window_hours == 24
+
+
+def test_settings_are_frozen():
+    settings = load_settings()
+    with pytest.raises(ValidationError):
+        settings.kafka_bootstrap = "elsewhere:9092"
+
+
+def test_secrets_are_masked_when_printed(monkeypatch):
+    monkeypatch.setenv("SWITCHBOARD_SCHEMA_REGISTRY_URL", "http://registry:8081")
+    monkeypatch.setenv("SWITCHBOARD_SCHEMA_REGISTRY_USER", "sb")
+    monkeypatch.setenv("SWITCHBOARD_SCHEMA_REGISTRY_PASSWORD", "hunter2-very-secret")
+    settings = load_settings()
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.masked())
+    assert settings.schema_registry_password.get_secret_value() == "hunter2-very-secret"
+
+
+@pytest.mark.parametrize("env,fix", [
+    ({"SWITCHBOARD_THREADING_WINDOW_HOURS": "96"}, "SWITCHBOARD_THREADING_WINDOW_HOURS to 72 or less"),
+    ({"SWITCHBOARD_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "SWITCHBOARD_KAFKA_SASL_USERNAME"),
+    ({"SWITCHBOARD_KAFKA_SASL_MECHANISM": "PLAIN"}, "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL=SASL_SSL"),
+    ({"SWITCHBOARD_SCHEMA_REGISTRY_USER": "u", "SWITCHBOARD_SCHEMA_REGISTRY_PASSWORD": "p"},
+     "set SWITCHBOARD_SCHEMA_REGISTRY_URL"),
+    ({"SWITCHBOARD_CLICKHOUSE_PASSWORD": "p"}, "set SWITCHBOARD_CLICKHOUSE_URL"),
+    ({"SWITCHBOARD_KAFKA_PORT": "9500", "SWITCHBOARD_KAFKA_CONTROLLER_PORT": "9500"}, "differ"),
+    ({"SWITCHBOARD_EDGE_PORT": "http"}, "SWITCHBOARD_EDGE_PORT"),
+])
+def test_wrong_combinations_are_refused_with_the_fix(monkeypatch, env, fix):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="invalid settings") as refused:
+        load_settings()
+    assert fix in str(refused.value)
+
+
+def test_kafka_client_config_carries_sasl_credentials(monkeypatch):
+    for name, value in {"SECURITY_PROTOCOL": "SASL_SSL", "SASL_MECHANISM": "SCRAM-SHA-512",
+                        "SASL_USERNAME": "sb", "SASL_PASSWORD": "s3cret"}.items():
+        monkeypatch.setenv(f"SWITCHBOARD_KAFKA_{name}", value)
+    conf = load_settings().kafka_client_config()
+    assert conf["sasl.mechanism"] == "SCRAM-SHA-512" and conf["sasl.password"] == "s3cret"
