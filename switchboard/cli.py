@@ -98,6 +98,33 @@ def run(args) -> int:
     return run_all(load_settings())
 
 
+# Roles and tools implemented elsewhere: `switchboard NAME ARGS...` calls `function(ARGS)` of the
+# module (imported only then), which parses its own arguments (so `switchboard NAME --help` works).
+ROLES: dict[str, tuple[str, str]] = {
+    "edge": ("connectors.edge:main", "serve channel webhooks (and later the agent workspace)"),
+    "deliver": ("connectors.delivery:main", "send approved outbound messages through platform APIs"),
+    "simulate": ("connectors.simulators:main", "run the platform simulators and simulated customers"),
+    "worker": ("streams.worker:main", "run the stream processors (faust worker)"),
+    "sink": ("sink.main:main", "write every event to ClickHouse and serve its HTTP interface"),
+    "sql": ("sink.sql:main", "run a ClickHouse SQL query against the facts"),
+    "rules": ("streams.routing.rules_cli:main", "routing rules: `rules test TEXT` shows which rule fires"),
+    "dlq": ("deploy.dlq:main", "inspect and replay dead-letter topics"),
+}
+
+
+def _run_role(target: str, argv: list[str]) -> int | None:
+    import importlib
+
+    module_name, function = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise UserError(f"{module_name} is not part of this build yet") from None
+        raise
+    return getattr(module, function)(argv)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     groups = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -119,14 +146,19 @@ def _build_parser() -> argparse.ArgumentParser:
     describe.set_defaults(handler=topics_describe)
 
     groups.add_parser("settings", help=show_settings.__doc__).set_defaults(handler=show_settings)
+    for name, (_, help_text) in ROLES.items():
+        groups.add_parser(name, help=help_text, add_help=False)  # listed here, dispatched in main()
     groups.add_parser("run", help=run.__doc__).set_defaults(handler=run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, dispatch, and turn user mistakes into one-line errors (exit 2)."""
-    args = _build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv and argv[0] in ROLES:
+            return _run_role(ROLES[argv[0]][0], argv[1:]) or 0
+        args = _build_parser().parse_args(argv)
         return args.handler(args) or 0
     except (UserError, ConfigError) as exc:
         print(f"switchboard: error: {exc}", file=sys.stderr)
