@@ -46,9 +46,15 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / ".data"
     cache_dir: Path = PROJECT_ROOT / ".cache"
     accounts_file: Path = PROJECT_ROOT / "deploy" / "accounts.yaml"
+    routing_dir: Path = PROJECT_ROOT / "deploy" / "routing"  # <tenant>.yaml: rules, queues, agents
     edge_host: str = "127.0.0.1"
     edge_port: int = Field(8080, ge=1, le=65535)
+    # The sink owns the embedded engine and answers ClickHouse's HTTP interface here.
+    sink_host: str = "127.0.0.1"
+    sink_port: int = Field(8123, ge=1, le=65535)
     threading_window_hours: float = Field(MAX_WINDOW_HOURS, gt=0)
+    # Longer than any platform's redelivery period (WhatsApp retries for up to 7 days).
+    dedupe_ttl_hours: float = Field(8 * 24, ge=7 * 24)
     run_seconds: float | None = Field(None, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -62,6 +68,10 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, str]:
         """Every setting as text, secrets shown as ********** (safe to print or log)."""
         return {name: str(value) for name, value in self}
+
+    def clickhouse_http_url(self) -> str:
+        """Where ClickHouse answers: the configured server, else the sink's embedded engine."""
+        return self.clickhouse_url or f"http://{self.sink_host}:{self.sink_port}"
 
     def kafka_client_config(self) -> dict[str, str]:
         """librdkafka-style connection settings shared by every producer, consumer and admin."""
