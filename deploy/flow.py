@@ -18,8 +18,8 @@ DRAIN_SECONDS = 10.0
 
 
 class FlowCounter:
-    """A background consumer of every catalogue topic from `since_ms`, counting records per topic
-    and per channel (from the decoded value's `channel` field)."""
+    """A background consumer of every catalogue topic from `since_ms`, counting records per topic,
+    channel and kind (the decoded value's `type`, `status` or `kind` field)."""
 
     def __init__(self, bootstrap: str, since_ms: int, client_config: dict | None = None):
         config = {**(client_config or {}), "bootstrap.servers": bootstrap}
@@ -32,6 +32,7 @@ class FlowCounter:
         self._next: dict[tuple[str, int], int] = {}  # next offset to count, per partition
         self.by_topic: Counter[str] = Counter()
         self.by_channel: Counter[tuple[str, str]] = Counter()
+        self.by_kind: Counter[tuple[str, str | None, str]] = Counter()  # (topic, channel, kind)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="flow-counter", daemon=True)
 
@@ -53,6 +54,11 @@ class FlowCounter:
         self._thread.join()
         self._consumer.close()
         return self.summary()
+
+    def tally(self, topic_name: str, kind: str, channel: str | None = None) -> int:
+        """How many records of `kind` (type/status/kind value) flowed on a topic, optionally per channel."""
+        return sum(n for (t, c, k), n in self.by_kind.items()
+                   if t == topic_name and k == kind and channel in (None, c))
 
     def summary(self) -> dict:
         """{"events": {topic: n}, "channels": {topic: {channel: n}}, "dead_letters": n}."""
@@ -95,8 +101,12 @@ class FlowCounter:
         if topic.is_dlq:
             return
         try:
-            channel = self._codec.decode(message.value()).get("channel")
+            record = self._codec.decode(message.value())
         except DecodeError:
             return
+        channel = record.get("channel")
         if channel:
             self.by_channel[(topic.name, channel)] += 1
+        kind = record.get("type") or record.get("status") or record.get("kind")
+        if kind:
+            self.by_kind[(topic.name, channel, kind)] += 1

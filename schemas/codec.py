@@ -96,6 +96,18 @@ class Codec:
         if schema_id not in self._writers_by_id:
             if not self._registry:
                 raise DecodeError(f"Confluent-framed event (schema id {schema_id}) but no schema registry configured")
-            schema = self._registry.get_schema(schema_id)
-            self._writers_by_id[schema_id] = parse_schema(json.loads(schema.schema_str), _write_hint=False)
+            from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+            try:
+                schema = self._registry.get_schema(schema_id)
+            except SchemaRegistryError as exc:
+                if exc.http_status_code == 404:
+                    raise DecodeError(f"schema id {schema_id} is unknown to the schema registry") from exc
+                raise  # 5xx or auth: transient or configuration problems, not a bad event
+            if schema.schema_type not in (None, "AVRO"):
+                raise DecodeError(f"schema id {schema_id} is a {schema.schema_type} schema, not Avro")
+            try:
+                self._writers_by_id[schema_id] = parse_schema(json.loads(schema.schema_str), _write_hint=False)
+            except Exception as exc:  # fastavro raises several types for invalid schemas
+                raise DecodeError(f"schema id {schema_id} is not a valid Avro schema: {exc}") from exc
         return self._writers_by_id[schema_id]

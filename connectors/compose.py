@@ -1,0 +1,86 @@
+"""Shared pieces of outbound mapping: capability checks, message parts, HTTP answers."""
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+
+from schemas.channels import rules
+
+from .base import Refused, SendResult
+
+
+def check_capabilities(channel: str, content: list[dict]) -> None:
+    """Refused for the first element `schemas/channels.yaml` says the channel cannot carry."""
+    for element in content:
+        kind = element["type"]
+        text = element.get("text")
+        reason = rules(channel).refusal(kind, text)
+        if reason:
+            allowed = rules(channel).content.get(kind, False) is not False
+            raise Refused("limit.text_length" if allowed else f"capability.{kind}", reason)
+
+
+def parts(content: list[dict]) -> list[dict]:
+    """Content as the messages to send: runs of text and url items joined into one text part,
+    quick replies attached to the text before them, every other element a part of its own."""
+    out: list[dict] = []
+    for element in content:
+        kind = element["type"]
+        if kind in ("text", "url"):
+            piece = element.get("url") if kind == "url" else element.get("text")
+            if kind == "url" and element.get("text"):
+                piece = f"{element['text']} {piece}"
+            if out and out[-1]["type"] == "text" and not out[-1]["quick_replies"]:
+                out[-1]["text"] = f"{out[-1]['text']} {piece}"
+            else:
+                out.append({"type": "text", "text": piece, "quick_replies": []})
+        elif kind == "quick_reply":
+            if not out or out[-1]["type"] != "text":
+                raise Refused("capability.quick_reply", "quick replies must follow a text")
+            out[-1]["quick_replies"].append(element)
+        else:
+            out.append(dict(element))
+    return out
+
+
+def require_field(element: dict, *names: str, rule: str, reason: str) -> str:
+    """The first of `names` the element has, or Refused(rule, reason)."""
+    for name in names:
+        if element.get(name):
+            return str(element[name])
+    raise Refused(rule, reason)
+
+
+def body_json(body: bytes):
+    """A response body as JSON, or {} when it is empty or not JSON."""
+    try:
+        return json.loads(body) if body else {}
+    except ValueError:
+        return {}
+
+
+def retry_after(headers, now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or X's x-rate-limit-reset (epoch)."""
+    now = time.time() if now is None else now
+    value = headers.get("Retry-After")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+            except (TypeError, ValueError):
+                return None
+    reset = headers.get("x-rate-limit-reset")
+    if reset and reset.isdigit():
+        return max(0.0, int(reset) - now)
+    return None
+
+
+def http_error(status: int, headers, code: str | None, reason: str, retriable: bool | None = None) -> SendResult:
+    """A failed SendResult: retriable by default for 429 and 5xx, permanent otherwise."""
+    if retriable is None:
+        retriable = status == 429 or status >= 500
+    return SendResult(ok=False, retriable=retriable, error_code=code, reason=reason,
+                      retry_after=retry_after(headers) if retriable else None)

@@ -1,0 +1,188 @@
+"""Delivery (`switchboard deliver`): approved outbound messages through the platforms' send APIs.
+
+Per batch of `outbound-approved`: decode (undecodable → its DLQ), skip what the ledger says was
+sent or failed, refuse what the channel cannot carry (→ outbound-rejected, before any call), write
+`sending` to the ledger and wait for the broker, call the platform (retries inside `sending`),
+then publish `sent`/`failed` (delivery-status + ledger) and only then commit the offsets.
+A message found `sending` after a crash is resent only where the platform dedupes the resend
+(LINE retry key, Open Messaging id); elsewhere it becomes failed "unknown outcome after restart".
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import time
+from collections import Counter, defaultdict
+
+import aiohttp
+
+from schemas import Codec, DecodeError, topic
+from switchboard.dlq import dlq_headers, dlq_topic
+
+from . import outcomes
+from .base import Refused
+from .ledger import LEDGER, Ledger
+from .publisher import Publisher, Record
+from .registry import connector
+from .sending import RetryPolicy, send
+
+log = logging.getLogger("switchboard.deliver")
+APPROVED, STATUSES = topic("outbound-approved").name, topic("delivery-status").name
+REJECTED = topic("outbound-rejected").name
+GROUP = "switchboard-deliver"
+
+
+class Delivery:
+    """The delivery loop around injected clients (consumer, publisher, ledger, HTTP session)."""
+
+    def __init__(self, accounts, consumer, publisher: Publisher, ledger: Ledger, session: aiohttp.ClientSession,
+                 *, codec: Codec | None = None, policy: RetryPolicy = RetryPolicy(), clock=time.time,
+                 sleep=asyncio.sleep):
+        self.accounts, self.consumer, self.publisher, self.ledger = accounts, consumer, publisher, ledger
+        self.session, self.codec, self.policy = session, codec or Codec(), policy
+        self.clock, self.sleep = clock, sleep
+        self.needs_catch_up = True
+        self.counters: Counter = Counter()
+
+    def on_assign(self, _consumer, _partitions) -> None:
+        """Partitions moved: another instance may have written the ledger since we last read it."""
+        self.needs_catch_up = True
+
+    async def run(self, stop: asyncio.Event, batch_size: int = 100) -> None:
+        """Deliver until `stop` is set."""
+        while not stop.is_set():
+            await self.step(batch_size)
+
+    async def step(self, batch_size: int = 100, timeout: float = 0.5) -> int:
+        """One batch: deliver, publish the outcomes, commit. Returns how many messages it read."""
+        messages = await asyncio.to_thread(self.consumer.consume, batch_size, timeout)
+        if self.needs_catch_up:
+            self.needs_catch_up = False
+            await asyncio.to_thread(self.ledger.catch_up)
+        by_thread = defaultdict(list)  # one thread's messages in order; threads side by side
+        for msg in messages:
+            if msg.error() is None:
+                by_thread[msg.key()].append(msg)
+            else:
+                log.warning("consumer: %s", msg.error())
+        results = await asyncio.gather(*(self._in_order(batch) for batch in by_thread.values()))
+        records = [r for records, _ in results for r in records]
+        if records:
+            await self.publisher.publish(records)
+        for _, entries in results:
+            for entry in entries:
+                self.ledger.remember(entry)
+        if any(m.error() is None for m in messages):
+            await asyncio.to_thread(self.consumer.commit, asynchronous=False)
+        return len(messages)
+
+    async def _in_order(self, batch: list) -> tuple[list[Record], list[dict]]:
+        records, entries = [], []
+        for msg in batch:
+            more, written = await self.deliver(msg)
+            records += more
+            entries += written
+        return records, entries
+
+    async def deliver(self, msg) -> tuple[list[Record], list[dict]]:
+        """The outcome records of one outbound message (and the ledger entries among them)."""
+        try:
+            outbound = self.codec.decode(msg.value(), "outbound-message")
+        except DecodeError as exc:
+            self.counters["dead_letters"] += 1
+            headers = dlq_headers(APPROVED, stage="deliver.decode", error=str(exc), partition=msg.partition(),
+                                  offset=msg.offset())
+            return [Record(dlq_topic(APPROVED), msg.key(), msg.value(), tuple(headers))], []
+        previous = self.ledger.state(outbound["outbound_id"])
+        if previous in ("sent", "failed"):
+            self.counters["duplicates_skipped"] += 1
+            return [], []
+        now = int(self.clock() * 1000)
+        channel = connector(outbound["channel"])
+        account = self.accounts.get(outbound["channel"], outbound["channel_account_id"])
+        if channel is None or account is None or account.tenant_id != outbound["tenant_id"]:
+            return self._finish(outbound, "failed", now, code="no_account",
+                                reason=f"no {outbound['channel']} account {outbound['channel_account_id']} is configured")
+        try:
+            requests = channel.requests_for(account, outbound)
+        except Refused as refused:
+            self.counters["rejected"] += 1
+            entry = outcomes.attempt(outbound, "failed", now, code=refused.rule)
+            return [self._record(REJECTED, outbound["thread_key"], "outbound-rejection",
+                                 outcomes.rejection(outbound, refused.rule, refused.reason, now)),
+                    self._record(LEDGER, outbound["outbound_id"], "delivery-attempt", entry)], [entry]
+        if previous == "sending" and not all(r.idempotent for r in requests):
+            self.counters["unknown_outcome"] += 1
+            return self._finish(outbound, "failed", now, code=outcomes.UNKNOWN_AFTER_RESTART[0],
+                                reason=outcomes.UNKNOWN_AFTER_RESTART[1])
+        return await self._send_all(channel, outbound, requests)
+
+    async def _send_all(self, channel, outbound: dict, requests) -> tuple[list[Record], list[dict]]:
+        sending = outcomes.attempt(outbound, "sending", int(self.clock() * 1000))
+        await self.publisher.publish([self._record(LEDGER, outbound["outbound_id"], "delivery-attempt", sending)])
+        self.ledger.remember(sending)
+        ids, attempts, result = [], 0, None
+        for request in requests:
+            result, calls = await send(self.session, channel, request, self.policy, sleep=self.sleep)
+            attempts += calls
+            if not result.ok and result.use_fallback and request.fallback is not None:
+                result, calls = await send(self.session, channel, request.fallback, self.policy, sleep=self.sleep)
+                attempts += calls  # e.g. LINE: the reply token expired, push instead
+            if not result.ok:
+                break
+            ids += result.platform_message_ids
+        state = "sent" if result.ok else "failed"
+        self.counters[state] += 1
+        return self._finish(outbound, state, int(self.clock() * 1000), ids=ids, attempts=attempts,
+                            code=None if result.ok else result.error_code, reason=None if result.ok else result.reason)
+
+    def _finish(self, outbound, state, now, *, ids=(), attempts=0, code=None, reason=None):
+        if state == "failed":
+            log.warning("%s %s failed: %s %s", outbound["channel"], outbound["outbound_id"], code, reason)
+        entry = outcomes.attempt(outbound, state, now, ids=ids, attempts=attempts, code=code)
+        report = outcomes.status(outbound, state, now, ids=ids, attempts=attempts, code=code, reason=reason)
+        return [self._record(STATUSES, outbound["thread_key"], "delivery-status", report),
+                self._record(LEDGER, outbound["outbound_id"], "delivery-attempt", entry)], [entry]
+
+    def _record(self, topic_name: str, key: str, subject: str, value: dict) -> Record:
+        return Record(topic_name, key, self.codec.encode(subject, value))
+
+
+def main(argv: list[str]) -> int:
+    """`switchboard deliver`: deliver approved outbound messages until SIGTERM/Ctrl-C."""
+    from switchboard.accounts import load_accounts
+    from switchboard.kafka import consumer as make_consumer
+    from switchboard.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="switchboard deliver", description=__doc__.splitlines()[0])
+    parser.add_argument("--group", default=GROUP, help="consumer group of outbound-approved")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--attempts", type=int, default=RetryPolicy.attempts, help="calls per request before failing")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config, codec = settings.kafka_client_config(), Codec.from_settings(settings)
+    accounts = load_accounts(settings.accounts_file)
+    consumer, ledger = make_consumer(config, args.group), Ledger(config, codec)
+    publisher = Publisher(config, transactional_id=None, timeout_s=10.0)
+    try:
+        asyncio.run(_serve(accounts, consumer, publisher, ledger, codec, args))
+    finally:
+        consumer.close()
+        ledger.close()
+        publisher.close()
+    return 0
+
+
+async def _serve(accounts, consumer, publisher, ledger, codec, args) -> None:
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    async with aiohttp.ClientSession() as session:
+        delivery = Delivery(accounts, consumer, publisher, ledger, session, codec=codec,
+                            policy=RetryPolicy(attempts=args.attempts))
+        consumer.subscribe([APPROVED], on_assign=delivery.on_assign)
+        await delivery.run(stop, args.batch_size)
+        log.info("stopped: %s", dict(delivery.counters))

@@ -1,0 +1,144 @@
+"""The edge (`switchboard edge`): channel webhooks in — verify, normalize, publish, answer.
+
+One route per channel account, `/webhooks/{channel}/{account_id}`: GET answers the platform's
+handshake, POST is verified over the raw bytes (401 on a bad signature, nothing published),
+parsed (400 and a dead letter with the raw bytes when it cannot be read), published all-or-nothing
+(503 when the broker does not acknowledge: the platform retries) and only then answered 200.
+Logs carry channel, account and counts — never secrets or bodies.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections import Counter
+
+from aiohttp import web
+
+from schemas import Codec, topic
+from switchboard.dlq import dlq_headers, dlq_topic
+
+from .base import ParseError
+from .publisher import Publisher, PublishError, Record
+from .registry import connector
+
+log = logging.getLogger("switchboard.edge")
+INBOUND, STATUSES = topic("inbound-messages").name, topic("delivery-status").name
+COUNTERS = web.AppKey("counters", Counter)
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def make_app(settings, accounts, publisher: Publisher, *, codec: Codec | None = None,
+             max_body_bytes: int = MAX_BODY_BYTES, clock=time.time) -> web.Application:
+    """The edge's aiohttp application (publisher and accounts are injected, so tests can too)."""
+    codec = codec or Codec.from_settings(settings)
+    counters: Counter = Counter()
+
+    def lookup(request: web.Request):
+        channel, account_id = request.match_info["channel"], request.match_info["account_id"]
+        handler, account = connector(channel), accounts.get(channel, account_id)
+        if handler is None or account is None:
+            raise web.HTTPNotFound(text=f"no {channel} account {account_id}")
+        return handler, account
+
+    async def handshake(request: web.Request) -> web.Response:
+        handler, account = lookup(request)
+        answer = handler.handshake(account, dict(request.query))
+        if answer is None:
+            return web.Response(status=400, text="not a handshake this channel knows")
+        status, body, content_type = answer
+        counters[f"handshake_{status}"] += 1
+        return web.Response(status=status, text=body, content_type=content_type)
+
+    async def receive(request: web.Request) -> web.Response:
+        handler, account = lookup(request)
+        body = await request.read()  # over client_max_size: aiohttp answers 413
+        where = f"{account.channel}/{account.account_id}"
+        if not handler.verify(account, request.headers, body):
+            counters["bad_signature"] += 1
+            log.warning("%s: bad or missing signature (%d bytes) from %s", where, len(body), request.remote)
+            return web.Response(status=401, text="bad signature")
+        try:
+            parsed = handler.parse(account, body, int(clock() * 1000))
+        except ParseError as exc:
+            return await _dead_letter(publisher, account, body, str(exc), counters, int(clock() * 1000))
+        records = [Record(INBOUND, m["thread_key"], codec.encode("inbound-message", m)) for m in parsed.messages]
+        records += [Record(STATUSES, s["thread_key"], codec.encode("delivery-status", s)) for s in parsed.statuses]
+        if records:
+            try:
+                await publisher.publish(records)
+            except PublishError as exc:
+                counters["unavailable"] += 1
+                log.error("%s: broker did not acknowledge %d events: %s", where, len(records), exc)
+                return web.Response(status=503, text="try again later")
+        counters.update(messages=len(parsed.messages), statuses=len(parsed.statuses), echoes=parsed.echoes,
+                        unsupported=parsed.unsupported, ignored=parsed.ignored)
+        log.info("%s: %d messages, %d statuses, %d echoes, %d unsupported, %d ignored", where,
+                 len(parsed.messages), len(parsed.statuses), parsed.echoes, parsed.unsupported, parsed.ignored)
+        return web.Response(text="EVENT_RECEIVED")
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response(dict(counters))
+
+    app = web.Application(client_max_size=max_body_bytes)
+    app[COUNTERS] = counters
+    app.add_routes([web.get("/webhooks/{channel}/{account_id}", handshake),
+                    web.post("/webhooks/{channel}/{account_id}", receive),
+                    web.get("/edge/stats", stats)])
+    return app
+
+
+async def _dead_letter(publisher, account, body: bytes, reason: str, counters, now_ms: int) -> web.Response:
+    """The raw body to inbound-messages-dlq with provenance, then 400 (503 if that fails too)."""
+    headers = dlq_headers(INBOUND, stage="edge.parse", error=reason, now_ms=now_ms)
+    headers += [("channel", account.channel.encode()), ("channel_account_id", account.account_id.encode())]
+    key = f"{account.tenant_id}:{account.channel}:{account.account_id}"
+    try:
+        await publisher.publish([Record(dlq_topic(INBOUND), key, body, tuple(headers))])
+    except PublishError:
+        counters["unavailable"] += 1
+        return web.Response(status=503, text="try again later")
+    counters["dead_letters"] += 1
+    log.warning("%s/%s: malformed payload dead-lettered: %s", account.channel, account.account_id, reason)
+    return web.Response(status=400, text=f"malformed payload: {reason}")
+
+
+def main(argv: list[str]) -> int:
+    """`switchboard edge`: serve the webhooks until SIGTERM/Ctrl-C."""
+    from switchboard.accounts import load_accounts
+    from switchboard.settings import load_settings
+
+    settings = load_settings()
+    parser = argparse.ArgumentParser(prog="switchboard edge", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=settings.edge_host)
+    parser.add_argument("--port", type=int, default=settings.edge_port)
+    parser.add_argument("--transactional-id", help="stable per edge instance (default: edge-<host>-<port>)")
+    parser.add_argument("--no-transactions", action="store_true",
+                        help="plain idempotent produce instead of one Kafka transaction per group commit")
+    parser.add_argument("--publish-timeout", type=float, default=5.0, help="seconds before answering 503")
+    parser.add_argument("--max-body-kb", type=int, default=MAX_BODY_BYTES // 1024, help="larger bodies get 413")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _use_uvloop()
+    txn_id = None if args.no_transactions else (args.transactional_id or f"switchboard-edge-{args.host}-{args.port}")
+    publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)
+    app = make_app(settings, load_accounts(settings.accounts_file), publisher, max_body_bytes=args.max_body_kb * 1024)
+    app.on_cleanup.append(lambda _app: _close(publisher))
+    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
+    return 0
+
+
+async def _close(publisher: Publisher) -> None:
+    import asyncio
+
+    await asyncio.to_thread(publisher.close)
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        return
+    import asyncio
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

@@ -1,0 +1,49 @@
+"""What Messenger and WhatsApp share: Meta's webhook handshake, signature and Graph API errors."""
+from __future__ import annotations
+
+import hmac
+import re
+
+from .base import SendResult
+from .compose import body_json, http_error
+from .signatures import hex_sha256, matches
+
+# Graph error codes worth retrying with backoff (Meta's error-code references):
+# 1/2 unknown/temporary, 4/17/32/613/80006/80007 rate limits (app, user, page, call, Messenger,
+# WhatsApp), 130429 WhatsApp throughput, 131048 spam rate limit, 131056 pair rate limit,
+# 133016 registration rate limit. Everything else is permanent for this message (e.g. 10/2018278
+# outside the window, 131047 re-engagement, 551 person unavailable, 190 token, 100 parameter).
+RETRIABLE_CODES = {1, 2, 4, 17, 32, 613, 80006, 80007, 130429, 131048, 131056, 133016}
+
+
+def handshake(account, query) -> tuple[int, str, str] | None:
+    """Meta's subscription check: echo hub.challenge when hub.verify_token is ours, else 403."""
+    if "hub.mode" not in query:
+        return None
+    token = query.get("hub.verify_token", "").encode()
+    expected = account.verify_token.get_secret_value().encode()
+    if query.get("hub.mode") == "subscribe" and hmac.compare_digest(token, expected):
+        return 200, query.get("hub.challenge", ""), "text/plain"
+    return 403, "verify token mismatch", "text/plain"
+
+
+def verify(account, headers, body: bytes) -> bool:
+    """X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>."""
+    return matches(headers.get("X-Hub-Signature-256"), account.signing_secrets(), body, hex_sha256)
+
+
+def graph_error(status: int, headers, body: bytes) -> SendResult:
+    """A Graph API error answer as a SendResult with Meta's code (`code` or `code/subcode`)."""
+    error = body_json(body).get("error") or {}
+    code, sub = error.get("code"), error.get("error_subcode")
+    if code is None:
+        return http_error(status, headers, str(status), f"HTTP {status} without a Graph error body")
+    details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+    reason = details or re.sub(r"^\(#\d+\)\s*", "", error.get("message") or "") or f"Graph error {code}"
+    retriable = status >= 500 or status == 429 or code in RETRIABLE_CODES
+    return http_error(status, headers, f"{code}/{sub}" if sub else str(code), reason, retriable)
+
+
+def bearer(account) -> dict[str, str]:
+    """The Authorization header for the account's access token."""
+    return {"Authorization": f"Bearer {account.access_token.get_secret_value()}"}

@@ -1,0 +1,125 @@
+"""Shared pieces of inbound normalization: ids, thread keys, content items, event records."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime
+
+from .base import ParseError
+
+# Fixed namespace: event ids are uuid5 over channel/account/platform ids, so a redelivered
+# webhook yields the same event_id and downstream dedupe can drop it.
+NAMESPACE = uuid.UUID("6f1c2d0e-8a4b-5c3d-9e2f-5b7c9d1e3f20")
+URL = re.compile(r"https?://[^\s<>\"']+")
+ITEM_FIELDS = ("text", "url", "media_id", "mime_type", "sticker_package_id", "sticker_id",
+               "latitude", "longitude", "title", "address", "payload", "raw_type")
+IDENTITY_FIELDS = ("display_name", "first_name", "last_name", "phone", "email", "platform_user_id")
+
+
+def event_id(prefix: str, *parts) -> str:
+    """`<prefix>-<uuid5>` over the parts: the same platform ids always give the same id."""
+    return f"{prefix}-{uuid.uuid5(NAMESPACE, '|'.join(str(p) for p in parts))}"
+
+
+def thread_key(account, external_id: str) -> str:
+    """`<tenant>:<channel>:<channel account>:<external user id>`, the Kafka key of a thread."""
+    return f"{account.tenant_id}:{account.channel}:{account.account_id}:{external_id}"
+
+
+def item(type_: str, **fields) -> dict:
+    """A ContentItem record with every field present (None when not given)."""
+    unknown = set(fields) - set(ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"not ContentItem fields: {sorted(unknown)}")
+    return {"type": type_, **{name: fields.get(name) for name in ITEM_FIELDS}}
+
+
+def identity(external_id: str, id_type: str = "platform_id", **fields) -> dict:
+    """An Identity record with every field present."""
+    return {"external_id": str(external_id), "id_type": id_type,
+            **{name: fields.get(name) for name in IDENTITY_FIELDS}}
+
+
+def text_items(text: str | None, urls: list[str] | None = None) -> list[dict]:
+    """A text item plus one url item per link (found in the text unless given)."""
+    if not text:
+        return []
+    found = URL.findall(text) if urls is None else urls
+    return [item("text", text=text)] + [item("url", url=u) for u in found]
+
+
+def inbound(account, *, platform_message_id: str, occurred_at: int, received_at: int, sender: dict,
+            kind: str = "message", text: str | None = None, content: list[dict] | None = None,
+            **optional) -> dict:
+    """An inbound-message record for `account` with a deterministic event id."""
+    return {
+        "event_id": event_id("in", account.channel, account.account_id, platform_message_id),
+        "tenant_id": account.tenant_id, "channel": account.channel,
+        "channel_account_id": account.account_id,
+        "thread_key": thread_key(account, sender["external_id"]),
+        "kind": kind, "platform_message_id": platform_message_id,
+        "platform_event_id": optional.get("platform_event_id"),
+        "redelivery": bool(optional.get("redelivery", False)),
+        "occurred_at": occurred_at, "received_at": received_at, "sender": sender,
+        "recipient_id": optional.get("recipient_id") or account.account_id,
+        "text": text, "content": content or [],
+        "reply_to_message_id": optional.get("reply_to_message_id"),
+        "reply_token": optional.get("reply_token"), "language": optional.get("language"),
+        "attributes": {k: str(v) for k, v in (optional.get("attributes") or {}).items() if v is not None},
+    }
+
+
+def status(account, *, external_id: str, state: str, platform_message_ids: list[str],
+           occurred_at: int, **optional) -> dict:
+    """A delivery-status record (a platform receipt) with a deterministic event id."""
+    ids = [str(i) for i in platform_message_ids]
+    watermark = optional.get("watermark")
+    return {
+        "event_id": event_id("ds", account.channel, account.account_id, state, external_id,
+                             watermark or "", *ids),
+        "tenant_id": account.tenant_id, "channel": account.channel,
+        "channel_account_id": account.account_id, "thread_key": thread_key(account, external_id),
+        "status": state, "outbound_id": optional.get("outbound_id"), "platform_message_ids": ids,
+        "watermark": watermark, "occurred_at": occurred_at,
+        "error_code": optional.get("error_code"), "error_reason": optional.get("error_reason"),
+        "retriable": False, "attempts": 0,
+        "attributes": {k: str(v) for k, v in (optional.get("attributes") or {}).items() if v is not None},
+    }
+
+
+def load_json(body: bytes):
+    """The JSON value of a webhook body, or ParseError naming why it is not JSON."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ParseError(f"body is not JSON: {exc}") from None
+
+
+def require(mapping, *path: str):
+    """mapping[path[0]][path[1]]…, or ParseError naming the missing field."""
+    node = mapping
+    for i, name in enumerate(path):
+        if not isinstance(node, dict) or node.get(name) in (None, ""):
+            raise ParseError(f"missing field {'.'.join(path[:i + 1])}")
+        node = node[name]
+    return node
+
+
+def iso_millis(text: str) -> int:
+    """Epoch milliseconds of an ISO-8601 time with zone (`2025-03-14T09:26:53.123Z`)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        raise ParseError(f"not an ISO-8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise ParseError(f"time without zone: {text!r}")
+    return int(moment.timestamp() * 1000)
+
+
+def millis(value) -> int:
+    """Epoch milliseconds from a platform's number or numeric string, or ParseError."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ParseError(f"not a timestamp: {value!r}") from None

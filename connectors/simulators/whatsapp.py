@@ -1,0 +1,152 @@
+"""WhatsApp Cloud API: messages webhooks (platform → edge) and POST /{phone-number-id}/messages."""
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from aiohttp import web
+
+from .base import Reply, json_body
+from .meta import MetaPlatform, access_token, graph_error
+from .whatsapp_rules import TEMPLATES, body_problem, template_problem
+
+MEDIA = {"image": ("image", "image/jpeg"), "video": ("video", "video/mp4"), "audio": ("audio", "audio/ogg; codecs=opus"),
+         "file": ("document", "application/pdf"), "sticker": ("sticker", "image/webp")}
+RE_ENGAGEMENT = "Message failed to send because more than 24 hours have passed since the customer last replied to this number."
+
+
+class WhatsApp(MetaPlatform):
+    """A WhatsApp Business phone number on the Cloud API."""
+
+    channel = "whatsapp"
+    default_prefix = "/whatsapp/v21.0"
+    kinds = {"text": 30, "emoji": 10, "url": 6, "email": 4, "image": 8, "sticker": 6, "location": 3,
+             "postback": 5, "quick_reply": 5, "video": 2, "audio": 3, "file": 2}
+    window_error = "status"  # Cloud API accepts a free-form message outside 24 h, then reports it failed (131047)
+
+    # --- webhooks -------------------------------------------------------------------------------
+    def event(self, account, customer, content, now_ms: int) -> dict:
+        contact = {"profile": {"name": customer.name}, "wa_id": customer.phone}
+        message = {"from": customer.phone, "id": self.wamid(customer.phone, "3A"),
+                   "timestamp": str(now_ms // 1000), **self._typed(account, content)}
+        if int(customer.psid) % 3 == 1:  # business-scoped user ids (from April 2026) on some payloads
+            contact["user_id"] = message["from_user_id"] = f"US.{int(customer.psid) * 7919 % 10**20:020d}"
+        if content.kind in ("postback", "quick_reply"):  # a tap on one of our messages carries its context
+            message = {"context": {"from": account.display_phone_number or account.account_id,
+                                   "id": self.wamid(customer.phone, "BAE5")}} | message
+        return {"contact": contact, "message": message}
+
+    def _typed(self, account, content) -> dict:
+        kind = content.kind
+        if kind == "location":
+            return {"type": "location", "location": {"address": content.address, "latitude": content.latitude,
+                                                     "longitude": content.longitude, "name": content.title}}
+        if kind == "postback":
+            return {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {
+                "id": content.payload.lower(), "title": content.title}}}
+        if kind == "quick_reply":
+            return {"type": "button", "button": {"payload": content.payload, "text": content.title}}
+        if kind in MEDIA:
+            typ, mime = MEDIA[kind]
+            media = {"mime_type": mime, "sha256": base64.b64encode(hashlib.sha256(self.token(12).encode()).digest()).decode(),
+                     "id": self.digits(16)}
+            media |= {"caption": content.text} if content.text else {}
+            media |= {"voice": True} if typ == "audio" else {"animated": False} if typ == "sticker" else {}
+            media |= {"filename": "Statement_Feb_2025.pdf"} if typ == "document" else {}
+            return {"type": typ, typ: media}
+        return {"type": "text", "text": {"body": content.text}}
+
+    def envelope(self, account, events: list[dict]) -> dict:
+        # A batch: several contacts + messages in one value, the last in a second entry (fixture batch.json).
+        groups = [events] if len(events) < 3 else [events[:-1], events[-1:]]
+        return self._entries(account, [{"contacts": _unique([e["contact"] for e in g]),
+                                        "messages": [e["message"] for e in g]} for g in groups])
+
+    def _entries(self, account, values: list[dict]) -> dict:
+        metadata = {"display_phone_number": account.display_phone_number or "", "phone_number_id": account.account_id}
+        return {"object": "whatsapp_business_account", "entry": [
+            {"id": account.waba_id or account.account_id, "changes": [
+                {"value": {"messaging_product": "whatsapp", "metadata": metadata, **v}, "field": "messages"}]}
+            for v in values]}
+
+    def sender_of(self, event: dict) -> str:
+        return event["message"]["from"]
+
+    def wamid(self, phone: str, prefix: str) -> str:
+        """A message id in WhatsApp's format: wamid. + base64 of the number and a random hex id."""
+        raw = b"\x1c\x18" + bytes([len(phone)]) + phone.encode() + b"\x15\x02\x00\x12\x18\x14"
+        return "wamid." + base64.b64encode(raw + (prefix + self.token(20 - len(prefix), "0123456789ABCDEF")).encode() + b"\x00").decode()
+
+    # --- Send API -------------------------------------------------------------------------------
+    def routes(self) -> list[web.RouteDef]:
+        handler = self.serve(self.send)
+        return [web.post(f"{p}/{{phone_number_id}}/messages", handler) for p in self.prefixes()]
+
+    async def send(self, request: web.Request, raw: bytes) -> Reply:
+        """Auth, body, templates and the 24 h window; then sent/delivered/read (or failed) statuses."""
+        account = self.account_by_token(access_token(request))
+        if account is None:
+            return self.bad_token()
+        number = request.match_info["phone_number_id"]
+        if number != account.account_id:
+            return self.bad_param(f"Unsupported post request. Object with ID '{number}' does not exist, cannot be "
+                                  "loaded due to missing permissions, or does not support this operation", subcode=33)
+        body = json_body(raw)
+        problem = body_problem(body) if isinstance(body, dict) else ("100", "Invalid JSON body")
+        problem = problem or (template_problem(body["template"]) if body.get("type") == "template" else None)
+        if problem:
+            code, message = problem
+            return graph_error(self, 400, int(code), f"(#{code}) {message}", details=message)
+        return self._accept(account, body)
+
+    def _accept(self, account, body: dict) -> Reply:
+        to = body["to"].lstrip("+").replace(" ", "").replace("-", "")
+        template = body.get("type") == "template"
+        hours = self.state.hours_since_customer(self.channel, account.account_id, to)
+        outside = not template and (hours is None or hours > 24)
+        if outside and self.window_error == "response":
+            return graph_error(self, 400, 131047, "(#131047) Re-engagement message", details=RE_ENGAGEMENT)
+        wamid = self.wamid(to, "BAE5")
+        answer = {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": to}],
+                  "messages": [{"id": wamid} | ({"message_status": "accepted"} if template else {})]}
+        category = TEMPLATES.get((body.get("template") or {}).get("name"), ("service",))[0]
+        statuses = ["failed"] if outside else ["sent", "delivered", "read"]
+        return Reply(200, answer, after=lambda: self.send_receipts(
+            account, [self._status(account, wamid, to, s, category) for s in statuses]))
+
+    def _status(self, account, wamid: str, to: str, status: str, category: str):
+        def make() -> dict:
+            entry = {"id": wamid, "status": status, "timestamp": str(self.state.clock.now_ms() // 1000), "recipient_id": to}
+            if status == "failed":
+                entry["errors"] = [{"code": 131047, "title": "Re-engagement message", "message": "Re-engagement message",
+                                    "error_data": {"details": RE_ENGAGEMENT},
+                                    "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]
+            elif status != "read":
+                free = category == "service"
+                entry["pricing"] = {"billable": not free, "pricing_model": "PMP", "category": category,
+                                    "type": "free_customer_service" if free else "regular"}
+            return self._entries(account, [{"statuses": [entry]}])
+        return make
+
+    FAULTS = {
+        "outside_window": lambda p, f: graph_error(p, 400, 131047, "(#131047) Re-engagement message", details=RE_ENGAGEMENT),
+        "rate_limit": lambda p, f: graph_error(p, 400, 130429, "(#130429) Rate limit hit",
+                                               details="Cloud API message throughput has been reached."),
+        "spam_limit": lambda p, f: graph_error(p, 400, 131048, "(#131048) Spam rate limit hit",
+                                               details="Message failed to send because there are restrictions on how "
+                                                       "many messages can be sent from this phone number."),
+        "unsupported": lambda p, f: graph_error(p, 400, 131051, "(#131051) Unsupported message type",
+                                                details="Message type is not currently supported."),
+        "token": lambda p, f: p.bad_token(),
+        "server_error": lambda p, f: graph_error(p, 500, 131000, "(#131000) Something went wrong",
+                                                 details="Something went wrong"),
+    }
+
+
+def _unique(contacts: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for c in contacts:
+        if c["wa_id"] not in seen:
+            seen.add(c["wa_id"])
+            out.append(c)
+    return out

@@ -1,0 +1,144 @@
+"""WhatsApp Cloud API: `messages` webhooks in, POST /{phone-number-id}/messages out
+(docs/channels/whatsapp.md)."""
+from __future__ import annotations
+
+from . import meta
+from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
+from .compose import body_json, check_capabilities, parts, require_field
+from .normalize import identity, inbound, item, load_json, millis, require, status, text_items
+
+MEDIA = {"image": "image", "video": "video", "audio": "audio", "document": "file", "sticker": "sticker"}
+
+
+class WhatsAppConnector:
+    """WhatsApp Business: entry[].changes[].value with contacts, messages and statuses."""
+
+    channel = "whatsapp"
+    handshake = staticmethod(meta.handshake)
+    verify = staticmethod(meta.verify)
+
+    def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
+        """Every message and status of every change of every entry; other fields are counted."""
+        data = load_json(body)
+        if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account" \
+                or not isinstance(data.get("entry"), list):
+            raise ParseError("not a WhatsApp webhook (object 'whatsapp_business_account' with entry[])")
+        out = Parsed()
+        for entry in data["entry"]:
+            for change in entry.get("changes") or []:
+                if change.get("field") != "messages":
+                    out.ignored += 1  # e.g. phone_number_quality_update: the tier ladder, not a message
+                    continue
+                self._value(account, require(change, "value"), received_at_ms, out)
+        return out
+
+    def _value(self, account, value: dict, received_at: int, out: Parsed) -> None:
+        number = str(require(value, "metadata", "phone_number_id"))
+        if number != account.account_id:
+            raise ParseError(f"value for phone number {number} arrived at account {account.account_id}")
+        profiles = {}
+        for contact in value.get("contacts") or []:
+            for key in (contact.get("wa_id"), contact.get("user_id")):
+                if key:
+                    profiles[key] = contact
+        for message in value.get("messages") or []:
+            out.messages.append(self._message(account, message, profiles, received_at, out))
+        for receipt in value.get("statuses") or []:
+            out.statuses.append(self._status(account, receipt))
+
+    def _message(self, account, message: dict, profiles: dict, received_at: int, out: Parsed) -> dict:
+        phone, bsuid = message.get("from"), message.get("from_user_id")
+        if not (phone or bsuid):
+            raise ParseError("message without from / from_user_id")
+        contact = profiles.get(phone) or profiles.get(bsuid) or {}
+        profile = contact.get("profile") or {}
+        # The phone when WhatsApp shows it, else the business-scoped user id (username era).
+        sender = identity(phone or bsuid, "phone" if phone else "platform_id", display_name=profile.get("name"),
+                          phone=phone, platform_user_id=bsuid if phone else None)
+        kind, text, content = self._content(message, out)
+        return inbound(account, platform_message_id=require(message, "id"), kind=kind,
+                       occurred_at=millis(require(message, "timestamp")) * 1000, received_at=received_at,
+                       sender=sender, text=text, content=content,
+                       reply_to_message_id=(message.get("context") or {}).get("id")
+                       or (message.get("reaction") or {}).get("message_id"),
+                       attributes={"profile_name": profile.get("name"), "username": profile.get("username"),
+                                   "error_code": _first_error_code(message)})
+
+    def _content(self, message: dict, out: Parsed) -> tuple[str, str | None, list[dict]]:
+        kind, body = message.get("type"), message.get(message.get("type") or "") or {}
+        if kind == "text":
+            return "message", body.get("body"), text_items(body.get("body"))
+        if kind in MEDIA:
+            return "message", body.get("caption"), [item(MEDIA[kind], media_id=body.get("id"), mime_type=body.get("mime_type"),
+                                                         text=body.get("caption"), title=body.get("filename"))]
+        if kind == "location":
+            return "message", None, [item("location", latitude=body.get("latitude"), longitude=body.get("longitude"),
+                                          title=body.get("name"), address=body.get("address"), url=body.get("url"))]
+        if kind == "interactive":  # reply buttons and list rows on our messages: postbacks
+            reply = body.get("button_reply") or body.get("list_reply") or {}
+            return "postback", reply.get("title"), [item("postback", text=reply.get("title"), payload=reply.get("id"))]
+        if kind == "button":  # a template's quick-reply button
+            return "message", body.get("text"), [item("quick_reply", text=body.get("text"), payload=body.get("payload"))]
+        if kind == "reaction":
+            return "reaction", None, [item("reaction", text=body.get("emoji"))]
+        out.unsupported += 1
+        raw = (message.get("unsupported") or {}).get("type") or kind
+        return "message", None, [item("unsupported", raw_type=str(raw))]
+
+    def _status(self, account, receipt: dict) -> dict:
+        customer = receipt.get("recipient_id") or receipt.get("recipient_user_id")
+        if not customer:
+            raise ParseError("status without recipient_id / recipient_user_id")
+        error = (receipt.get("errors") or [{}])[0]
+        pricing = receipt.get("pricing") or {}
+        return status(account, external_id=customer, state=require(receipt, "status"),
+                      platform_message_ids=[require(receipt, "id")],
+                      occurred_at=millis(require(receipt, "timestamp")) * 1000,
+                      error_code=str(error["code"]) if error.get("code") else None,
+                      error_reason=(error.get("error_data") or {}).get("details") or error.get("title"),
+                      attributes={"pricing_category": pricing.get("category"), "pricing_model": pricing.get("pricing_model"),
+                                  "billable": str(pricing["billable"]).lower() if "billable" in pricing else None})
+
+    def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
+        """One call per part (text, image by link, sticker by media id) or one template call."""
+        check_capabilities(self.channel, outbound["content"])
+        url = f"{account.api_base_url}/{account.account_id}/messages"
+        envelope = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": outbound["recipient_id"]}
+        objects = [_template(outbound["template"])] if outbound.get("template") else []
+        objects += [_object(p) for p in parts(outbound["content"])]
+        return [PlatformRequest("POST", url, meta.bearer(account), {**envelope, **o}) for o in objects]
+
+    def result_of(self, request: PlatformRequest, status_code: int, headers, body: bytes) -> SendResult:
+        """messages[].id (the wamid later seen in statuses) on success; Graph errors by code."""
+        if 200 <= status_code < 300:
+            ids = tuple(m["id"] for m in body_json(body).get("messages") or [] if m.get("id"))
+            return SendResult(ok=True, platform_message_ids=ids)
+        return meta.graph_error(status_code, headers, body)
+
+
+def _first_error_code(message: dict) -> str | None:
+    errors = message.get("errors") or []
+    return str(errors[0].get("code")) if errors and errors[0].get("code") else None
+
+
+def _object(part: dict) -> dict:
+    kind = part["type"]
+    if kind == "text":  # preview_url renders a link preview when the text has a URL
+        return {"type": "text", "text": {"preview_url": "http" in part["text"], "body": part["text"]}}
+    if kind == "image":
+        image = {"id": part["media_id"]} if part.get("media_id") else {
+            "link": require_field(part, "url", rule="capability.image", reason="WhatsApp images need a link or media id")}
+        return {"type": "image", "image": {**image, **({"caption": part["text"]} if part.get("text") else {})}}
+    if kind == "sticker":
+        sticker = require_field(part, "media_id", "sticker_id", rule="capability.sticker",
+                                reason="WhatsApp stickers are sent by uploaded media id (WebP 512x512)")
+        return {"type": "sticker", "sticker": {"id": sticker}}
+    raise Refused(f"capability.{kind}", f"whatsapp cannot carry {kind} content")
+
+
+def _template(template: dict) -> dict:
+    parameters = [{"type": "text", "text": p} for p in template.get("parameters") or []]
+    body = {"name": template["name"], "language": {"code": template["language"]}}
+    if parameters:
+        body["components"] = [{"type": "body", "parameters": parameters}]
+    return {"type": "template", "template": body}

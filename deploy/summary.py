@@ -1,0 +1,26 @@
+"""The counts `make run` prints: what each capability did during the run, from the topics."""
+from __future__ import annotations
+
+from deploy.flow import FlowCounter
+
+# The third-party and integration channels the demo's simulated customers write on.
+DEMO_CHANNELS = ("messenger", "whatsapp", "line", "x", "open")
+
+
+def per_channel(counter: FlowCounter, topic_name: str, kind: str | None = None) -> dict[str, int]:
+    """Records per demo channel on a topic (only those of `kind` when given)."""
+    if kind is None:
+        return {c: counter.by_channel[(topic_name, c)] for c in DEMO_CHANNELS}
+    return {c: counter.tally(topic_name, kind, c) for c in DEMO_CHANNELS}
+
+
+def capability_counts(counter: FlowCounter) -> dict:
+    """Messages in and delivered per channel, and the contact center's work: offers, accepts, wrap-ups."""
+    return {
+        "inbound": per_channel(counter, "inbound-messages"),
+        "delivered": per_channel(counter, "delivery-status", "delivered"),
+        "rejected": counter.by_topic["outbound-rejected"],
+        "offers": counter.tally("agent-notifications", "offered"),
+        "accepted": counter.tally("agent-actions", "accept"),
+        "wrapped_up": counter.tally("conversation-events", "wrapped_up"),
+    }

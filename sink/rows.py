@@ -1,0 +1,162 @@
+"""Records to fact rows: pure functions, one per subject, `record dict -> [(table, row dict)]`.
+
+Rows are complete (every column of their table) so both backends insert the same shape. Facts
+about one message or conversation that arrive on several topics become partial rows of the same
+key; the tables' aggregate columns (NULL = unknown) assemble them (see schemas/clickhouse/).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+Row = tuple[str, dict]
+
+MESSAGE_COLUMNS = ("conversation_id", "customer_id", "thread_key", "channel", "channel_account_id",
+                   "direction", "kind", "text", "agent_id", "platform_message_id",
+                   "platform_event_id", "occurred_at", "received_at")
+CONVERSATION_COLUMNS = ("thread_key", "customer_id", "channel", "channel_account_id", "started_at",
+                        "first_inbound_at", "first_response_at", "first_assigned_at",
+                        "last_event_at", "closed_at", "close_reason")
+
+
+def message_row(tenant_id: str, message_id: str, **known) -> Row:
+    """A partial message_facts row: what this source knows, NULL for the rest."""
+    row = {"tenant_id": tenant_id, "message_id": message_id, **dict.fromkeys(MESSAGE_COLUMNS),
+           "content_types": [], "redelivered": 0}
+    return "message_facts", row | known
+
+
+def conversation_row(tenant_id: str, conversation_id: str, **known) -> Row:
+    """A partial conversation_facts row."""
+    row = {"tenant_id": tenant_id, "conversation_id": conversation_id,
+           **dict.fromkeys(CONVERSATION_COLUMNS), "last_sequence": 0,
+           "agents": [], "queues": [], "wrapup_codes": []}
+    return "conversation_facts", row | known
+
+
+def _types(content: list[dict]) -> list[str]:
+    return sorted({item["type"] for item in content})
+
+
+def _text(content: list[dict]) -> str | None:
+    return next((c["text"] for c in content if c["type"] == "text" and c.get("text")), None)
+
+
+def _some(*values) -> list[str]:
+    return [v for v in values if v]
+
+
+def inbound_message(r: dict) -> list[Row]:
+    """A customer's message (what was said; its conversation comes from conversation-events)."""
+    return [message_row(
+        r["tenant_id"], r["event_id"], thread_key=r["thread_key"], channel=r["channel"],
+        channel_account_id=r["channel_account_id"], direction="inbound", kind=r["kind"],
+        content_types=_types(r["content"]), text=r["text"] or _text(r["content"]),
+        platform_message_id=r["platform_message_id"], platform_event_id=r["platform_event_id"],
+        redelivered=int(r["redelivery"]), occurred_at=r["occurred_at"], received_at=r["received_at"])]
+
+
+def outbound_message(r: dict) -> list[Row]:
+    """An approved outbound message (the agent's or a system's)."""
+    types = _types(r["content"]) + (["template"] if r.get("template") else [])
+    return [message_row(
+        r["tenant_id"], r["outbound_id"], conversation_id=r["conversation_id"],
+        thread_key=r["thread_key"], channel=r["channel"], channel_account_id=r["channel_account_id"],
+        direction="outbound", kind=r["kind"], content_types=types, text=_text(r["content"]),
+        agent_id=r["agent_id"], occurred_at=r["created_at"])]
+
+
+def conversation_event(r: dict) -> list[Row]:
+    """A conversation step: the conversation's row, and the message's conversation and customer."""
+    direction = r["direction"] if r["direction"] in ("inbound", "outbound") else None
+    at, kind = r["occurred_at"], r["type"]
+    rows = [conversation_row(
+        r["tenant_id"], r["conversation_id"], thread_key=r["thread_key"],
+        customer_id=r["customer_id"], channel=r["channel"], channel_account_id=r["channel_account_id"],
+        started_at=at if kind == "started" else None,
+        first_inbound_at=at if r["message_id"] and direction == "inbound" else None,
+        first_response_at=at if r["message_id"] and direction == "outbound" else None,
+        first_assigned_at=at if kind == "agent_assigned" else None, last_event_at=at,
+        closed_at=at if kind == "closed" else None, close_reason=r["reason"] if kind == "closed" else None,
+        last_sequence=r["sequence"], agents=_some(r["agent_id"]), queues=_some(r["queue_id"]),
+        wrapup_codes=_some(r["wrapup_code"]))]
+    if r["message_id"]:
+        rows.append(message_row(
+            r["tenant_id"], r["message_id"], conversation_id=r["conversation_id"],
+            customer_id=r["customer_id"], thread_key=r["thread_key"], channel=r["channel"],
+            channel_account_id=r["channel_account_id"], direction=direction,
+            content_types=_types(r["content"]), text=r["text"] or _text(r["content"]), occurred_at=at))
+    return rows
+
+
+def assignment(r: dict) -> list[Row]:
+    """An agent connected to / transferred from / ended on a conversation."""
+    fact = {k: r.get(k) for k in ("tenant_id", "assignment_id", "conversation_id", "thread_key",
+                                  "customer_id", "agent_id", "queue_id", "offer_id", "type",
+                                  "occurred_at", "reason", "wrapup_code", "transfer_target")}
+    connected = r["occurred_at"] if r["type"] == "connected" else None
+    return [("assignment_facts", fact), conversation_row(
+        r["tenant_id"], r["conversation_id"], thread_key=r["thread_key"], customer_id=r["customer_id"],
+        first_assigned_at=connected, agents=[r["agent_id"]], queues=_some(r["queue_id"]),
+        wrapup_codes=_some(r.get("wrapup_code")))]
+
+
+def _copy(table: str, *columns: str) -> Callable[[dict], list[Row]]:
+    """A mapper that copies the named fields of the record into one row of `table`."""
+    def mapper(r: dict) -> list[Row]:
+        return [(table, {c: r.get(c) for c in columns})]
+    mapper.__doc__ = f"One {table} row per record."
+    return mapper
+
+
+def segment_fact(r: dict) -> list[Row]:
+    """A segment; its version prefers the closed copy of a segment published twice."""
+    end: datetime | None = r["ended_at"]
+    row = {k: r.get(k) for k in ("tenant_id", "fact_id", "conversation_id", "customer_id", "channel",
+                                 "segment_type", "queue_id", "agent_id", "started_at", "ended_at",
+                                 "outcome", "wrapup_code", "transfer_type")}
+    return [("segment_facts", row | {"version": int((end or r["started_at"]).timestamp() * 1000)})]
+
+
+def outbound_rejection(r: dict) -> list[Row]:
+    """An outbound message the policy (or delivery) refused."""
+    row = {k: r[k] for k in ("tenant_id", "outbound_id", "rule", "conversation_id", "thread_key",
+                             "channel", "channel_account_id", "agent_id", "rejected_at", "reason")}
+    return [("outbound_rejection_facts", row | {"content_types": _types(r["content"])})]
+
+
+def delivery_status(r: dict) -> list[Row]:
+    """A send result or platform receipt."""
+    row = {k: r[k] for k in ("tenant_id", "event_id", "thread_key", "channel", "channel_account_id",
+                             "status", "outbound_id", "platform_message_ids", "watermark",
+                             "occurred_at", "error_code", "error_reason", "attempts")}
+    return [("delivery_facts", row | {"retriable": int(r["retriable"])})]
+
+
+# Subject -> mapper. A catalogue topic consumed by `sink` whose subject is missing here is not
+# subscribed (and logged), so its records wait in Kafka instead of being committed unwritten.
+MAPPERS: dict[str, Callable[[dict], list[Row]]] = {
+    "inbound-message": inbound_message,
+    "outbound-message": outbound_message,
+    "conversation-event": conversation_event,
+    "delivery-status": delivery_status,
+    "assignment": assignment,
+    "segment-fact": segment_fact,
+    "outbound-rejection": outbound_rejection,
+    "agent-action": _copy("agent_action_facts", "tenant_id", "action_id", "agent_id", "type",
+                          "occurred_at", "presence", "conversation_id", "offer_id", "target_queue_id",
+                          "target_agent_id", "transfer_mode", "wrapup_code", "note"),
+    "agent-event": _copy("agent_event_facts", "tenant_id", "event_id", "agent_id", "type",
+                         "occurred_at", "conversation_id", "offer_id", "queue_id", "customer_id",
+                         "channel", "expires_at", "reason"),
+    "agent-status-interval": _copy("agent_status_intervals", "tenant_id", "fact_id", "agent_id",
+                                   "status", "started_at", "ended_at", "next_status", "reason"),
+    "identity-event": _copy("identity_facts", "tenant_id", "event_id", "type", "customer_id",
+                            "merged_customer_id", "thread_key", "channel", "external_id",
+                            "detail_type", "detail_value", "candidates", "reason", "occurred_at"),
+}
+
+
+def rows_of(subject: str, record: dict) -> list[Row]:
+    """The fact rows of one decoded record of `subject`."""
+    return MAPPERS[subject](record)

@@ -1,0 +1,67 @@
+"""Assignments (from routing) into the thread state: connected agent, last agent, agent events.
+
+`connected` makes the agent the conversation's connected and last agent (and the customer's last
+agent on any queue); `transferred` frees the conversation while routing finds the next agent;
+`ended` frees it (a later customer message asks routing again, preferring the last agent) and
+carries the wrap-up code. Agent activity counts as conversation activity.
+"""
+from __future__ import annotations
+
+from . import ids
+from .outputs import Output, conversation_event
+from .state import Step, millis, new_thread, remember, seen, thread_parts, touch, working_copy
+
+
+def on_assignment(state: dict | None, assignment: dict, *, partition: int, ttl_ms: int) -> Step:
+    """Apply one decoded assignment (v2); a redelivered assignment id is a duplicate."""
+    at = millis(assignment["occurred_at"])
+    ref = f"a:{assignment['assignment_id']}"
+    if state is None:
+        tenant, channel, _, external = thread_parts(assignment["thread_key"])
+        state = new_thread(assignment["thread_key"], ids.customer_id(tenant, channel, external), partition, at)
+    else:
+        state = working_copy(state)
+    if seen(state, ref):
+        return Step(state, [], duplicate=True)
+    remember(state, ref, at, ttl_ms)
+    if assignment["type"] == "connected":
+        state["last_agent_id"] = assignment["agent_id"]
+    conv, is_open = _target(state, assignment["conversation_id"])
+    if conv is None:
+        return Step(state, [])  # a conversation this thread no longer knows: only the last agent counts
+    if is_open:
+        touch(conv, at)
+        _update_open(conv, assignment)
+    return Step(state, _events(state, conv, assignment, at))
+
+
+def _target(state: dict, conversation_id: str) -> tuple[dict | None, bool]:
+    """The open conversation, or the last closed one (late end / wrap-up), the assignment is about."""
+    for conv, is_open in ((state["conversation"], True), (state["previous"], False)):
+        if conv is not None and conv["conversation_id"] == conversation_id:
+            return conv, is_open
+    return None, False
+
+
+def _update_open(conv: dict, assignment: dict) -> None:
+    agent, kind = assignment["agent_id"], assignment["type"]
+    if kind == "connected":
+        conv |= {"connected_agent_id": agent, "last_agent_id": agent, "awaiting_agent": False}
+    elif kind in ("transferred", "ended") and conv["connected_agent_id"] == agent:
+        # transferred: routing re-queues it itself; ended: the next customer message asks again
+        conv |= {"connected_agent_id": None, "awaiting_agent": kind == "transferred"}
+
+
+def _events(state: dict, conv: dict, assignment: dict, at: int) -> list[Output]:
+    ref, kind = assignment["assignment_id"], assignment["type"]
+    who = {"agent_id": assignment["agent_id"], "queue_id": assignment.get("queue_id")}
+    if kind == "connected":
+        return [conversation_event(state, conv, "agent_assigned", at, ref, **who)]
+    if kind not in ("transferred", "ended"):
+        return []
+    reason = assignment.get("reason") or ("transfer" if kind == "transferred" else "ended")
+    outputs = [conversation_event(state, conv, "agent_ended", at, ref, reason=reason, **who)]
+    if assignment.get("wrapup_code"):
+        outputs.append(conversation_event(state, conv, "wrapped_up", at, f"{ref}:wrapup",
+                                          wrapup_code=assignment["wrapup_code"], **who))
+    return outputs

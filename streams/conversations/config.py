@@ -1,0 +1,41 @@
+"""What the conversation processor reads from settings and the accounts file, once, at start."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchboard.accounts import Accounts, load_accounts
+from switchboard.settings import Settings
+
+from .expiry import DEFAULT_GRACE_MS
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class ThreadingConfig:
+    """Inactivity windows per channel account, the dedupe TTL, the expiry grace and timer interval."""
+
+    accounts: Accounts
+    default_window_ms: int
+    ttl_ms: int
+    grace_ms: int = DEFAULT_GRACE_MS
+    expiry_interval_s: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides) -> "ThreadingConfig":
+        """The config of `settings` (windows in hours there, millis here)."""
+        return cls(load_accounts(settings.accounts_file), int(settings.threading_window_hours * HOUR_MS),
+                   int(settings.dedupe_ttl_hours * HOUR_MS), **overrides)
+
+    def window_ms(self, channel: str, account_id: str) -> int:
+        """The account's own (lower) window if it sets one, else the deployment's."""
+        account = self.accounts.get(channel, account_id)
+        hours = account.window_hours if account is not None else None
+        return int(hours * HOUR_MS) if hours else self.default_window_ms
+
+    def window_of(self, state_or_key: dict | str) -> int:
+        """The window of a thread (state dict or thread key)."""
+        if isinstance(state_or_key, dict):
+            return self.window_ms(state_or_key["channel"], state_or_key["channel_account_id"])
+        _, channel, account, _ = state_or_key.split(":", 3)
+        return self.window_ms(channel, account)

@@ -1,0 +1,55 @@
+"""The records the conversation processor produces, built from the thread state (no I/O)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from schemas import topic
+
+from . import ids
+
+
+class Output(NamedTuple):
+    """One record to produce: catalogue topic, key, Avro subject, value."""
+
+    topic: str
+    key: str
+    subject: str
+    value: dict
+
+
+def conversation_event(state: dict, conv: dict, kind: str, at: int, ref: str = "", **fields) -> Output:
+    """The next event of `conv` (open or just closed): takes the next sequence number."""
+    conv["sequence"] += 1
+    value = {"event_id": ids.event_id(conv["conversation_id"], kind, ref),
+             "tenant_id": state["tenant_id"], "conversation_id": conv["conversation_id"],
+             "thread_key": state["thread_key"], "customer_id": state["customer_id"],
+             "channel": state["channel"], "channel_account_id": state["channel_account_id"],
+             "type": kind, "sequence": conv["sequence"], "occurred_at": at, **fields}
+    return Output(topic("conversation-events").name, conv["conversation_id"], "conversation-event", value)
+
+
+def routing_request(state: dict, conv: dict, reason: str, at: int, ref: str = "",
+                    close_reason: str | None = None) -> Output:
+    """A routing request for `conv`, keyed by its routing domain (the tenant)."""
+    value = {"request_id": ids.request_id(conv["conversation_id"], reason, ref),
+             "tenant_id": state["tenant_id"], "conversation_id": conv["conversation_id"],
+             "thread_key": state["thread_key"], "customer_id": state["customer_id"],
+             "channel": state["channel"], "channel_account_id": state["channel_account_id"],
+             "reason": reason, "requested_at": at, "close_reason": close_reason}
+    if reason != "closed":
+        value |= {"first_message_text": conv["first_message_text"], "language": conv["language"],
+                  "preferred_agent_id": conv["last_agent_id"] or state["last_agent_id"],
+                  "history": [{**m, "channel": state["channel"]} for m in conv["history"]]}
+    return Output(topic("routing-requests").name, state["tenant_id"], "routing-request", value)
+
+
+def identity_claim(state: dict, detail_type: str, value: str, source: str, at: int,
+                   display_name: str | None) -> Output:
+    """A detail claimed for the thread's channel identity, keyed by the normalized detail."""
+    record = {"claim_id": ids.claim_id(state["thread_key"], detail_type, value),
+              "tenant_id": state["tenant_id"], "detail_type": detail_type, "detail_value": value,
+              "source": source, "thread_key": state["thread_key"], "channel": state["channel"],
+              "channel_account_id": state["channel_account_id"], "external_id": state["external_id"],
+              "customer_id": state["customer_id"], "display_name": display_name, "occurred_at": at}
+    key = f"{state['tenant_id']}:{detail_type}:{value}"
+    return Output(topic("identity-claims").name, key, "identity-claim", record)

@@ -1,0 +1,98 @@
+"""The thread state (table `conversation_by_thread`, subject `conversation-state`) and its helpers.
+
+Plain dicts shaped like the Avro record; times are epoch millis. Pure functions copy the state they
+get and return the new one, so a caller's value never changes under it.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import NamedTuple
+
+from schemas import Codec
+
+SUBJECT = "conversation-state"
+HISTORY_SIZE = 5       # recent messages carried on routing requests (v2 `history`)
+SEEN_LIMIT = 512       # ids kept per thread even within the TTL: redeliveries are of recent messages
+
+
+class Step(NamedTuple):
+    """What applying one event did: the new state (None: delete the entry) and records to produce."""
+
+    state: dict | None
+    outputs: list
+    duplicate: bool = False
+
+
+def millis(value: datetime | int) -> int:
+    """Epoch millis of a decoded timestamp (the codec gives tz-aware datetimes)."""
+    return value if isinstance(value, int) else int(value.timestamp() * 1000)
+
+
+def thread_parts(thread_key: str) -> tuple[str, str, str, str]:
+    """(tenant, channel, channel account, external user) of a thread key."""
+    tenant, channel, account, external = thread_key.split(":", 3)
+    return tenant, channel, account, external
+
+
+def new_thread(thread_key: str, customer_id: str, partition: int, at: int) -> dict:
+    """The state of a thread seen for the first time."""
+    tenant, channel, account, external = thread_parts(thread_key)
+    return {"tenant_id": tenant, "thread_key": thread_key, "channel": channel,
+            "channel_account_id": account, "external_id": external, "customer_id": customer_id,
+            "partition": partition, "touched_at": at, "last_inbound_at": None, "last_agent_id": None,
+            "unfollowed": False, "claims": [], "seen": [], "outbound_since_inbound": 0,
+            "outbound_after_window": 0, "conversation": None, "previous": None}
+
+
+def working_copy(state: dict | None) -> dict | None:
+    """A deep copy to change (pure functions never mutate their input)."""
+    return copy.deepcopy(state) if state is not None else None
+
+
+def seen(state: dict, ref: str) -> bool:
+    """True when `ref` (m:/a:/o: prefixed id) was applied within the TTL."""
+    return any(entry["id"] == ref for entry in state["seen"])
+
+
+def remember(state: dict, ref: str, at: int, ttl_ms: int) -> None:
+    """Record `ref` as applied; forget ids older than the TTL (measured from the newest)."""
+    entries = state["seen"] + [{"id": ref, "at": at}]
+    horizon = max(entry["at"] for entry in entries) - ttl_ms
+    state["seen"] = [e for e in entries if e["at"] >= horizon][-SEEN_LIMIT:]
+    state["touched_at"] = max(state["touched_at"], at)
+
+
+def push_history(conversation: dict, at: int, direction: str, text: str | None) -> None:
+    """Keep the conversation's last few messages (oldest first)."""
+    history = conversation["history"] + [{"occurred_at": at, "direction": direction, "text": text}]
+    conversation["history"] = sorted(history, key=lambda m: m["occurred_at"])[-HISTORY_SIZE:]
+
+
+def touch(conversation: dict, at: int) -> None:
+    """Activity at `at`: a late event (older than the last activity) does not move it back."""
+    conversation["last_activity_at"] = max(conversation["last_activity_at"], at)
+
+
+def summary(text: str | None, content: list[dict]) -> str | None:
+    """A message's text, else a short tag of its first content element (e.g. `[sticker]`)."""
+    if text:
+        return text
+    for item in content:
+        return item.get("text") or f"[{item.get('type', 'unsupported')}]"
+    return None
+
+
+class StateCodec:
+    """Table values as Avro (the changelog topic's subject), read with today's schema."""
+
+    def __init__(self, codec: Codec | None = None):
+        self._codec = codec or Codec()
+
+    def dumps(self, state: dict) -> bytes:
+        """The state as an Avro event of `conversation-state`."""
+        return self._codec.encode(SUBJECT, state)
+
+    def loads(self, data: bytes | None) -> dict | None:
+        """The state, or None for a missing entry."""
+        return None if data is None else self._codec.decode(data, SUBJECT)

@@ -1,0 +1,123 @@
+"""Threading: a customer message continues the open conversation or starts a new one.
+
+A message continues the conversation when its platform time is within the inactivity window of
+the conversation's last activity (either side: customer, agent, outbound); otherwise the old one
+closes (reason inactivity, at last activity + window) and a new one starts. A late message, older
+than the last activity, continues the conversation without moving its activity back. The window
+is the account's `window_hours` (≤ 72 h) or the deployment's.
+"""
+from __future__ import annotations
+
+import re
+
+from . import ids
+from .outputs import Output, conversation_event, identity_claim, routing_request
+from .state import Step, millis, new_thread, push_history, remember, seen, summary, touch, working_copy
+
+# Platform events that change what we may send but are not messages (LINE follow/unfollow).
+FOLLOW_KINDS = {"follow": False, "unfollow": True}
+NOT_DIGITS = re.compile(r"\D")
+
+
+def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int, ttl_ms: int) -> Step:
+    """Apply one decoded inbound-message (see module docstring); redeliveries are duplicates."""
+    at = millis(msg["occurred_at"])
+    ref = f"m:{msg['platform_message_id']}"
+    state = working_copy(state) or new_thread(
+        msg["thread_key"], ids.customer_id(msg["tenant_id"], msg["channel"], msg["sender"]["external_id"]),
+        partition, at)
+    if seen(state, ref):
+        return Step(state, [], duplicate=True)
+    remember(state, ref, at, ttl_ms)
+    if msg["kind"] in FOLLOW_KINDS:
+        state["unfollowed"] = FOLLOW_KINDS[msg["kind"]]
+        return Step(state, [])
+    _customer_wrote(state, at)
+    outputs = expire_if_inactive(state, at, window_ms)
+    started = state["conversation"] is None
+    if started:
+        outputs += _start(state, msg, at)
+    outputs += _add_message(state, msg, at)
+    outputs += _claims(state, msg, at)
+    outputs += _route_if_needed(state, at, ref, started)
+    return Step(state, outputs)
+
+
+def close_conversation(state: dict, reason: str, at: int) -> list[Output]:
+    """Close the open conversation: closed event, and a `closed` routing request so the ACD lets go."""
+    conv = state["conversation"]
+    outputs = [conversation_event(state, conv, "closed", at, reason=reason),
+               routing_request(state, conv, "closed", at, close_reason=reason)]
+    state["previous"] = {"conversation_id": conv["conversation_id"], "sequence": conv["sequence"],
+                         "closed_at": at}
+    state["conversation"] = None
+    return outputs
+
+
+def _customer_wrote(state: dict, at: int) -> None:
+    if state["last_inbound_at"] is None or at >= state["last_inbound_at"]:
+        state["last_inbound_at"] = at
+        state["outbound_since_inbound"] = state["outbound_after_window"] = 0
+
+
+def expire_if_inactive(state: dict, at: int, window_ms: int) -> list[Output]:
+    """Close the open conversation when `at` is past its inactivity window."""
+    conv = state["conversation"]
+    if conv is None or at - conv["last_activity_at"] <= window_ms:
+        return []
+    return close_conversation(state, "inactivity", conv["last_activity_at"] + window_ms)
+
+
+def _start(state: dict, msg: dict, at: int) -> list[Output]:
+    conv = {"conversation_id": ids.conversation_id(state["thread_key"], msg["platform_message_id"]),
+            "started_at": at, "last_activity_at": at, "sequence": 0, "connected_agent_id": None,
+            "last_agent_id": None, "awaiting_agent": False, "language": msg.get("language"),
+            "first_message_text": summary(msg.get("text"), msg.get("content", [])), "history": []}
+    state["conversation"] = conv
+    return [conversation_event(state, conv, "started", at)]
+
+
+def _add_message(state: dict, msg: dict, at: int) -> list[Output]:
+    conv = state["conversation"]
+    touch(conv, at)
+    conv["language"] = conv["language"] or msg.get("language")
+    push_history(conv, at, "inbound", summary(msg.get("text"), msg.get("content", [])))
+    return [conversation_event(state, conv, "message_added", at, ref=msg["event_id"],
+                               direction="inbound", message_id=msg["event_id"], text=msg.get("text"),
+                               content=msg.get("content", []))]
+
+
+def _route_if_needed(state: dict, at: int, ref: str, started: bool) -> list[Output]:
+    """A new conversation, or an ongoing one with no agent and no request out, needs routing."""
+    conv = state["conversation"]
+    if not started and (conv["connected_agent_id"] or conv["awaiting_agent"]):
+        return []
+    conv["awaiting_agent"] = True
+    return [routing_request(state, conv, "new_conversation" if started else "no_agent", at, ref)]
+
+
+def claimed_details(msg: dict) -> list[tuple[str, str, str]]:
+    """(detail type, normalized value, source) the message claims for its sender."""
+    sender, channel = msg["sender"], msg["channel"]
+    details = []
+    if channel == "whatsapp" and sender.get("phone"):   # WhatsApp vouches for the wa_id's number
+        details.append(("phone", sender["phone"], "platform_verified"))
+    elif channel in ("web", "open"):                    # typed into the widget form / sent by the integration
+        details += [("email", sender.get("email"), "customer_volunteered"),
+                    ("phone", sender.get("phone"), "customer_volunteered")]
+    normalized = [(kind, _normalize(kind, value), source) for kind, value, source in details if value]
+    return [(kind, value, source) for kind, value, source in normalized if value]
+
+
+def _normalize(kind: str, value: str) -> str:
+    """Email lower-cased; phone as E.164 digits without '+' (identity-claim's contract)."""
+    return value.strip().lower() if kind == "email" else NOT_DIGITS.sub("", value)
+
+
+def _claims(state: dict, msg: dict, at: int) -> list[Output]:
+    outputs = []
+    for kind, value, source in claimed_details(msg):
+        if f"{kind}:{value}" not in state["claims"]:
+            state["claims"].append(f"{kind}:{value}")
+            outputs.append(identity_claim(state, kind, value, source, at, msg["sender"].get("display_name")))
+    return outputs

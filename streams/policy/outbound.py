@@ -1,0 +1,69 @@
+"""An outbound message through the policy: approved (and added to the conversation) or rejected."""
+from __future__ import annotations
+
+from schemas import topic
+from schemas.channels import ChannelRules
+
+from streams.conversations import ids
+from streams.conversations.outputs import Output, conversation_event
+from streams.conversations.state import Step, new_thread, push_history, remember, seen, summary, thread_parts, touch, working_copy
+from streams.conversations.threading import expire_if_inactive
+
+from .decide import Approved, Rejected, decide
+
+
+def on_outbound(state: dict | None, outbound: dict, *, account, rules: ChannelRules, now: int,
+                partition: int, window_ms: int, ttl_ms: int) -> Step:
+    """Decide on one decoded outbound-message at `now`; an already decided outbound id is a duplicate."""
+    ref = f"o:{outbound['outbound_id']}"
+    if state is not None and seen(state, ref):
+        return Step(state, [], duplicate=True)
+    verdict = decide(outbound, state, account, rules, now)
+    state = working_copy(state) or _new_state(outbound, partition, now)
+    remember(state, ref, now, ttl_ms)
+    if isinstance(verdict, Rejected):
+        return Step(state, [_rejection(state, outbound, verdict, now)])
+    return Step(state, _approve(state, outbound, verdict, now, window_ms))
+
+
+def _new_state(outbound: dict, partition: int, now: int) -> dict:
+    tenant, channel, _, external = thread_parts(outbound["thread_key"])
+    return new_thread(outbound["thread_key"], ids.customer_id(tenant, channel, external), partition, now)
+
+
+def _approve(state: dict, outbound: dict, verdict: Approved, now: int, window_ms: int) -> list[Output]:
+    outputs = expire_if_inactive(state, now, window_ms)
+    if state["conversation"] is None:   # business-initiated (a WhatsApp template): a new conversation
+        outputs += _start(state, outbound, now)
+    conv = state["conversation"]
+    touch(conv, now)
+    text = " ".join(i["text"] for i in outbound["content"] if i.get("text")) or None
+    push_history(conv, now, "outbound", summary(text, outbound["content"]))
+    state["outbound_since_inbound"] += 1
+    state["outbound_after_window"] += int(verdict.after_window)
+    approved = {**outbound, "conversation_id": conv["conversation_id"],
+                "messaging_tag": verdict.messaging_tag or outbound.get("messaging_tag")}
+    return outputs + [
+        conversation_event(state, conv, "message_added", now, outbound["outbound_id"], direction="outbound",
+                           message_id=outbound["outbound_id"], text=text, content=outbound["content"],
+                           agent_id=outbound.get("agent_id")),
+        Output(topic("outbound-approved").name, state["thread_key"], "outbound-message", approved)]
+
+
+def _start(state: dict, outbound: dict, now: int) -> list[Output]:
+    conv = {"conversation_id": ids.conversation_id(state["thread_key"], f"o:{outbound['outbound_id']}"),
+            "started_at": now, "last_activity_at": now, "sequence": 0, "connected_agent_id": None,
+            "last_agent_id": outbound.get("agent_id"), "awaiting_agent": False, "language": None,
+            "first_message_text": None, "history": []}
+    state["conversation"] = conv
+    return [conversation_event(state, conv, "started", now)]
+
+
+def _rejection(state: dict, outbound: dict, verdict: Rejected, now: int) -> Output:
+    conv = state["conversation"]
+    value = {"outbound_id": outbound["outbound_id"], "tenant_id": outbound["tenant_id"],
+             "conversation_id": outbound.get("conversation_id") or (conv and conv["conversation_id"]),
+             "thread_key": outbound["thread_key"], "channel": outbound["channel"],
+             "channel_account_id": outbound["channel_account_id"], "agent_id": outbound.get("agent_id"),
+             "rejected_at": now, "rule": verdict.rule, "reason": verdict.reason, "content": outbound["content"]}
+    return Output(topic("outbound-rejected").name, outbound["thread_key"], "outbound-rejection", value)

@@ -1,0 +1,249 @@
+"""A tenant's routing configuration as data: `<routing_dir>/<tenant>.yaml` (rules, queues, agents).
+
+Validated with pydantic so a wrong file is refused with a message naming the field; reloaded when
+the file changes (the worker checks its modification time on every tick), no restart needed.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MAX_RINGS = 6  # Genesys bullseye routing: at most 6 rings
+MAX_CAPACITY = 50  # Twilio TaskRouter per-channel capacity limit (Genesys: 25 per media type)
+Proficiency = Field(ge=0, le=5)
+
+
+class RoutingConfigError(ValueError):
+    """A routing file that cannot be used; the message names the file and the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Media(_Model):
+    """Utilization of one media type: how many at once, and which media may interrupt it."""
+
+    capacity: int = Field(ge=0, le=MAX_CAPACITY)
+    interruptible_by: tuple[str, ...] = ()
+
+
+class Ring(_Model):
+    """One bullseye ring: how long a conversation stays in it, and what it relaxes on entry."""
+
+    timeout_seconds: float | None = Field(None, gt=0)
+    remove_skills: tuple[str, ...] = ()
+    lower_proficiency: int = Field(0, ge=0, le=5)
+    drop_language: bool = False
+
+
+class Acw(_Model):
+    """After-call work: optional, mandatory, or time-boxed with a default code on expiry."""
+
+    mode: Literal["optional", "mandatory", "time_boxed"] = "optional"
+    timeout_seconds: float = Field(120, gt=0)
+    default_code: str | None = None
+
+    @model_validator(mode="after")
+    def _time_boxed_needs_code(self) -> "Acw":
+        if self.mode == "time_boxed" and not self.default_code:
+            raise ValueError("acw mode time_boxed needs a default_code (applied when time runs out)")
+        return self
+
+
+class ServiceLevel(_Model):
+    """Service-level target: `percent` of conversations answered within `seconds`."""
+
+    percent: float = Field(80, gt=0, le=100)
+    seconds: float = Field(60, gt=0)
+
+
+class Queue(_Model):
+    """A queue: required skills, alert timeout, wrap-up, service level, bullseye rings."""
+
+    skills: dict[str, int] = {}
+    alert_timeout_seconds: float = Field(30, gt=0)
+    acw: Acw = Acw()
+    wrapup_codes: tuple[str, ...] = ()
+    service_level: ServiceLevel = ServiceLevel()
+    rings: tuple[Ring, ...] = (Ring(),)
+
+    @field_validator("skills")
+    @classmethod
+    def _proficiency_range(cls, skills: dict[str, int]) -> dict[str, int]:
+        return _check_proficiency(skills)
+
+    @field_validator("rings")
+    @classmethod
+    def _ring_count(cls, rings: tuple[Ring, ...]) -> tuple[Ring, ...]:
+        if not 1 <= len(rings) <= MAX_RINGS:
+            raise ValueError(f"a queue has 1 to {MAX_RINGS} rings, not {len(rings)}")
+        return rings
+
+
+class Agent(_Model):
+    """An agent's routing profile: skills (0–5), languages, queues, capacity overrides."""
+
+    skills: dict[str, int] = {}
+    languages: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    capacity: dict[str, int] = {}
+
+    @field_validator("skills")
+    @classmethod
+    def _proficiency_range(cls, skills: dict[str, int]) -> dict[str, int]:
+        return _check_proficiency(skills)
+
+
+class When(_Model):
+    """A rule's conditions: every one given must hold (keywords OR regex, AND channels)."""
+
+    keywords: dict[str, tuple[str, ...]] | tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"regex {pattern!r} does not compile: {exc}") from None
+        return patterns
+
+
+class Then(_Model):
+    """What a rule sets: queue, skills with minimum proficiency, priority, language."""
+
+    queue: str | None = None
+    skills: dict[str, int] = {}
+    priority: int = Field(0, ge=0, le=1000)
+    language: str | None = None
+
+    @field_validator("skills")
+    @classmethod
+    def _proficiency_range(cls, skills: dict[str, int]) -> dict[str, int]:
+        return _check_proficiency(skills)
+
+
+class Rule(_Model):
+    """One ordered rule: the first that matches decides."""
+
+    name: str = Field(min_length=1)
+    when: When = When()
+    then: Then
+
+
+class LastAgent(_Model):
+    """Sticky routing: wait this long for a busy last agent; `any` queue or the conversation's."""
+
+    wait_seconds: float = Field(60, ge=0)
+    scope: Literal["any", "queue"] = "any"
+
+
+class RoutingConfig(_Model):
+    """One tenant's routing: rules, queues, agents, utilization, last-agent routing."""
+
+    tenant: str = ""
+    default_queue: str
+    rules: tuple[Rule, ...] = ()
+    queues: dict[str, Queue]
+    agents: dict[str, Agent] = {}
+    utilization: dict[str, Media] = {"messaging": Media(capacity=4)}
+    channel_media: dict[str, str] = {}
+    last_agent: LastAgent = LastAgent()
+    messages_considered: int = Field(3, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> "RoutingConfig":
+        problems = _dangling(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def media_of(self, channel: str) -> str:
+        """The media type a channel's conversations use (every messaging channel: `messaging`)."""
+        return self.channel_media.get(channel, "messaging")
+
+    def capacity(self, agent_id: str, media: str) -> int:
+        """How many conversations of `media` the agent may hold at once."""
+        agent = self.agents.get(agent_id)
+        if agent and media in agent.capacity:
+            return agent.capacity[media]
+        return self.utilization[media].capacity if media in self.utilization else 0
+
+
+def _check_proficiency(skills: dict[str, int]) -> dict[str, int]:
+    bad = {name: level for name, level in skills.items() if not 0 <= level <= 5}
+    if bad:
+        raise ValueError(f"proficiency must be 0-5: {bad}")
+    return skills
+
+
+def _dangling(config: RoutingConfig) -> list[str]:
+    queues = set(config.queues)
+    problems = [] if config.default_queue in queues else [f"default_queue {config.default_queue!r} is not a queue"]
+    problems += [f"rule {r.name!r} sends to unknown queue {r.then.queue!r}"
+                 for r in config.rules if r.then.queue and r.then.queue not in queues]
+    problems += [f"agent {a!r} is on unknown queue {q!r}"
+                 for a, agent in config.agents.items() for q in agent.queues if q not in queues]
+    problems += [f"media type {m!r} has no utilization entry"
+                 for m in set(config.channel_media.values()) - set(config.utilization)]
+    names = [r.name for r in config.rules]
+    problems += [f"rule name {n!r} is used twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    return problems
+
+
+def parse_config(text: str, tenant: str, source: str = "<text>") -> RoutingConfig:
+    """A validated configuration from YAML text; RoutingConfigError names the problem."""
+    try:
+        data = yaml.safe_load(text) or {}
+        return RoutingConfig(**{**data, "tenant": tenant})
+    except (yaml.YAMLError, ValidationError, TypeError) as exc:
+        raise RoutingConfigError(f"{source}: {exc}") from None
+
+
+def config_path(routing_dir: Path, tenant: str) -> Path:
+    """Where a tenant's routing file lives."""
+    return Path(routing_dir) / f"{tenant}.yaml"
+
+
+def load_config(routing_dir: Path, tenant: str) -> RoutingConfig:
+    """The tenant's validated routing file."""
+    path = config_path(routing_dir, tenant)
+    if not path.exists():
+        raise RoutingConfigError(f"{path}: no routing file for tenant {tenant!r}")
+    return parse_config(path.read_text(), tenant, str(path))
+
+
+class ConfigCache:
+    """Routing files by tenant, re-read when their modification time changes."""
+
+    def __init__(self, routing_dir: Path):
+        self.routing_dir = Path(routing_dir)
+        self._entries: dict[str, tuple[float, RoutingConfig]] = {}
+
+    def get(self, tenant: str) -> RoutingConfig:
+        """The current configuration (the last valid one if the file became invalid)."""
+        path = config_path(self.routing_dir, tenant)
+        mtime = path.stat().st_mtime if path.exists() else -1.0
+        cached = self._entries.get(tenant)
+        if cached and cached[0] == mtime:
+            return cached[1]
+        try:
+            config = load_config(self.routing_dir, tenant)
+        except RoutingConfigError:
+            if cached:  # keep routing with the last good file; the caller logs the problem
+                return cached[1]
+            raise
+        self._entries[tenant] = (mtime, config)
+        return config
+
+    def tenants(self) -> list[str]:
+        """Every tenant with a routing file."""
+        return sorted(p.stem for p in self.routing_dir.glob("*.yaml"))

@@ -1,0 +1,108 @@
+"""The records the ACD emits, as (topic, key, subject, value) — pure data, encoded by the plumbing.
+
+Every id is deterministic (derived from conversation, offer and time), so an event re-applied
+after a crash produces the same records and downstream consumers absorb the duplicate.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from schemas import topic
+
+from .model import Conversation, Work
+from .selection import Candidate
+
+NOTIFICATIONS = topic("agent-notifications").name
+ASSIGNMENTS = topic("assignments").name
+SEGMENTS = topic("segment-facts").name
+DECISIONS = topic("routing-decisions").name
+STATUS = topic("agent-status-facts").name
+AUDIT_CANDIDATES = 20  # listed per decision: the 10 best ranked, then up to 10 excluded
+
+
+class Output(NamedTuple):
+    """One record to produce."""
+
+    topic: str
+    key: str
+    subject: str
+    value: dict
+
+
+def agent_event(tenant: str, agent_id: str, kind: str, now: int, *, conv: Conversation | None = None,
+                work: Work | None = None, **fields) -> Output:
+    """An agent-notifications record (offered, offer_revoked, assigned, wrapup_required...)."""
+    ref = work.offer_id if work else (conv.offer_id if conv else None)
+    value = {"event_id": f"ae:{agent_id}:{kind}:{ref or now}", "tenant_id": tenant, "agent_id": agent_id,
+             "type": kind, "occurred_at": now, "offer_id": ref, **fields}
+    if conv:
+        value |= {"conversation_id": conv.conversation_id, "queue_id": conv.queue_id,
+                  "customer_id": conv.customer_id, "channel": conv.channel, "thread_key": conv.thread_key,
+                  "channel_account_id": conv.channel_account_id}
+    elif work:
+        value |= {"conversation_id": work.conversation_id, "queue_id": work.queue_id,
+                  "customer_id": work.customer_id, "channel": work.channel, "thread_key": work.thread_key,
+                  "channel_account_id": work.channel_account_id}
+    return Output(NOTIFICATIONS, agent_id, "agent-event", value)
+
+
+def assignment(tenant: str, work: Work, agent_id: str, kind: str, now: int, **fields) -> Output:
+    """An assignments record, keyed by thread key (the conversation processor keeps the last agent)."""
+    value = {"assignment_id": f"as:{work.offer_id}:{kind}", "tenant_id": tenant,
+             "conversation_id": work.conversation_id, "thread_key": work.thread_key,
+             "customer_id": work.customer_id, "agent_id": agent_id, "queue_id": work.queue_id,
+             "offer_id": work.offer_id, "type": kind, "occurred_at": now, **fields}
+    return Output(ASSIGNMENTS, work.thread_key, "assignment", value)
+
+
+def segment(tenant: str, kind: str, ref: str, *, conversation_id: str, channel: str,
+            customer_id: str | None, queue_id: str | None, agent_id: str | None,
+            started_at: int, ended_at: int, outcome: str, **fields) -> Output:
+    """A segment-facts record (queue_wait, alert, interact, wrapup)."""
+    value = {"fact_id": f"seg:{conversation_id}:{kind}:{ref}", "tenant_id": tenant,
+             "conversation_id": conversation_id, "customer_id": customer_id, "channel": channel,
+             "segment_type": kind, "queue_id": queue_id, "agent_id": agent_id,
+             "started_at": started_at, "ended_at": ended_at, "outcome": outcome, **fields}
+    return Output(SEGMENTS, conversation_id, "segment-fact", value)
+
+
+def conv_segment(tenant: str, conv: Conversation, kind: str, ref: str, started_at: int, now: int,
+                 outcome: str, agent_id: str | None = None) -> Output:
+    """A segment of a conversation still in routing."""
+    return segment(tenant, kind, ref, conversation_id=conv.conversation_id, channel=conv.channel,
+                   customer_id=conv.customer_id, queue_id=conv.queue_id, agent_id=agent_id,
+                   started_at=started_at, ended_at=now, outcome=outcome)
+
+
+def work_segment(tenant: str, work: Work, agent_id: str, kind: str, now: int, outcome: str,
+                 **fields) -> Output:
+    """A segment of an agent's piece of work (interact, wrap-up)."""
+    return segment(tenant, kind, work.offer_id, conversation_id=work.conversation_id,
+                   channel=work.channel, customer_id=work.customer_id, queue_id=work.queue_id,
+                   agent_id=agent_id, started_at=work.since, ended_at=now, outcome=outcome, **fields)
+
+
+def status_interval(tenant: str, agent_id: str, status: str, started_at: int, now: int,
+                    next_status: str, reason: str) -> Output:
+    """An agent-status-facts record for the status that just ended."""
+    value = {"fact_id": f"st:{tenant}:{agent_id}:{started_at}", "tenant_id": tenant, "agent_id": agent_id,
+             "status": status, "started_at": started_at, "ended_at": now, "next_status": next_status,
+             "reason": reason}
+    return Output(STATUS, agent_id, "agent-status-interval", value)
+
+
+def decision(tenant: str, kind: str, now: int, reason: str, *, conv: Conversation | None = None,
+             ranked: list[Candidate] = (), **fields) -> Output:
+    """A routing-decisions (audit) record; `ranked` is the best ranked then a sample of the excluded."""
+    ref = f"{conv.conversation_id}:{kind}:{conv.entry}:{conv.offers}" if conv else f"{fields.get('agent_id')}:{kind}"
+    value = {"decision_id": f"rd:{ref}:{now}", "tenant_id": tenant, "occurred_at": now, "kind": kind,
+             "reason": reason, "candidates": [_candidate(c) for c in ranked[:AUDIT_CANDIDATES]]}
+    if conv:
+        value |= {"conversation_id": conv.conversation_id, "queue_id": conv.queue_id,
+                  "priority": conv.priority, "rule": conv.rule}
+    return Output(DECISIONS, tenant, "routing-decision", value | fields)
+
+
+def _candidate(c: Candidate) -> dict:
+    return {"agent_id": c.agent_id, "rank": c.rank, "excluded": c.excluded,
+            "proficiency": c.proficiency, "active": c.active, "idle_since": c.idle_since or None}

@@ -1,0 +1,102 @@
+"""Between Kafka and the pure ACD: decode an event, find its domain's state, apply, persist.
+
+`Router` knows nothing of faust: it takes (topic, bytes) and a dict-like state table and returns
+the encoded records to produce, so the faust agent around it stays a few lines and this part is
+testable without a broker. A domain's state is rebuilt from the table the first time one of its
+events arrives in this process (after a start or a rebalance).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import MutableMapping
+from datetime import datetime
+
+from schemas import Codec, topic
+
+from .acd import AcdState
+from .config import ConfigCache, RoutingConfigError
+from .snapshot import changes, restore
+
+log = logging.getLogger(__name__)
+
+REQUESTS, ACTIONS, TICKS = (topic(n).name for n in ("routing-requests", "agent-actions", "routing-ticks"))
+SUBJECTS = {REQUESTS: "routing-request", ACTIONS: "agent-action", TICKS: "routing-tick"}
+STATE_SUBJECT = "routing-state"
+
+
+class Router:
+    """Routing domains of this worker, applied event by event (see module docstring)."""
+
+    def __init__(self, table: MutableMapping[str, bytes], configs: ConfigCache, codec: Codec | None = None):
+        self.table, self.configs, self.codec = table, configs, codec or Codec()
+        self.states: dict[str, AcdState] = {}
+        self.partitions: dict[str, int] = {}
+
+    def handle(self, source: str, value: bytes, partition: int | None = None) -> list[tuple[str, bytes, bytes]]:
+        """Apply one event; (topic, key, value) records to produce. Raises on bad input."""
+        record = self.codec.decode(value, SUBJECTS[source])
+        tenant = record["tenant_id"]
+        self._check_partition(tenant, partition)
+        state = self.state(tenant)
+        if source == REQUESTS:
+            outputs = state.apply_request(_millis(record, "requested_at"))
+        elif source == ACTIONS:
+            outputs = state.apply_action(_millis(record, "occurred_at"))
+        else:
+            outputs = self._reload(state) + state.apply_tick(_millis(record, "tick_at")["tick_at"])
+        self._persist(state)
+        return [(o.topic, o.key.encode(), self.codec.encode(o.subject, o.value)) for o in outputs]
+
+    def state(self, tenant: str) -> AcdState:
+        """The domain's state, rebuilt from the table if this process has not seen it yet."""
+        if tenant not in self.states:
+            prefix = f"{tenant}:"
+            entries = [(key[len(prefix):], json.loads(self.codec.decode(raw, STATE_SUBJECT)["body"]))
+                       for key, raw in list(self.table.items()) if key.startswith(prefix)]
+            self.states[tenant] = restore(self.configs.get(tenant), entries)
+            log.info("routing domain %s: %d state entries restored", tenant, len(entries))
+        return self.states[tenant]
+
+    def forget(self) -> None:
+        """Drop every in-memory domain (partitions were revoked: another worker may own them now)."""
+        self.states.clear()
+        self.partitions.clear()
+
+    def discard(self, tenant: str) -> None:
+        """Drop one domain after a failed event; the next event rebuilds it from the table."""
+        self.states.pop(tenant, None)
+
+    def _reload(self, state: AcdState) -> list:
+        try:
+            config = self.configs.get(state.tenant)
+        except RoutingConfigError as exc:
+            log.error("routing file of %s refused, keeping the last good one: %s", state.tenant, exc)
+            return []
+        return state.reconfigure(config) if config is not state.config else []
+
+    def _persist(self, state: AcdState) -> None:
+        for key, kind, body in changes(state):
+            if body is None:
+                self.table.pop(key, None)
+            else:
+                self.table[key] = self.codec.encode(STATE_SUBJECT, {
+                    "tenant_id": state.tenant, "kind": kind, "updated_at": state.now,
+                    "body": json.dumps(body, separators=(",", ":"))})
+
+    def _check_partition(self, tenant: str, partition: int | None) -> None:
+        # Every producer must partition by murmur2 of the key (Java's and aiokafka's default;
+        # librdkafka needs partitioner=murmur2_random) or a domain's events split across workers.
+        if partition is None:
+            return
+        known = self.partitions.setdefault(tenant, partition)
+        if known != partition:
+            log.warning("routing domain %s arrived on partitions %d and %d: a producer does not "
+                        "use the murmur2 partitioner", tenant, known, partition)
+
+
+def _millis(record: dict, field: str) -> dict:
+    value = record[field]
+    if isinstance(value, datetime):
+        record[field] = int(value.timestamp() * 1000)
+    return record

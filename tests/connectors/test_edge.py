@@ -1,0 +1,160 @@
+"""The edge against the real broker: every fixture in, normalized events out, failures answered right."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections import Counter
+from datetime import datetime
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from connectors.edge import COUNTERS, make_app
+from connectors.publisher import Publisher
+from schemas import Codec
+from switchboard.settings import load_settings
+from tests.connectors.helpers import (CHANNELS, FIXTURES, ACCOUNT_IDS, for_tenant, golden, load_test_accounts,
+                                      new_tenant, prune, read_back, signed_headers, webhook)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
+CODEC = Codec()
+
+
+async def start_edge(bootstrap, tmp_path, *, transactional=True, timeout_s=5.0):
+    tenant = new_tenant()
+    settings = load_settings(kafka_bootstrap=bootstrap)
+    publisher = Publisher(settings.kafka_client_config(), timeout_s=timeout_s,
+                          transactional_id=f"test-edge-{tenant}" if transactional else None)
+    client = TestClient(TestServer(make_app(settings, load_test_accounts(tmp_path, tenant), publisher), host="127.0.0.1"))
+    await client.start_server()
+    return client, publisher, tenant
+
+
+@pytest.fixture
+async def edge(kafka_bootstrap, tmp_path):
+    client, publisher, tenant = await start_edge(kafka_bootstrap, tmp_path)
+    yield client, tenant
+    await client.close()
+    publisher.close()
+
+
+def comparable(msg, subject: str) -> dict:
+    record = CODEC.decode(msg.value(), subject)
+    record.pop("received_at", None)
+    return prune({k: int(v.timestamp() * 1000) if isinstance(v, datetime) else v for k, v in record.items()})
+
+
+def mine(tenant):
+    return lambda msg: msg.key().decode().startswith(f"{tenant}:")
+
+
+async def post(client, channel, body, headers):
+    return await client.post(f"/webhooks/{channel}/{ACCOUNT_IDS[channel]}", data=body, headers=headers)
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_every_fixture_with_a_valid_signature_yields_its_normalized_events(edge, kafka_bootstrap, channel):
+    client, tenant = edge
+    since = int(time.time() * 1000) - 1000
+    expected = {"inbound-message": [], "delivery-status": []}
+    for path in sorted((FIXTURES / "webhooks" / channel).glob("*.json")):
+        body = path.read_bytes()
+        response = await post(client, channel, body, signed_headers(channel, body))
+        assert response.status == 200, (path.name, await response.text())
+        gold = golden(channel, path.stem)
+        expected["inbound-message"] += [for_tenant(m, tenant) for m in gold["messages"]]
+        expected["delivery-status"] += [for_tenant(s, tenant) for s in gold["statuses"]]
+    for subject, topic in (("inbound-message", "inbound-messages"), ("delivery-status", "delivery-status")):
+        found = read_back(kafka_bootstrap, topic, since, mine(tenant))
+        assert all(m.key().decode() == comparable(m, subject)["thread_key"] for m in found)
+        key = lambda r: (r["event_id"], json.dumps(r, sort_keys=True))  # noqa: E731
+        assert sorted((comparable(m, subject) for m in found), key=key) == sorted(expected[subject], key=key)
+    counts = client.server.app[COUNTERS]
+    assert counts["messages"] == len(expected["inbound-message"]) and counts["bad_signature"] == 0
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_forged_signature_gets_401_and_publishes_nothing(edge, kafka_bootstrap, channel):
+    client, tenant = edge
+    since = int(time.time() * 1000) - 1000
+    forged = webhook(channel, "batch")
+    assert (await post(client, channel, forged, signed_headers(channel, forged, "forged"))).status == 401
+    assert (await post(client, channel, forged, {"Content-Type": "application/json"})).status == 401
+    canary = webhook(channel, "text")  # a valid one after the forgeries: only it may be on the topic
+    assert (await post(client, channel, canary, signed_headers(channel, canary))).status == 200
+    found = read_back(kafka_bootstrap, "inbound-messages", since, mine(tenant))
+    assert [comparable(m, "inbound-message")["event_id"] for m in found] == [golden(channel, "text")["messages"][0]["event_id"]]
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_malformed_body_gets_400_and_its_raw_bytes_go_to_the_dlq(edge, kafka_bootstrap, channel):
+    client, tenant = edge
+    since = int(time.time() * 1000) - 1000
+    body = webhook(channel, "text")[:-20]  # truncated JSON, correctly signed
+    response = await post(client, channel, body, signed_headers(channel, body))
+    assert response.status == 400 and "malformed" in await response.text()
+    [dead] = read_back(kafka_bootstrap, "inbound-messages-dlq", since, mine(tenant))
+    headers = {k: v.decode() for k, v in dead.headers()}
+    assert dead.value() == body
+    assert headers["source.topic"] == "inbound-messages" and headers["stage"] == "edge.parse"
+    assert "JSON" in headers["error"] and headers["channel"] == channel and int(headers["time"]) >= since
+
+
+async def test_an_oversized_body_gets_413(edge):
+    client, _ = edge
+    body = b"{" + b" " * (1024 * 1024) + b"}"
+    assert (await post(client, "line", body, signed_headers("line", body))).status == 413
+
+
+async def test_unknown_channel_or_account_gets_404(edge):
+    client, _ = edge
+    assert (await client.post("/webhooks/line/Unot-configured", data=b"{}")).status == 404
+    assert (await client.post("/webhooks/telegram/123", data=b"{}")).status == 404
+
+
+async def test_handshakes_over_http(edge):
+    client, _ = edge
+    ok = {"hub.mode": "subscribe", "hub.verify_token": "test-whatsapp-verify-token", "hub.challenge": "31337"}
+    response = await client.get(f"/webhooks/whatsapp/{ACCOUNT_IDS['whatsapp']}", params=ok)
+    assert (response.status, await response.text()) == (200, "31337")
+    wrong = await client.get(f"/webhooks/messenger/{ACCOUNT_IDS['messenger']}", params={**ok, "hub.verify_token": "x"})
+    assert wrong.status == 403
+    crc = await client.get(f"/webhooks/x/{ACCOUNT_IDS['x']}", params={"crc_token": "challenge-1741944413"})
+    assert (await crc.json())["response_token"] == "sha256=J8TZCD9oAaTnf2oEgCJb2FJ8r7VYJhjNjhs6K4POiiw="
+    assert (await client.get(f"/webhooks/line/{ACCOUNT_IDS['line']}")).status == 400
+
+
+def closed_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("transactional", [True, False], ids=["transaction", "plain"])
+async def test_broker_unavailable_gets_503_for_events_and_dead_letters(tmp_path, transactional):
+    client, publisher, _ = await start_edge(closed_port(), tmp_path, transactional=transactional, timeout_s=1.0)
+    try:
+        started = time.monotonic()
+        body = webhook("messenger", "batch")
+        assert (await post(client, "messenger", body, signed_headers("messenger", body))).status == 503
+        broken = body[:-5]
+        assert (await post(client, "messenger", broken, signed_headers("messenger", broken))).status == 503
+        assert time.monotonic() - started < 8
+        echo = webhook("messenger", "echo")  # nothing to publish: answered without the broker
+        assert (await post(client, "messenger", echo, signed_headers("messenger", echo))).status == 200
+    finally:
+        await client.close()
+        publisher.close()
+
+
+async def test_concurrent_webhooks_are_all_published_once(edge, kafka_bootstrap):
+    import asyncio
+
+    client, tenant = edge
+    since = int(time.time() * 1000) - 1000
+    bodies = [webhook(c, "batch") for c in CHANNELS]
+    answers = await asyncio.gather(*(post(client, c, b, signed_headers(c, b)) for c, b in zip(CHANNELS, bodies)))
+    assert [a.status for a in answers] == [200] * len(CHANNELS)
+    found = read_back(kafka_bootstrap, "inbound-messages", since, mine(tenant))
+    assert Counter(m.key().decode().split(":")[1] for m in found) == {c: 3 for c in CHANNELS}

@@ -1,0 +1,82 @@
+"""Assignments into the thread state: last agent, connected agent, agent events, no_agent requests."""
+from streams.conversations.assignments import on_assignment
+from streams.conversations.threading import on_inbound
+
+from .factory import HOUR, MINUTE, T0, event, inbound, outputs_of
+
+WINDOW, TTL = 72 * HOUR, 192 * HOUR
+
+
+def conversation_of(state) -> str:
+    return state["conversation"]["conversation_id"]
+
+
+def assign(state, name="assignment_connected", at=T0 + MINUTE, **overrides):
+    record = event(name, occurred_at=at, conversation_id=conversation_of(state) if state["conversation"]
+                   else state["previous"]["conversation_id"]) | overrides
+    return on_assignment(state, record, partition=3, ttl_ms=TTL)
+
+
+def message(state, n, at):
+    return on_inbound(state, inbound(n, at), partition=3, window_ms=WINDOW, ttl_ms=TTL)
+
+
+def test_connected_sets_connected_and_last_agent_and_emits_agent_assigned():
+    state = message(None, 1, T0).state
+    step = assign(state)
+    conv = step.state["conversation"]
+    assert (conv["connected_agent_id"], conv["last_agent_id"], step.state["last_agent_id"]) == ("agent-ana",) * 3
+    [assigned] = outputs_of([step], "conversation-events")
+    assert (assigned["type"], assigned["agent_id"], assigned["queue_id"], assigned["sequence"]) == (
+        "agent_assigned", "agent-ana", "cards", 3)
+
+
+def test_a_message_after_the_agent_ended_asks_routing_again_preferring_the_last_agent():
+    state = message(None, 1, T0).state
+    state = assign(state).state
+    state = message(state, 2, T0 + 2 * MINUTE).state                      # agent connected: no request
+    ended = assign(state, "assignment_ended", at=T0 + 3 * MINUTE)
+    events = outputs_of([ended], "conversation-events")
+    assert [(e["type"], e.get("wrapup_code")) for e in events] == [("agent_ended", None), ("wrapped_up", "card-blocked")]
+    again = message(ended.state, 3, T0 + 4 * MINUTE)
+    [request] = outputs_of([again], "routing-requests")
+    assert (request["reason"], request["preferred_agent_id"]) == ("no_agent", "agent-ana")
+    assert [h["text"] for h in request["history"]][-1] == inbound(3)["text"]
+    assert outputs_of([message(again.state, 4, T0 + 5 * MINUTE)], "routing-requests") == []   # one request out
+
+
+def test_the_customers_last_agent_is_preferred_in_the_next_conversation():
+    state = assign(message(None, 1, T0).state).state
+    state = assign(state, "assignment_ended", at=T0 + 3 * MINUTE).state
+    step = message(state, 2, T0 + 100 * HOUR)
+    new = [r for r in outputs_of([step], "routing-requests") if r["reason"] == "new_conversation"]
+    assert new[0]["preferred_agent_id"] == "agent-ana"
+
+
+def test_agent_activity_keeps_the_conversation_open():
+    state = assign(message(None, 1, T0).state, at=T0 + 60 * HOUR).state
+    step = message(state, 2, T0 + 130 * HOUR)
+    assert {e["conversation_id"] for e in outputs_of([step], "conversation-events")} == {conversation_of(state)}
+
+
+def test_a_wrap_up_after_the_inactivity_close_lands_in_the_closed_conversation():
+    state = assign(message(None, 1, T0).state).state
+    closed_id = conversation_of(state)
+    state = message(state, 2, T0 + 100 * HOUR).state                     # closes the first, starts a second
+    step = assign(state, "assignment_ended", at=T0 + 100 * HOUR + 1, conversation_id=closed_id)
+    events = outputs_of([step], "conversation-events")
+    assert {e["conversation_id"] for e in events} == {closed_id}
+    assert [e["sequence"] for e in events] == [5, 6]                      # after started, msg, assigned, closed
+
+
+def test_a_redelivered_assignment_is_a_duplicate():
+    state = message(None, 1, T0).state
+    first = assign(state)
+    assert assign(first.state).duplicate and not first.duplicate
+
+
+def test_transferred_frees_the_agent_but_keeps_routing_in_charge():
+    state = assign(message(None, 1, T0).state).state
+    step = assign(state, type="transferred", assignment_id="as-0008", transfer_target="queue:loans")
+    assert step.state["conversation"]["connected_agent_id"] is None and step.state["conversation"]["awaiting_agent"]
+    assert outputs_of([message(step.state, 2, T0 + 2 * MINUTE)], "routing-requests") == []

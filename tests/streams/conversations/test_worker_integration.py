@@ -1,0 +1,139 @@
+"""The conversation processor in a real `switchboard worker` against the real broker."""
+import threading
+import time
+import uuid
+
+import pytest
+
+from .factory import HOUR, MINUTE, event, inbound, on_thread
+
+pytestmark = pytest.mark.kafka
+NOW = int(time.time() * 1000)
+
+
+def tenant() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def message(tenant_id: str, user: str, n: int, at: int, account: str = "109876543210987") -> dict:
+    return on_thread(inbound(n, at, platform_message_id=f"wamid.{user}.{n}", event_id=f"in-{tenant_id}-{user}-{n}"),
+                     f"{tenant_id}:whatsapp:{account}:{user}")
+
+
+def added(values):
+    return [v for v in values if v["type"] == "message_added"]
+
+
+def by_thread(values) -> dict[str, set[str]]:
+    threads = {}
+    for v in added(values):
+        threads.setdefault(v["thread_key"].rsplit(":", 1)[1], set()).add(v["conversation_id"])
+    return threads
+
+
+def test_messages_71h59_apart_thread_together_and_72h01_apart_do_not(streams_worker, topics):
+    t = tenant()
+    topics.produce("inbound-messages", [
+        message(t, "a", 1, NOW - 71 * HOUR - 59 * MINUTE), message(t, "a", 2, NOW),
+        message(t, "b", 1, NOW - 72 * HOUR - 1 * MINUTE), message(t, "b", 2, NOW)])
+    values = topics.collect("conversation-events", t, lambda v: len(added(v)) >= 4)
+    assert {user: len(convs) for user, convs in by_thread(values).items()} == {"a": 1, "b": 2}
+
+
+def test_an_account_window_of_one_hour_splits_after_61_minutes_there_only(streams_worker, topics):
+    t = tenant()
+    topics.produce("inbound-messages", [
+        message(t, "short", 1, NOW - 61 * MINUTE, account="109876543210999"),
+        message(t, "short", 2, NOW, account="109876543210999"),
+        message(t, "long", 1, NOW - 61 * MINUTE), message(t, "long", 2, NOW)])
+    values = topics.collect("conversation-events", t, lambda v: len(added(v)) >= 4)
+    assert {user: len(convs) for user, convs in by_thread(values).items()} == {"short": 2, "long": 1}
+
+
+def test_a_webhook_delivered_three_times_yields_one_message(streams_worker, topics):
+    t = tenant()
+    first = message(t, "c", 1, NOW)
+    topics.produce("inbound-messages", [first, first | {"redelivery": True}, first, message(t, "c", 2, NOW + 1)])
+    values = topics.collect("conversation-events", t, lambda v: len(added(v)) >= 2)
+    time.sleep(1)   # anything extra would have arrived with the second message
+    values = topics.collect("conversation-events", t, lambda v: len(added(v)) >= 3, timeout=2)
+    assert sorted(v["message_id"] for v in added(values)) == [first["event_id"], f"in-{t}-c-2"]
+
+
+def test_a_routing_request_for_an_ongoing_conversation_names_its_last_agent(streams_worker, topics):
+    t = tenant()
+    first = message(t, "d", 1, NOW - 10 * MINUTE)
+    topics.produce("inbound-messages", [first])
+    [request] = topics.collect("routing-requests", t, lambda v: len(v) >= 1)
+    assert request["reason"] == "new_conversation" and request["first_message_text"] == first["text"]
+    conversation = request["conversation_id"]
+    assignment = {"conversation_id": conversation, "tenant_id": t, "thread_key": first["thread_key"]}
+    topics.produce("assignments", [
+        event("assignment_connected", occurred_at=NOW - 9 * MINUTE, assignment_id=f"{t}-1") | assignment,
+        event("assignment_ended", occurred_at=NOW - 5 * MINUTE, assignment_id=f"{t}-2") | assignment])
+    topics.produce("inbound-messages", [message(t, "d", 2, NOW)])
+    requests = topics.collect("routing-requests", t, lambda v: len(v) >= 2)
+    assert (requests[1]["reason"], requests[1]["preferred_agent_id"]) == ("no_agent", "agent-ana")
+    assert requests[1]["conversation_id"] == conversation and len(requests[1]["history"]) == 2
+    types = [v["type"] for v in topics.collect("conversation-events", t, lambda v: len(v) >= 6)]
+    assert types == ["started", "message_added", "agent_assigned", "agent_ended", "wrapped_up", "message_added"]
+
+
+def test_whatsapp_phone_claims_go_to_the_identity_matcher(streams_worker, topics):
+    t = tenant()
+    topics.produce("inbound-messages", [message(t, "e", 1, NOW), message(t, "e", 2, NOW + 1)])
+    claims = topics.collect("identity-claims", t, lambda v: len(v) >= 1)
+    assert [(c["detail_value"], c["source"]) for c in claims] == [("14155550123", "platform_verified")]
+
+
+def test_the_timer_closes_an_inactive_conversation(streams_worker, topics):
+    t = tenant()
+    topics.produce("inbound-messages", [message(t, "f", 1, NOW - 73 * HOUR)])
+    values = topics.collect("conversation-events", t, lambda v: any(e["type"] == "closed" for e in v))
+    closed = [v for v in values if v["type"] == "closed"]
+    assert closed and closed[0]["reason"] == "inactivity" and closed[0]["occurred_at"].timestamp() * 1000 == NOW - HOUR
+    requests = topics.collect("routing-requests", t, lambda v: len(v) >= 2)
+    assert [r["reason"] for r in requests] == ["new_conversation", "closed"]
+
+
+def test_outbound_replies_are_approved_or_rejected_by_policy(streams_worker, topics):
+    t = tenant()
+    first = message(t, "g", 1, NOW - MINUTE)
+    topics.produce("inbound-messages", [first])
+    topics.collect("conversation-events", t, lambda v: len(v) >= 2)
+    reply = event("outbound_reply", outbound_id=f"{t}-ok", tenant_id=t, thread_key=first["thread_key"])
+    stranger = reply | {"outbound_id": f"{t}-no", "thread_key": f"{t}:whatsapp:109876543210987:nobody"}
+    topics.produce("outbound-messages", [reply, stranger])
+    [approved] = topics.collect("outbound-approved", t, lambda v: len(v) >= 1)
+    [rejected] = topics.collect("outbound-rejected", t, lambda v: len(v) >= 1)
+    assert approved["outbound_id"] == f"{t}-ok" and approved["conversation_id"]
+    assert (rejected["outbound_id"], rejected["rule"]) == (f"{t}-no", "window.unsolicited")
+
+
+def test_undecodable_bytes_go_to_the_dead_letter_topic(streams_worker, topics):
+    key = f"{tenant()}:whatsapp:109876543210987:z"
+    topics.produce("inbound-messages", [], raw=b"not avro", key=key)
+    letters = topics.collect("inbound-messages-dlq", "", lambda v: any(d["key"] == key.encode() for d in v))
+    [letter] = [d for d in letters if d["key"] == key.encode()]
+    assert letter["value"] == b"not avro" and letter["headers"]["stage"] == b"streams.conversations"
+    assert letter["headers"]["source.topic"] == b"inbound-messages" and b"DecodeError" in letter["headers"]["error"]
+
+
+def test_kill_9_mid_stream_loses_nothing_and_duplicates_only_identical_events(streams_worker, topics):
+    t = tenant()
+    batch = [message(t, f"u{n % 50}", n, NOW - 1000 + n) for n in range(1000)]
+    # The stream keeps flowing while the worker dies: 50 messages every 50 ms from another thread.
+    feeder = threading.Thread(target=lambda: [
+        (topics.produce("inbound-messages", batch[i:i + 50]), time.sleep(0.05)) for i in range(0, len(batch), 50)])
+    feeder.start()
+    before = topics.collect("conversation-events", t, lambda v: len(added(v)) >= 200)
+    streams_worker.kill()
+    feeder.join()
+    assert len({e["message_id"] for e in added(before)}) < len(batch)        # killed mid-stream
+    streams_worker.start()
+    values = topics.collect("conversation-events", t,
+                            lambda v: len({e["message_id"] for e in added(v)}) >= len(batch), timeout=40)
+    unique = {v["event_id"]: v for v in values}
+    assert sorted(v["message_id"] for v in added(unique.values())) == sorted(m["event_id"] for m in batch)
+    for v in values:
+        assert v == unique[v["event_id"]]          # a replayed event is the same event

@@ -1,0 +1,102 @@
+"""The identity matcher as a real `switchboard worker` process against the test broker."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from confluent_kafka import Consumer, TopicPartition
+
+from schemas import Codec, topic
+from streams.worker import READY
+from switchboard.kafka import producer
+
+from .claims import key
+
+REPO = Path(__file__).resolve().parents[3]
+codec = Codec()
+
+
+class IdentityWorker:
+    """`switchboard worker --processors streams.identity.agent` with its own group and memory store."""
+
+    def __init__(self, bootstrap: str, workdir: Path):
+        self.name = f"identity-test-{uuid.uuid4().hex[:8]}"
+        self.bootstrap, self.workdir, self.proc = bootstrap, workdir, None
+        self.log = workdir / f"{self.name}.log"
+
+    def start(self, timeout: float = 60) -> "IdentityWorker":
+        """Start and wait for the worker's ready line."""
+        env = os.environ | {"SWITCHBOARD_KAFKA_BOOTSTRAP": self.bootstrap,
+                            "SWITCHBOARD_DATA_DIR": str(self.workdir / "data"), "SWITCHBOARD_LOG_LEVEL": "INFO"}
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "switchboard.cli", "worker", "--processors", "streams.identity.agent",
+                 "--app-id", self.name, "--name", self.name, "--store", "memory://"],
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while READY.encode() not in self.log.read_bytes():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"identity worker not ready:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        return self
+
+    def stop(self) -> None:
+        """Stop the worker (SIGTERM, then SIGKILL after 15 s)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+class Claims:
+    """Produce identity claims keyed by their detail, as the conversation processor does."""
+
+    def __init__(self, bootstrap: str):
+        self.producer = producer({"bootstrap.servers": bootstrap}, partitioner="murmur2_random")
+
+    def send(self, record: dict, record_key: str | None = None) -> None:
+        """Produce one claim (and wait for the broker's ack)."""
+        self.producer.produce(topic("identity-claims").name, key=(record_key or key(record)).encode(),
+                              value=codec.encode("identity-claim", record))
+        self.producer.flush(10)
+
+
+class Reader:
+    """Every record of some topics from the beginning, decoded, filtered by a tenant id."""
+
+    def __init__(self, bootstrap: str, tenant: str, subjects: dict[str, str]):
+        self.tenant, self.subjects, self.records = tenant, subjects, []
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{uuid.uuid4().hex}",
+                                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        self.consumer.assign([TopicPartition(name, p, 0) for name in subjects
+                              for p in range(topic(name).partitions)])
+
+    def wait_for(self, predicate, timeout: float = 20) -> list:
+        """Poll until `predicate(records)`; records are (topic, key, value, headers)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; got {[(t, v.get('type')) for t, _, v, _ in self.records]}")
+            message = self.consumer.poll(0.2)
+            if message is None or message.error():
+                continue
+            self._keep(message)
+        return self.records
+
+    def _keep(self, message) -> None:
+        subject = self.subjects[message.topic()]
+        value = codec.decode(message.value(), subject)
+        if value.get("tenant_id") == self.tenant:
+            self.records.append((message.topic(), message.key().decode(), value, dict(message.headers() or [])))
+
+    def close(self) -> None:
+        """Close the consumer."""
+        self.consumer.close()

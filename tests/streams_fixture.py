@@ -1,0 +1,124 @@
+"""Pytest plugin: a `switchboard worker` subprocess against the session broker, and topic helpers.
+
+Run with `-p tests.streams_fixture`. Each worker gets its own app id (consumer group), data dir and
+static member name, so it shares nothing with other tests' workers but the catalogue topics:
+tests filter what they read by a tenant id of their own.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from schemas import Codec, topic
+from switchboard.kafka import consumer, producer
+
+REPO = Path(__file__).resolve().parents[1]
+ACCOUNTS = REPO / "tests" / "fixtures" / "conversations" / "accounts.yaml"
+READY = "streams worker ready"
+
+
+class Worker:
+    """A `switchboard worker` child process; `kill()` is kill -9, `start()` starts it again."""
+
+    def __init__(self, bootstrap: str, data_dir: Path, app_id: str):
+        self.env = {**os.environ, "SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(data_dir),
+                    "SWITCHBOARD_ACCOUNTS_FILE": str(ACCOUNTS), "SWITCHBOARD_LOG_LEVEL": "INFO"}
+        self.args = [sys.executable, "-m", "switchboard.cli", "worker", "--name", app_id, "--app-id", app_id,
+                     "--expiry-interval", "1"]
+        self.log: list[str] = []
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start and wait for the ready line (partitions assigned, tables recovered)."""
+        self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        ready = threading.Event()
+        threading.Thread(target=self._read, args=(self.proc, ready), daemon=True).start()
+        if not ready.wait(timeout):
+            self.stop()
+            raise AssertionError("worker not ready:\n" + "\n".join(self.log[-40:]))
+
+    def _read(self, proc: subprocess.Popen, ready: threading.Event) -> None:
+        for line in proc.stderr:
+            self.log.append(line.rstrip())
+            if READY in line:
+                ready.set()
+
+    def kill(self) -> None:
+        """kill -9: no flush, no commit."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not stop."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="module")
+def streams_worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """A running worker with the processors of streams/processors.py (1 s expiry scans)."""
+    worker = Worker(kafka_bootstrap, tmp_path_factory.mktemp("worker"), f"test-streams-{uuid.uuid4().hex[:8]}")
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+class Topics:
+    """Produce Avro events to catalogue topics and read back the ones of one tenant."""
+
+    def __init__(self, bootstrap: str):
+        self.conf = {"bootstrap.servers": bootstrap}
+        self.codec = Codec()
+        self.producer = producer(self.conf)
+
+    def produce(self, name: str, records: list[dict], *, raw: bytes | None = None, key: str | None = None) -> None:
+        """Encode and produce records (keyed by thread key), or one raw value; wait for the acks."""
+        t = topic(name)
+        for record in records:
+            self.producer.produce(t.name, key=record["thread_key"], value=self.codec.encode(t.value, record))
+        if raw is not None:
+            self.producer.produce(t.name, key=key, value=raw)
+        assert self.producer.flush(10) == 0
+
+    def collect(self, name: str, tenant: str, done: Callable[[list[dict]], bool], timeout: float = 20.0) -> list[dict]:
+        """Values of `name` whose tenant_id is `tenant`, read until `done(values)` or the timeout."""
+        t = topic(name)
+        reader = consumer(self.conf, f"test-reader-{uuid.uuid4().hex}")
+        reader.subscribe([t.name])
+        values, deadline = [], time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline and not done(values):
+                for msg in reader.consume(500, 0.2):
+                    if msg.error() is not None or not msg.value():
+                        continue
+                    if t.is_dlq:
+                        values.append({"key": msg.key(), "value": msg.value(), "headers": dict(msg.headers() or [])})
+                        continue
+                    value = self.codec.decode(msg.value(), t.value)
+                    if value.get("tenant_id") == tenant:
+                        values.append(value)
+        finally:
+            reader.close()
+        return values
+
+
+@pytest.fixture(scope="module")
+def topics(kafka_bootstrap: str) -> Topics:
+    """Produce to and read from catalogue topics."""
+    return Topics(kafka_bootstrap)
