@@ -134,11 +134,11 @@ class Delivery:
                 break
             ids += result.platform_message_ids
         state = "sent" if result.ok else "failed"
-        self.counters[state] += 1
         return self._finish(outbound, state, int(self.clock() * 1000), ids=ids, attempts=attempts,
                             code=None if result.ok else result.error_code, reason=None if result.ok else result.reason)
 
     def _finish(self, outbound, state, now, *, ids=(), attempts=0, code=None, reason=None):
+        self.counters[state] += 1
         if state == "failed":
             log.warning("%s %s failed: %s %s", outbound["channel"], outbound["outbound_id"], code, reason)
         entry = outcomes.attempt(outbound, state, now, ids=ids, attempts=attempts, code=code)

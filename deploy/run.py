@@ -16,9 +16,17 @@ import time
 from dataclasses import dataclass
 
 from deploy.flow import FlowCounter
+from deploy.summary import capability_counts
 
-# The roles `make run` starts, in order. Each later capability adds its line here.
-PROCESSES: list[tuple[str, ...]] = []
+# The roles `make run` starts, in order (stopped in reverse). Each capability adds its line here.
+PROCESSES: list[tuple[str, ...]] = [
+    ("sink",),       # owns the embedded ClickHouse; first up, last down, so every fact lands
+    ("worker",),     # stream processors
+    ("edge",),       # webhooks in
+    ("deliver",),    # platform send APIs out
+    ("simulate",),   # the platforms and their customers (and simulated agents)
+]
+SETTLE_SECONDS = 20.0  # how long the sink may take to write what the others produced last
 
 
 @dataclass
@@ -60,6 +68,25 @@ def _wait(settings, children: list[Child]) -> tuple[str, bool]:
     return "interrupted", False
 
 
+def _settled_fact_counts(settings) -> dict:
+    """The sink's counts once two reads a second apart agree (it is still writing the last batches)."""
+    from sink.client import NoClickHouse, connect
+    from sink.reports import summary_counts
+
+    deadline, last = time.monotonic() + SETTLE_SECONDS, None
+    try:
+        client = connect(settings)
+        while time.monotonic() < deadline:
+            counts = summary_counts(client)
+            if counts == last:
+                break
+            last = counts
+            time.sleep(1.0)
+        return last or {}
+    except NoClickHouse as exc:
+        return {"facts_error": str(exc)}
+
+
 def run_all(settings) -> int:
     """Start everything, wait, stop everything, print the summary line; 0 if all went well."""
     from deploy.kafka.broker import LocalKafka
@@ -79,12 +106,16 @@ def run_all(settings) -> int:
           file=sys.stderr, flush=True)
     started = time.monotonic()
     reason, crashed = _wait(settings, children)
-    for child in children:
+    sink, producers = children[:1], children[1:]
+    for child in reversed(producers):
+        child.stop()
+    facts = _settled_fact_counts(settings)
+    for child in sink:
         child.stop()
     flowed = counter.stop()
     if not already_running:
         broker.stop()
     summary = {"ok": not crashed, "stopped": reason, "seconds": round(time.monotonic() - started, 1),
-               "kafka": bootstrap, **flowed}
+               "kafka": bootstrap, **capability_counts(counter), **facts, **flowed}
     print(json.dumps(summary, separators=(",", ":")), flush=True)
     return 1 if crashed else 0

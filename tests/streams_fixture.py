@@ -71,12 +71,14 @@ class Worker:
 @pytest.fixture(scope="module")
 def streams_worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     """A running worker with the processors of streams/processors.py (1 s expiry scans)."""
-    worker = Worker(kafka_bootstrap, tmp_path_factory.mktemp("worker"), f"test-streams-{uuid.uuid4().hex[:8]}")
+    data_dir = tmp_path_factory.mktemp("worker")
+    worker = Worker(kafka_bootstrap, data_dir, f"test-streams-{uuid.uuid4().hex[:8]}")
     worker.start()
     try:
         yield worker
     finally:
         worker.stop()
+        (data_dir / "worker.log").write_text("\n".join(worker.log))   # for a failed test's autopsy
 
 
 class Topics:

@@ -59,11 +59,12 @@ async def match_identity_claims(stream) -> None:
         try:
             key, state, claim = _read(msg)
             new_state, events = decide(state, claim)
+            records = [(EVENTS.name, e["customer_id"].encode(), Runtime.codec.encode("identity-event", e), None)
+                       for e in events]
         except PERMANENT as exc:
             await _dead_letter(msg, exc)
             continue
-        await _produce([(EVENTS.name, e["customer_id"].encode(), Runtime.codec.encode("identity-event", e), None)
-                        for e in events])
+        await _produce(records)
         _write(key, state, new_state)
 
 

@@ -5,6 +5,7 @@ the file changes (the worker checks its modification time on every tick), no res
 """
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+log = logging.getLogger(__name__)
 MAX_RINGS = 6  # Genesys bullseye routing: at most 6 rings
 MAX_CAPACITY = 50  # Twilio TaskRouter per-channel capacity limit (Genesys: 25 per media type)
 Proficiency = Field(ge=0, le=5)
@@ -237,8 +239,10 @@ class ConfigCache:
             return cached[1]
         try:
             config = load_config(self.routing_dir, tenant)
-        except RoutingConfigError:
-            if cached:  # keep routing with the last good file; the caller logs the problem
+        except RoutingConfigError as exc:
+            if cached:  # keep routing with the last good file
+                log.error("routing file refused, the last good one stays in force: %s", exc)
+                self._entries[tenant] = (mtime, cached[1])  # say it once per change of the file
                 return cached[1]
             raise
         self._entries[tenant] = (mtime, config)

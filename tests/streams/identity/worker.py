@@ -91,6 +91,19 @@ class Reader:
             self._keep(message)
         return self.records
 
+    def drain(self, timeout: float = 10) -> list:
+        """Read up to the end of every partition: all that was acked before the last record seen."""
+        ends = {(tp.topic, tp.partition): self.consumer.get_watermark_offsets(tp, timeout=5)[1]
+                for tp in self.consumer.assignment()}
+        deadline = time.monotonic() + timeout
+        while any(max(p.offset, 0) < ends[(p.topic, p.partition)]  # before a fetch: OFFSET_INVALID
+                  for p in self.consumer.position(self.consumer.assignment())):
+            assert time.monotonic() < deadline, "timed out draining"
+            message = self.consumer.poll(0.2)
+            if message is not None and not message.error():
+                self._keep(message)
+        return self.records
+
     def _keep(self, message) -> None:
         subject = self.subjects[message.topic()]
         value = codec.decode(message.value(), subject)

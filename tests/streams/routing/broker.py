@@ -124,7 +124,7 @@ class Outputs:
 
     def of(self, subject: str, kind: str) -> list[dict]:
         """Values of one subject and type/kind."""
-        return [v for s, v in self.records if s == subject and kind in (v.get("type"), v.get("kind"))]
+        return [v for s, v in self.records if s == subject and kind in (v.get("type"), v.get("kind"), v.get("segment_type"))]
 
     def close(self) -> None:
         """Close the consumer."""
