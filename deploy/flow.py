@@ -98,7 +98,7 @@ class FlowCounter:
     def _count(self, message) -> None:
         topic = catalogue()[message.topic()]
         self.by_topic[topic.name] += 1
-        if topic.is_dlq:
+        if topic.is_dlq or message.value() is None:  # dead letters are raw; tombstones carry nothing
             return
         try:
             record = self._codec.decode(message.value())
@@ -107,6 +107,6 @@ class FlowCounter:
         channel = record.get("channel")
         if channel:
             self.by_channel[(topic.name, channel)] += 1
-        kind = record.get("type") or record.get("status") or record.get("kind")
+        kind = record.get("type") or record.get("status") or record.get("kind") or record.get("segment_type")
         if kind:
             self.by_kind[(topic.name, channel, kind)] += 1

@@ -24,7 +24,7 @@ PROCESSES: list[tuple[str, ...]] = [
     ("worker",),     # stream processors
     ("edge",),       # webhooks in
     ("deliver",),    # platform send APIs out
-    ("simulate",),   # the platforms and their customers (and simulated agents)
+    ("simulate", "--agents", "6"),  # the platforms, their customers, and agents who answer
 ]
 SETTLE_SECONDS = 20.0  # how long the sink may take to write what the others produced last
 

@@ -18,9 +18,13 @@ def capability_counts(counter: FlowCounter) -> dict:
     """Messages in and delivered per channel, and the contact center's work: offers, accepts, wrap-ups."""
     return {
         "inbound": per_channel(counter, "inbound-messages"),
-        "delivered": per_channel(counter, "delivery-status", "delivered"),
+        # Delivered: sends the platform accepted (its send API answered with a message id). LINE and
+        # X send no delivery receipts, so receipts are counted on their own.
+        "delivered": per_channel(counter, "delivery-status", "sent"),
+        "receipts": {c: counter.tally("delivery-status", "delivered", c) + counter.tally("delivery-status", "read", c)
+                     for c in DEMO_CHANNELS},
         "rejected": counter.by_topic["outbound-rejected"],
         "offers": counter.tally("agent-notifications", "offered"),
         "accepted": counter.tally("agent-actions", "accept"),
-        "wrapped_up": counter.tally("conversation-events", "wrapped_up"),
+        "wrapped_up": counter.tally("segment-facts", "wrapup"),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 # Every table that holds facts (views over them are not counted twice).
 FACT_TABLES = ("message_facts", "conversation_facts", "delivery_facts", "segment_facts",
                "agent_action_facts", "agent_event_facts", "agent_status_intervals", "assignment_facts",
-               "outbound_rejection_facts", "identity_facts")
+               "outbound_rejection_facts", "identity_facts", "routing_decisions")
 
 # Customers after merges: every customer seen, minus those absorbed into another.
 CUSTOMERS_SQL = """SELECT uniqExact(tenant_id, customer_id) FROM (

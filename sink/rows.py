@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sink.rows_routing import ROUTING_MAPPERS
+
 Row = tuple[str, dict]
 
 MESSAGE_COLUMNS = ("conversation_id", "customer_id", "thread_key", "channel", "channel_account_id",
@@ -155,6 +157,9 @@ MAPPERS: dict[str, Callable[[dict], list[Row]]] = {
                             "merged_customer_id", "thread_key", "channel", "external_id",
                             "detail_type", "detail_value", "candidates", "reason", "occurred_at"),
 }
+
+
+MAPPERS.update(ROUTING_MAPPERS)  # routing owns its audit table's mapper (and DDL 0020-0029)
 
 
 def rows_of(subject: str, record: dict) -> list[Row]:

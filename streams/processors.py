@@ -3,4 +3,7 @@
 Add one line per processor."""
 PROCESSORS: list[str] = [
     "streams.conversations.agent",   # dedupe, threading, last agent, routing requests, outbound policy
+    "streams.identity.agent",        # identity matcher: link, merge or flag customers by claimed email/phone
+    "streams.routing.agent",         # ACD: routing-requests + agent-actions + routing-ticks -> offers, assignments
+    "streams.routing.clock",         # a routing-tick per tenant every second
 ]

@@ -27,6 +27,9 @@ def _parser(settings) -> argparse.ArgumentParser:
     parser.add_argument("--batch-probability", type=float, default=0.08, help="share of requests carrying 2-4 events")
     parser.add_argument("--redelivery-probability", type=float, default=0.05, help="share of requests delivered twice")
     parser.add_argument("--receipt-delay", type=float, default=0.5, help="seconds between a send and each receipt")
+    parser.add_argument("--agents", type=int, default=0,
+                        help="simulated agents of the demo tenant who take offers, reply and wrap up (default 0)")
+    parser.add_argument("--agent-speed", type=float, default=1.0, help="divide the agents' think times by this")
     parser.add_argument("--whatsapp-window-error", choices=("status", "response"), default="status",
                         help="free-form outside 24 h: 200 then a failed status (Cloud API) or an immediate 131047")
     return parser
@@ -40,12 +43,12 @@ def main(argv: list[str]) -> int:
     settings = load_settings()
     args = _parser(settings).parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s simulate %(levelname)s %(message)s")
-    stats = asyncio.run(_serve(args, load_accounts(args.accounts)))
+    stats = asyncio.run(_serve(args, load_accounts(args.accounts), settings))
     print(json.dumps(stats, ensure_ascii=False), flush=True)
     return 0
 
 
-async def _serve(args, accounts) -> dict:
+async def _serve(args, accounts, settings) -> dict:
     from .scenario import CustomerScenario
     from .simulator import Simulator
 
@@ -64,7 +67,15 @@ async def _serve(args, accounts) -> dict:
         scenario = CustomerScenario(sim, rate=args.rate, seed=args.seed, batch_probability=args.batch_probability,
                                     redelivery_probability=args.redelivery_probability)
         sim.spawn(scenario.run(stop))
+    agents = None
+    if args.agents:
+        from .agents import run_agents
+
+        agents = asyncio.create_task(run_agents(settings, args.agents, stop, seed=args.seed or 7,
+                                                speed=args.agent_speed))
     await stop.wait()
     stats = sim.state.stats.as_json()
+    if agents is not None:
+        stats["agents"] = await agents
     await runner.cleanup()
     return stats

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 STAGE = "streams.conversations"
 BATCH, BATCH_WITHIN_S = 500, 0.05
 SEND_ATTEMPTS, FIRST_BACKOFF_S = 7, 0.2           # ~25 s of broker trouble before giving up
-PERMANENT = (DecodeError, KeyError, ValueError, TypeError, AttributeError)  # retrying will not help
+PERMANENT = (DecodeError, KeyError, ValueError, TypeError)  # bad input: logged without a stack trace
 # Small per-partition RocksDB (defaults: 2 GiB block cache, 3 x 64 MiB write buffers per partition).
 ROCKSDB_OPTIONS = {"write_buffer_size": 8 << 20, "max_write_buffer_number": 2, "block_cache_size": 16 << 20,
                    "target_file_size_base": 16 << 20, "max_open_files": 256}
@@ -74,7 +74,33 @@ def event_context(event):
 async def thread_conversations(stream):
     """Dedupe, thread, route, police outbound: every record keyed by thread key, in order."""
     async for events in stream.take_events(BATCH, within=BATCH_WITHIN_S):
-        await process(events)
+        task = asyncio.ensure_future(process(events))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:   # the worker stops: finish the batch (ms) so its ack is true
+            await _finish(task, len(events))
+            raise
+        except Exception as exc:
+            _halt(f"batch of {len(events)} not applied: {exc!r}")
+
+
+async def _finish(task: asyncio.Future, size: int) -> None:
+    try:
+        await task
+    except Exception as exc:
+        _halt(f"batch of {size} not applied while stopping: {exc!r}")
+
+
+def _halt(why: str) -> None:
+    """Exit without letting faust ack the batch (take_events acks in a finally, then commits).
+
+    Used when a batch could not be applied completely (broker down for long, a table write failed,
+    or the worker was stopped mid-batch): its offsets stay uncommitted and the next worker replays
+    it, producing the same records with the same ids.
+    """
+    log.critical("exiting without committing: %s", why)
+    logging.shutdown()
+    os._exit(70)
 
 
 async def process(events) -> None:
@@ -103,16 +129,18 @@ def _apply_one(event, pending: dict) -> list:
                 state = Runtime.states.loads(conversation_by_thread.get(key))
         step = apply(msg.topic, state, value, partition=msg.partition, record_ms=int(msg.timestamp * 1000),
                      config=Runtime.config)
-    except PERMANENT as exc:
+        records = [(o.topic, o.key.encode(), Runtime.codec.encode(o.subject, o.value), None) for o in step.outputs]
+    except Exception as exc:  # bad input or a bug: the record is kept for replay, the stream goes on
         metrics["dead_letters"] += 1
-        log.warning("dead letter from %s[%s]@%s: %s", msg.topic, msg.partition, msg.offset, exc)
+        log.log(logging.WARNING if isinstance(exc, PERMANENT) else logging.ERROR, "dead letter from %s[%s]@%s: %s",
+                msg.topic, msg.partition, msg.offset, exc, exc_info=not isinstance(exc, PERMANENT))
         headers = dlq_headers(msg.topic, stage=STAGE, error=f"{type(exc).__name__}: {exc}",
                               partition=msg.partition, offset=msg.offset)
         return [(dlq_topic(msg.topic), msg.key, msg.value, headers)]
     metrics["duplicates" if step.duplicate else "applied"] += 1
     if not step.duplicate:
         pending[key] = (event, step.state)
-    return [(o.topic, o.key.encode(), Runtime.codec.encode(o.subject, o.value), None) for o in step.outputs]
+    return records
 
 
 async def _produce(records: list) -> None:
@@ -126,10 +154,7 @@ async def _produce(records: list) -> None:
         except Exception as exc:  # aiokafka's KafkaError family, timeouts: transient by nature
             log.warning("producing %d records failed (attempt %d): %r", len(records), attempt + 1, exc)
             await asyncio.sleep(FIRST_BACKOFF_S * 2 ** attempt)
-    # Returning would let faust ack the batch (take_events acks in a finally) and lose it: stop hard
-    # so the uncommitted offsets are read again by the next worker.
-    log.critical("cannot produce to Kafka; exiting without committing so the batch is reprocessed")
-    os._exit(70)
+    raise RuntimeError(f"cannot produce {len(records)} records after {SEND_ATTEMPTS} attempts")
 
 
 @app.task

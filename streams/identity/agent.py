@@ -33,7 +33,9 @@ ROCKSDB_OPTIONS = {"write_buffer_size": 4 << 20, "max_write_buffer_number": 2, "
                    "target_file_size_base": 8 << 20, "max_open_files": 128}
 RAW = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
 
-customer_by_detail = app.Table("customer_by_detail", schema=RAW, partitions=STATE.partitions,
+# key_type/value_type bytes on the table itself (a `schema` argument is ignored there): with a
+# RocksDB store the values are serialized, and only bytes pass through untouched.
+customer_by_detail = app.Table("customer_by_detail", key_type=bytes, value_type=bytes, partitions=STATE.partitions,
                                changelog_topic=app.topic(STATE.name, schema=RAW, partitions=STATE.partitions),
                                options=ROCKSDB_OPTIONS, help="Detail state by claim key (subject identity-state).")
 claims = app.topic(CLAIMS.name, schema=RAW, partitions=CLAIMS.partitions)

@@ -71,6 +71,8 @@ def test_a_routing_request_for_an_ongoing_conversation_names_its_last_agent(stre
     topics.produce("assignments", [
         event("assignment_connected", occurred_at=NOW - 9 * MINUTE, assignment_id=f"{t}-1") | assignment,
         event("assignment_ended", occurred_at=NOW - 5 * MINUTE, assignment_id=f"{t}-2") | assignment])
+    # Topics are not ordered among each other: let the end reach the state before the customer writes.
+    topics.collect("conversation-events", t, lambda v: any(e["type"] == "agent_ended" for e in v))
     topics.produce("inbound-messages", [message(t, "d", 2, NOW)])
     requests = topics.collect("routing-requests", t, lambda v: len(v) >= 2)
     assert (requests[1]["reason"], requests[1]["preferred_agent_id"]) == ("no_agent", "agent-ana")

@@ -75,7 +75,8 @@ class Reader:
     def __init__(self, bootstrap: str, tenant: str, subjects: dict[str, str]):
         self.tenant, self.subjects, self.records = tenant, subjects, []
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{uuid.uuid4().hex}",
-                                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+                                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                                  "fetch.wait.max.ms": 50})
         self.consumer.assign([TopicPartition(name, p, 0) for name in subjects
                               for p in range(topic(name).partitions)])
 
