@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.registry_fixture",
     "tests.clickhouse_fixture",
     "tests.simulators_fixture",
+    "tests.streams_fixture",
 ]

@@ -42,9 +42,31 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         bootstrap = broker.start()
         create_topics(bootstrap, catalogue().values())
+        _warm_up(bootstrap)
         yield bootstrap
     finally:
         broker.stop()
+
+
+def _warm_up(bootstrap: str, timeout: float = 60) -> None:
+    """Let a fresh broker load its group and transaction coordinators (__consumer_offsets, PIDs)
+    once, so the first test is not the one that waits for "Coordinator load in progress"."""
+    from confluent_kafka import Consumer, Producer
+
+    name = f"warmup-{uuid.uuid4().hex}"
+    create_topics(bootstrap, [Topic(name=name, key="warm-up", value="raw", partitions=1)])
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    producer.produce(name, b"warm-up")
+    assert producer.flush(timeout) == 0, "the fresh broker did not accept a record"
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": name, "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False})
+    try:
+        consumer.subscribe([name])
+        message = consumer.poll(timeout)
+        assert message is not None and message.error() is None, "the fresh broker served no record"
+        consumer.commit(message, asynchronous=False)
+    finally:
+        consumer.close()
 
 
 @pytest.fixture
