@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test kafka-start kafka-stop clean
+.PHONY: install run test bench kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Benchmarks print JSON figures; they are run by hand, never by CI. The edge and conversation
+# benchmarks need the local broker (make kafka-start).
+bench: install
+	$(BIN)/python -m benchmarks.routing_bench
+	$(BIN)/switchboard kafka start
+	$(BIN)/python -m benchmarks.edge_bench
+	$(BIN)/python -m benchmarks.conversations_bench --bootstrap 127.0.0.1:9092
 
 kafka-start: install
 	$(BIN)/switchboard kafka start
