@@ -11,6 +11,8 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 from schemas import Codec, DecodeError, catalogue
 
 POLL_SECONDS = 0.2
+# The field that says what kind of record it is, by subject (first present wins).
+KIND_FIELDS = ("type", "status", "state", "kind", "segment_type")
 # What a broker that has just created its topics answers until every partition has a leader.
 _ELECTING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
              KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TIMED_OUT}
@@ -19,7 +21,7 @@ DRAIN_SECONDS = 10.0
 
 class FlowCounter:
     """A background consumer of every catalogue topic from `since_ms`, counting records per topic,
-    channel and kind (the decoded value's `type`, `status` or `kind` field)."""
+    channel and kind (the decoded value's first present field of KIND_FIELDS)."""
 
     def __init__(self, bootstrap: str, since_ms: int, client_config: dict | None = None):
         config = {**(client_config or {}), "bootstrap.servers": bootstrap}
@@ -107,6 +109,6 @@ class FlowCounter:
         channel = record.get("channel")
         if channel:
             self.by_channel[(topic.name, channel)] += 1
-        kind = record.get("type") or record.get("status") or record.get("kind") or record.get("segment_type")
+        kind = next((record[f] for f in KIND_FIELDS if record.get(f)), None)
         if kind:
             self.by_kind[(topic.name, channel, kind)] += 1

@@ -18,9 +18,9 @@ def capability_counts(counter: FlowCounter) -> dict:
     """Messages in and delivered per channel, and the contact center's work: offers, accepts, wrap-ups."""
     return {
         "inbound": per_channel(counter, "inbound-messages"),
-        # Delivered: sends the platform accepted (its send API answered with a message id). LINE and
-        # X send no delivery receipts, so receipts are counted on their own.
-        "delivered": per_channel(counter, "delivery-status", "sent"),
+        # Delivered: outbound messages the platform's send API accepted (the delivery ledger's `sent`,
+        # once per message). LINE and X send no delivery receipts, so receipts are counted apart.
+        "delivered": per_channel(counter, "delivery-ledger", "sent"),
         "receipts": {c: counter.tally("delivery-status", "delivered", c) + counter.tally("delivery-status", "read", c)
                      for c in DEMO_CHANNELS},
         "rejected": counter.by_topic["outbound-rejected"],

@@ -46,3 +46,29 @@ def test_flow_counter_counts_what_was_written_since_it_started_by_topic_and_chan
     assert summary["events"] == {"inbound-messages": 3, "inbound-messages-dlq": 1}
     assert summary["channels"] == {"inbound-messages": {"line": 2, "whatsapp": 1}}
     assert summary["dead_letters"] == 1
+
+
+def test_capability_counts_come_from_the_records_that_prove_them(kafka_bootstrap):
+    from deploy.summary import capability_counts
+
+    examples = {s: json.loads(open(f"schemas/examples/{s}/{n}.json").read()) for s, n in [
+        ("delivery-attempt", "sent"), ("delivery-status", "messenger_read"), ("agent-event", "offered"),
+        ("agent-action", "wrap_up"), ("segment-fact", "interact")]}
+    counter = FlowCounter(kafka_bootstrap, since_ms=int(time.time() * 1000))
+    counter.start()
+    out, codec = producer({"bootstrap.servers": kafka_bootstrap}), Codec()
+    records = [("delivery-ledger", "delivery-attempt", examples["delivery-attempt"]),
+               ("delivery-ledger", "delivery-attempt", examples["delivery-attempt"] | {"state": "sending"}),
+               ("delivery-status", "delivery-status", examples["delivery-status"]),
+               ("delivery-status", "delivery-status", examples["delivery-status"] | {"status": "sent"}),
+               ("agent-notifications", "agent-event", examples["agent-event"]),
+               ("agent-actions", "agent-action", examples["agent-action"] | {"type": "accept"}),
+               ("segment-facts", "segment-fact", examples["segment-fact"] | {"segment_type": "wrapup"})]
+    for name, subject, record in records:
+        out.produce(name, key="k", value=codec.encode(subject, record))
+    out.flush(10)
+    counter.stop()
+    counts = capability_counts(counter)
+    assert counts["delivered"]["whatsapp"] == 1  # the ledger's `sent`, not the platform's `sent` status
+    assert counts["receipts"]["messenger"] == 1
+    assert (counts["offers"], counts["accepted"], counts["wrapped_up"]) == (1, 1, 1)

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from .factory import HOUR, MINUTE, event, inbound, on_thread
+from .offsets import report
 
 pytestmark = pytest.mark.kafka
 NOW = int(time.time() * 1000)
@@ -121,7 +122,7 @@ def test_undecodable_bytes_go_to_the_dead_letter_topic(streams_worker, topics):
     assert letter["headers"]["source.topic"] == b"inbound-messages" and b"DecodeError" in letter["headers"]["error"]
 
 
-def test_kill_9_mid_stream_loses_nothing_and_duplicates_only_identical_events(streams_worker, topics):
+def test_kill_9_mid_stream_loses_nothing_and_duplicates_only_identical_events(streams_worker, topics, kafka_bootstrap):
     t = tenant()
     batch = [message(t, f"u{n % 50}", n, NOW - 1000 + n) for n in range(1000)]
     # The stream keeps flowing while the worker dies: 50 messages every 50 ms from another thread.
@@ -136,6 +137,9 @@ def test_kill_9_mid_stream_loses_nothing_and_duplicates_only_identical_events(st
     values = topics.collect("conversation-events", t,
                             lambda v: len({e["message_id"] for e in added(v)}) >= len(batch), timeout=40)
     unique = {v["event_id"]: v for v in values}
+    missing = {m["event_id"] for m in batch} - {v["message_id"] for v in added(unique.values())}
+    group = streams_worker.args[streams_worker.args.index("--app-id") + 1]
+    assert not missing, report(kafka_bootstrap, group, "inbound-messages", t, missing, streams_worker.log)
     assert sorted(v["message_id"] for v in added(unique.values())) == sorted(m["event_id"] for m in batch)
     for v in values:
         assert v == unique[v["event_id"]]          # a replayed event is the same event
