@@ -18,6 +18,7 @@ import faust
 
 from schemas import Codec, DecodeError, topic
 from streams.app import app
+from streams.produce import ProduceFailed, send_all
 from switchboard.dlq import dlq_headers, dlq_topic
 
 from .matching import decide
@@ -26,7 +27,6 @@ from .normalize import claim_key, normalize_detail
 log = logging.getLogger(__name__)
 STAGE = "streams.identity"
 CLAIMS, EVENTS, STATE = topic("identity-claims"), topic("identity-events"), topic("identity-state")
-SEND_ATTEMPTS, FIRST_BACKOFF_S = 7, 0.2            # ~25 s of broker trouble before giving up
 PERMANENT = (DecodeError, KeyError, ValueError, TypeError, AttributeError)  # retrying will not help
 # Identity entries are tiny and few next to messages: a small RocksDB per partition is plenty.
 ROCKSDB_OPTIONS = {"write_buffer_size": 4 << 20, "max_write_buffer_number": 2, "block_cache_size": 8 << 20,
@@ -91,20 +91,14 @@ def _write(key: bytes, old: dict | None, new: dict | None) -> None:
 
 
 async def _produce(records: list) -> None:
-    """Send and wait for every ack; retry on broker trouble (deterministic ids make resends harmless)."""
-    for attempt in range(SEND_ATTEMPTS):
-        try:
-            futures = [await app.producer.send(t, k, v, partition=None, timestamp=None, headers=h)
-                       for t, k, v, h in records]
-            await asyncio.gather(*futures)
-            metrics["events"] += len(records)
-            return
-        except Exception as exc:  # aiokafka's KafkaError family, timeouts: transient by nature
-            log.warning("producing %d records failed (attempt %d): %r", len(records), attempt + 1, exc)
-            await asyncio.sleep(FIRST_BACKOFF_S * 2 ** attempt)
-    # Returning would let faust ack the claim and lose its decision: stop without committing.
-    log.critical("cannot produce to Kafka; exiting without committing so the claim is reprocessed")
-    os._exit(70)
+    """Send and await every ack; if the broker stays unreachable, exit uncommitted."""
+    try:
+        await send_all(records)
+    except ProduceFailed:
+        # Returning would let faust ack the claim and lose its decision: stop without committing.
+        log.critical("cannot produce to Kafka; exiting without committing so the claim is reprocessed")
+        os._exit(70)
+    metrics["events"] += len(records)
 
 
 async def _dead_letter(msg, exc: Exception) -> None:
