@@ -10,7 +10,6 @@ identity-claims-dlq, broker trouble is retried and, if it lasts, stops the worke
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 
