@@ -1,4 +1,4 @@
-"""A customer's history: every message of the customer and of every customer merged into it,
+"""A customer's history: every message of the customer and of every customer merged with it,
 across conversations and channels, newest first, keyset-paginated back to the very first.
 
 `client` is anything with clickhouse-connect's `query(sql, parameters=…)` (a clickhouse-connect
@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 MAX_LIMIT = 500
-MAX_MERGE_DEPTH = 32  # merge chains are short; the bound only guards against a cycle in bad data
+MAX_MERGE_DEPTH = 32  # merge groups are small; the bound only guards against runaway data
 
-SURVIVOR_SQL = """SELECT customer_id FROM customer_merges
-WHERE tenant_id = {tenant:String} AND merged_customer_id = {customer:String}
-ORDER BY merged_at DESC, event_id DESC LIMIT 1"""
-ABSORBED_SQL = """SELECT DISTINCT merged_customer_id FROM customer_merges
-WHERE tenant_id = {tenant:String} AND customer_id IN {customers:Array(String)}"""
+# Merge edges touching any of the given customers, in both directions: a customer merged twice
+# (its email matched A, its phone matched B — decided on different partitions) joins A and B.
+NEIGHBOURS_SQL = """SELECT merged_customer_id FROM customer_merges
+WHERE tenant_id = {tenant:String} AND customer_id IN {customers:Array(String)}
+UNION ALL SELECT customer_id FROM customer_merges
+WHERE tenant_id = {tenant:String} AND merged_customer_id IN {customers:Array(String)}"""
 MESSAGE_COLUMNS = ("message_id", "occurred_ms", "direction", "channel", "channel_account_id",
                    "conversation_id", "customer_id", "kind", "text", "content_types", "agent_id")
 
@@ -53,26 +54,14 @@ def parse_cursor(cursor: str) -> tuple[int, str]:
     return int(ms), message_id
 
 
-def survivor(client, tenant: str, customer_id: str) -> str:
-    """The customer that `customer_id` was (transitively) merged into, or itself."""
-    current, seen = customer_id, {customer_id}
-    for _ in range(MAX_MERGE_DEPTH):
-        rows = client.query(SURVIVOR_SQL, parameters={"tenant": tenant, "customer": current}).result_rows
-        if not rows or rows[0][0] in seen:
-            return current
-        current = rows[0][0]
-        seen.add(current)
-    return current
-
-
 def members(client, tenant: str, customer_id: str) -> list[str]:
-    """The customer and every customer merged into it, directly or through other merges."""
+    """Every customer joined to this one by merges, whichever way each merge pointed."""
     found, frontier = {customer_id}, [customer_id]
     for _ in range(MAX_MERGE_DEPTH):
         if not frontier:
             break
-        rows = client.query(ABSORBED_SQL, parameters={"tenant": tenant, "customers": frontier}).result_rows
-        frontier = [r[0] for r in rows if r[0] not in found]
+        rows = client.query(NEIGHBOURS_SQL, parameters={"tenant": tenant, "customers": frontier}).result_rows
+        frontier = sorted({r[0] for r in rows} - found)
         found.update(frontier)
     return sorted(found)
 
@@ -89,8 +78,10 @@ def to_message(row: tuple) -> dict:
 def history(client, tenant: str, customer_id: str, before: str | None = None, limit: int = 50) -> dict:
     """One page of the customer's history, newest first; `next` is the cursor of the older page."""
     limit = max(1, min(int(limit), MAX_LIMIT))
-    root = survivor(client, tenant, customer_id)
-    params = {"tenant": tenant, "customers": members(client, tenant, root), "limit": limit + 1}
+    group = members(client, tenant, customer_id)
+    # Merges always keep the smaller customer id (streams/identity), so it names the whole group.
+    root = group[0]
+    params = {"tenant": tenant, "customers": group, "limit": limit + 1}
     if before:
         params["before_ms"], params["before_id"] = parse_cursor(before)
     rows = client.query(history_sql(bool(before)), parameters=params).result_rows

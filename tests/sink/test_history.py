@@ -69,3 +69,16 @@ def test_cursors_are_checked():
     assert parse_cursor("1764000060000:out:1") == (1764000060000, "out:1")
     with pytest.raises(ValueError, match="bad cursor"):
         parse_cursor("yesterday")
+
+
+def test_a_customer_merged_into_two_others_joins_all_three(clickhouse_store, tenant, scenario):
+    # D's email matched A and D's phone matched C, decided on two partitions: A, C and D are one.
+    both = [{"topic": "identity-events", "record": {
+        "event_id": f"ie-d-{survivor}", "tenant_id": tenant, "type": "merged", "customer_id": survivor,
+        "merged_customer_id": "cust-D", "reason": "detail matches", "occurred_at": 1764009000000}}
+        for survivor in ("cust-A", "cust-C")]
+    store_directly(clickhouse_store, both)
+    for asked in ("cust-A", "cust-C", "cust-D"):
+        page = history(clickhouse_store, tenant, asked)
+        assert page["customers"] == ["cust-A", "cust-B", "cust-C", "cust-D"] and page["customer_id"] == "cust-A"
+        assert "in-line-c" in [m["message_id"] for m in page["messages"]]
