@@ -5,7 +5,7 @@ import uuid
 
 from confluent_kafka import TopicPartition
 
-from schemas import Codec, topic
+from schemas import Codec, DecodeError, topic
 from switchboard.kafka import consumer
 
 LOG_MARKS = ("generation", "Revok", "assigned", "Recovery", "Seek", "ready", "Skipping", "DROPPED",
@@ -25,7 +25,10 @@ def positions(bootstrap: str, name: str, tenant: str) -> dict[str, tuple[int, in
             if msg is None:
                 break
             if msg.error() is None and msg.value():
-                value = codec.decode(msg.value(), t.value)
+                try:
+                    value = codec.decode(msg.value(), t.value)
+                except DecodeError:   # other tests' dead-letter cases
+                    value = {}
                 if value.get("tenant_id") == tenant:
                     found[value["event_id"]] = (msg.partition(), msg.offset())
                 if msg.offset() + 1 >= ends[msg.partition()]:
