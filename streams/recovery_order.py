@@ -1,0 +1,65 @@
+"""Seek stream partitions to their committed offsets *before* resuming them after recovery.
+
+faust-streaming 0.15.3 `Recovery.on_recovery_completed` resumes the stream partitions and only
+then awaits `consumer.perform_seek()`, while the fetcher is already running with flow active
+(recovery resumed it to read the changelogs). aiokafka's `seek_to_committed` asks for one
+partition's committed offset at a time (~40 partitions here: 200-300 ms), so records of the
+input topics are fetched and handed to the agents during the seek. When the seek then resets
+faust's read offsets to the committed ones, `Consumer._drain_messages` takes the next record
+of the batch in flight for a gap and `_add_gap` marks it, and the range before it, as acked, while
+the re-fetched copies are dropped as "already read" (a dev-level log only). Result after a
+`kill -9` + restart: input records neither processed nor reprocessed, offsets committed past them
+(seen here: 1 record, and 51 records over 5 partitions, of 1,000). Same race as
+faust-streaming/faust#216 (fixed for `_resume_streams` by PR #217, whose order is seek → resume;
+`on_recovery_completed` regressed to resume → seek) and #596.
+
+The fix keeps the stream partitions paused until the seek has finished. Everything else is the
+method as faust 0.15.3 ships it; `apply()` refuses other faust versions so a faust upgrade is
+re-checked rather than silently patched.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+import faust
+from faust.tables.recovery import Recovery
+
+CHECKED_FAUST = "0.15.3"
+
+
+async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
+    """faust's `Recovery.on_recovery_completed` with the seek moved before the resume."""
+    consumer = self.app.consumer
+    self.log.info("Restore complete!")
+    await self.app.on_rebalance_complete.send()
+    self._set_recovery_ended()
+    callback_coros = [asyncio.ensure_future(table.on_recovery_completed(
+        self.actives_for_table[table], self.standbys_for_table[table])) for table in self.tables.values()]
+    if callback_coros:
+        await asyncio.wait(callback_coros)
+    assignment = consumer.assignment()
+    if self.app.consumer_generation_id != generation_id:
+        self.log.warning(f"Recovery rebalancing again app id {self.app.consumer_generation_id} param {generation_id}")
+        return
+    if assignment:
+        self.log.info("Seek stream partitions to committed offsets.")
+        await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
+    consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
+    self.completed.set()
+    self.app.flow_control.resume()
+    consumer.resume_flow()
+    await cast(faust.App, self.app)._fetcher.maybe_start()
+    self.tables.on_actives_ready()
+    if not self.app.assignor.assigned_standbys():
+        self.tables.on_standbys_ready()
+    self.app.on_rebalance_end()
+    self.log.info("Worker ready")
+
+
+def apply() -> None:
+    """Install the reordered method (before the worker starts); only on the faust version checked."""
+    if faust.__version__ != CHECKED_FAUST:
+        raise RuntimeError(f"streams/recovery_order.py was checked against faust {CHECKED_FAUST}, "
+                           f"not {faust.__version__}: re-check Recovery.on_recovery_completed")
+    Recovery.on_recovery_completed = on_recovery_completed

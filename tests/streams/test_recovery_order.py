@@ -1,0 +1,46 @@
+"""The worker's recovery fix: stream partitions are sought to committed offsets before they resume."""
+import asyncio
+from unittest import mock
+
+import faust
+import pytest
+from faust.tables.recovery import Recovery
+
+from streams import recovery_order
+
+
+def recovery(calls: list[str]) -> mock.MagicMock:
+    """A Recovery stand-in whose consumer records the order of seek and resume."""
+    rec = mock.MagicMock()
+    rec.app.consumer_generation_id = 3
+    rec.app.on_rebalance_complete.send = mock.AsyncMock()
+    rec.app._fetcher.maybe_start = mock.AsyncMock()
+    rec.app.consumer.assignment.return_value = {("inbound-messages", 0), ("conversation-state", 0)}
+    rec.app.consumer.perform_seek = mock.Mock(side_effect=lambda: calls.append("seek"))
+    rec.app.consumer.resume_partitions.side_effect = lambda tps: calls.append(f"resume {sorted(tps)}")
+    rec.app.consumer.resume_flow.side_effect = lambda: calls.append("flow")
+    rec._is_changelog_tp.side_effect = lambda tp: tp[0] == "conversation-state"
+    rec._wait = mock.AsyncMock()
+    rec.tables.values.return_value = []
+    return rec
+
+
+def test_partitions_resume_only_after_the_seek_to_committed_offsets():
+    calls = []
+    asyncio.run(recovery_order.on_recovery_completed(recovery(calls), generation_id=3))
+    assert calls == ["seek", "resume [('inbound-messages', 0)]", "flow"]
+
+
+def test_a_newer_rebalance_leaves_partitions_paused():
+    calls = []
+    asyncio.run(recovery_order.on_recovery_completed(recovery(calls), generation_id=2))
+    assert calls == []
+
+
+def test_apply_installs_the_fix_and_refuses_an_unchecked_faust(monkeypatch):
+    monkeypatch.setattr(Recovery, "on_recovery_completed", Recovery.on_recovery_completed)
+    recovery_order.apply()
+    assert Recovery.on_recovery_completed is recovery_order.on_recovery_completed
+    monkeypatch.setattr(faust, "__version__", "0.16.0")
+    with pytest.raises(RuntimeError, match="re-check"):
+        recovery_order.apply()
