@@ -19,6 +19,7 @@ from faust.streams import _current_event  # faust reads a table write's partitio
 
 from schemas import Codec, DecodeError, topic
 from streams.app import app
+from streams.produce import send_all
 from switchboard.dlq import dlq_headers, dlq_topic
 
 from . import expiry
@@ -29,7 +30,6 @@ from .state import StateCodec
 log = logging.getLogger(__name__)
 STAGE = "streams.conversations"
 BATCH, BATCH_WITHIN_S = 500, 0.05
-SEND_ATTEMPTS, FIRST_BACKOFF_S = 7, 0.2           # ~25 s of broker trouble before giving up
 PERMANENT = (DecodeError, KeyError, ValueError, TypeError)  # bad input: logged without a stack trace
 # Small per-partition RocksDB (defaults: 2 GiB block cache, 3 x 64 MiB write buffers per partition).
 ROCKSDB_OPTIONS = {"write_buffer_size": 8 << 20, "max_write_buffer_number": 2, "block_cache_size": 16 << 20,
@@ -108,7 +108,7 @@ async def process(events) -> None:
     pending, outputs = {}, []
     for event in events:
         outputs += _apply_one(event, pending)
-    await _produce(outputs)
+    await send_all(outputs)
     for key, (event, state) in pending.items():
         with event_context(event):
             if state is None:
@@ -141,20 +141,6 @@ def _apply_one(event, pending: dict) -> list:
     if not step.duplicate:
         pending[key] = (event, step.state)
     return records
-
-
-async def _produce(records: list) -> None:
-    """Send and wait for every ack; retry the whole list on broker trouble (ids make resends harmless)."""
-    for attempt in range(SEND_ATTEMPTS):
-        try:
-            futures = [await app.producer.send(t, k, v, partition=None, timestamp=None, headers=h)
-                       for t, k, v, h in records]
-            await asyncio.gather(*futures)
-            return
-        except Exception as exc:  # aiokafka's KafkaError family, timeouts: transient by nature
-            log.warning("producing %d records failed (attempt %d): %r", len(records), attempt + 1, exc)
-            await asyncio.sleep(FIRST_BACKOFF_S * 2 ** attempt)
-    raise RuntimeError(f"cannot produce {len(records)} records after {SEND_ATTEMPTS} attempts")
 
 
 @app.task
