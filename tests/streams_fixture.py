@@ -26,19 +26,18 @@ ACCOUNTS = REPO / "tests" / "fixtures" / "conversations" / "accounts.yaml"
 READY = "streams worker ready"
 
 
-class Worker:
-    """A `switchboard worker` child process; `kill()` is kill -9, `start()` starts it again."""
+class WorkerProcess:
+    """A stream worker child process: `start()` waits for its ready line, `kill()` is kill -9."""
 
-    def __init__(self, bootstrap: str, data_dir: Path, app_id: str):
-        self.env = {**os.environ, "SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(data_dir),
-                    "SWITCHBOARD_ACCOUNTS_FILE": str(ACCOUNTS), "SWITCHBOARD_LOG_LEVEL": "INFO"}
-        self.args = [sys.executable, "-m", "switchboard.cli", "worker", "--name", app_id, "--app-id", app_id,
-                     "--expiry-interval", "1"]
+    ready_marker = READY
+
+    def __init__(self, args: list[str], env: dict[str, str]):
+        self.args, self.env = args, {**os.environ, **env}
         self.log: list[str] = []
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start and wait for the ready line (partitions assigned, tables recovered)."""
+    def start(self, timeout: float = 60.0):
+        """Start and wait for the ready line (partitions assigned, tables recovered); returns self."""
         self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         ready = threading.Event()
@@ -46,11 +45,12 @@ class Worker:
         if not ready.wait(timeout):
             self.stop()
             raise AssertionError("worker not ready:\n" + "\n".join(self.log[-40:]))
+        return self
 
     def _read(self, proc: subprocess.Popen, ready: threading.Event) -> None:
         for line in proc.stderr:
             self.log.append(line.rstrip())
-            if READY in line:
+            if self.ready_marker in line:
                 ready.set()
 
     def kill(self) -> None:
@@ -66,6 +66,17 @@ class Worker:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class Worker(WorkerProcess):
+    """`switchboard worker` with every processor of streams/processors.py and 1 s expiry scans."""
+
+    def __init__(self, bootstrap: str, data_dir: Path, app_id: str):
+        super().__init__(
+            [sys.executable, "-m", "switchboard.cli", "worker", "--name", app_id, "--app-id", app_id,
+             "--expiry-interval", "1"],
+            {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(data_dir),
+             "SWITCHBOARD_ACCOUNTS_FILE": str(ACCOUNTS), "SWITCHBOARD_LOG_LEVEL": "INFO"})
 
 
 @pytest.fixture(scope="module")

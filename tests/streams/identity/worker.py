@@ -1,8 +1,6 @@
 """The identity matcher as a real `switchboard worker` process against the test broker."""
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 import uuid
@@ -11,8 +9,8 @@ from pathlib import Path
 from confluent_kafka import Consumer, TopicPartition
 
 from schemas import Codec, topic
-from streams.worker import READY
 from switchboard.kafka import producer
+from tests.streams_fixture import WorkerProcess
 
 from .claims import key
 
@@ -20,40 +18,16 @@ REPO = Path(__file__).resolve().parents[3]
 codec = Codec()
 
 
-class IdentityWorker:
+class IdentityWorker(WorkerProcess):
     """`switchboard worker --processors streams.identity.agent` with its own group and memory store."""
 
     def __init__(self, bootstrap: str, workdir: Path):
         self.name = f"identity-test-{uuid.uuid4().hex[:8]}"
-        self.bootstrap, self.workdir, self.proc = bootstrap, workdir, None
-        self.log = workdir / f"{self.name}.log"
-
-    def start(self, timeout: float = 60) -> "IdentityWorker":
-        """Start and wait for the worker's ready line."""
-        env = os.environ | {"SWITCHBOARD_KAFKA_BOOTSTRAP": self.bootstrap,
-                            "SWITCHBOARD_DATA_DIR": str(self.workdir / "data"), "SWITCHBOARD_LOG_LEVEL": "INFO"}
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "switchboard.cli", "worker", "--processors", "streams.identity.agent",
-                 "--app-id", self.name, "--name", self.name, "--store", "memory://"],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while READY.encode() not in self.log.read_bytes():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"identity worker not ready:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        return self
-
-    def stop(self) -> None:
-        """Stop the worker (SIGTERM, then SIGKILL after 15 s)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        super().__init__(
+            [sys.executable, "-m", "switchboard.cli", "worker", "--processors", "streams.identity.agent",
+             "--app-id", self.name, "--name", self.name, "--store", "memory://"],
+            {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(workdir / "data"),
+             "SWITCHBOARD_LOG_LEVEL": "INFO"})
 
 
 class Claims:

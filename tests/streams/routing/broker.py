@@ -1,9 +1,6 @@
 """Run the routing worker as a real process against the test broker, produce events, read outputs."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -13,6 +10,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from schemas import Codec, topic
 from switchboard.kafka import producer
+from tests.streams_fixture import WorkerProcess
 
 from .drive import FIXTURES
 
@@ -23,55 +21,25 @@ OUTPUTS = {topic(n).name: s for n, s in [("agent-notifications", "agent-event"),
 codec = Codec()
 
 
-class RoutingWorker:
+class RoutingWorker(WorkerProcess):
     """`python -m streams.routing --no-clock` in a subprocess with its own group and routing dir."""
 
+    ready_marker = "Worker ready"
+
     def __init__(self, bootstrap: str, workdir: Path, group: str | None = None):
-        self.bootstrap, self.workdir = bootstrap, workdir
         self.group = group or f"routing-test-{uuid.uuid4().hex[:8]}"
         self.routing_dir = workdir / "routing"
         self.routing_dir.mkdir(parents=True, exist_ok=True)
-        self.proc, self.log = None, workdir / f"{self.group}.log"
+        super().__init__(
+            [sys.executable, "-m", "streams.routing", "--no-clock", "--store", "memory://",
+             "--group", self.group, "--name", "w1", "--log-level", "info"],
+            {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_ROUTING_DIR": str(self.routing_dir),
+             "SWITCHBOARD_DATA_DIR": str(workdir / "data")})
 
     def add_tenant(self, tenant: str) -> str:
         """Give `tenant` the fixture routing file."""
         (self.routing_dir / f"{tenant}.yaml").write_text((FIXTURES / "tenant.yaml").read_text())
         return tenant
-
-    def start(self, timeout: float = 60) -> "RoutingWorker":
-        """Start and wait until faust reports the worker ready."""
-        env = os.environ | {"SWITCHBOARD_KAFKA_BOOTSTRAP": self.bootstrap,
-                            "SWITCHBOARD_ROUTING_DIR": str(self.routing_dir),
-                            "SWITCHBOARD_DATA_DIR": str(self.workdir / "data")}
-        offset = self.log.stat().st_size if self.log.exists() else 0
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.routing", "--no-clock", "--store", "memory://",
-                 "--group", self.group, "--name", "w1", "--log-level", "info"],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if b"Worker ready" in self.log.read_bytes()[offset:]:
-                return self
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"routing worker died:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        raise RuntimeError(f"routing worker not ready:\n{self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """kill -9: no clean shutdown, no final commit."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        """Stop the worker if it still runs."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
 
 class Events:
     """Produce routing inputs keyed by tenant, with the murmur2 partitioner faust and Java use."""
