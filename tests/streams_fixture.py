@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas import Codec, topic
+from schemas import Codec, DecodeError, topic
 from switchboard.kafka import consumer, producer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,7 +123,10 @@ class Topics:
                     if t.is_dlq:
                         values.append({"key": msg.key(), "value": msg.value(), "headers": dict(msg.headers() or [])})
                         continue
-                    value = self.codec.decode(msg.value(), t.value)
+                    try:
+                        value = self.codec.decode(msg.value(), t.value)
+                    except DecodeError:  # another test's deliberately bad record on a shared topic
+                        continue
                     if value.get("tenant_id") == tenant:
                         values.append(value)
         finally:
