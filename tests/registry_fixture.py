@@ -8,24 +8,14 @@ of the session. A registry that cannot be built or started fails the tests: noth
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from deploy.schema_registry import LocalSchemaRegistry
+from tests.kafka_fixture import CACHE_DIR, free_port
 
-REPO = Path(__file__).resolve().parents[1]
-CACHE_DIR = REPO / ".cache"
 ENV = "SWITCHBOARD_TEST_SCHEMA_REGISTRY"
-
-
-def _free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +24,7 @@ def schema_registry_url() -> Iterator[str]:
     if os.environ.get(ENV):
         yield os.environ[ENV].rstrip("/")
         return
-    registry = LocalSchemaRegistry(CACHE_DIR, _free_port())
+    registry = LocalSchemaRegistry(CACHE_DIR, free_port())
     try:
         yield registry.start(timeout=120)
     finally:

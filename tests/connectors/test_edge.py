@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections import Counter
 from datetime import datetime
@@ -14,6 +13,7 @@ from connectors.edge import COUNTERS, make_app
 from connectors.publisher import Publisher
 from schemas import Codec
 from switchboard.settings import load_settings
+from tests.kafka_fixture import free_port
 from tests.connectors.helpers import (CHANNELS, FIXTURES, ACCOUNT_IDS, for_tenant, golden, load_test_accounts,
                                       new_tenant, prune, read_back, signed_headers, webhook)
 
@@ -126,9 +126,7 @@ async def test_handshakes_over_http(edge):
 
 
 def closed_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{sock.getsockname()[1]}"
+    return f"127.0.0.1:{free_port()}"  # nothing listens there: a broker that is down
 
 
 @pytest.mark.parametrize("transactional", [True, False], ids=["transaction", "plain"])
