@@ -14,8 +14,20 @@ faust-streaming/faust#216 (fixed for `_resume_streams` by PR #217, whose order i
 `on_recovery_completed` regressed to resume → seek) and #596.
 
 The fix keeps the stream partitions paused until the seek has finished. Everything else is the
-method as faust 0.15.3 ships it; `apply()` refuses other faust versions so a faust upgrade is
-re-checked rather than silently patched.
+method as faust 0.15.3 ships it.
+
+A second loss in the same window: faust pauses partitions only in its own bookkeeping and asks
+aiokafka for the records of its *active* partitions, but aiokafka's `Fetcher.fetched_records`
+reads an empty set as "every partition" (`if partitions and tp not in partitions`). When
+recovery pauses the changelogs ("Done reading from changelog topics") nothing is active, so the
+input records aiokafka had prefetched are drained (its position moves past them) and faust's
+`getmany` drops them as not active. The seek repairs that only for partitions with a committed
+offset > 0 (aiokafka's `seek_to_committed` skips None and 0): an input partition the killed
+worker never committed (seen: routing-requests, 20 records, after a `kill -9` within the
+2.8 s commit interval) restarted past its records. So an empty active set fetches nothing.
+
+`apply()` refuses other faust versions so a faust upgrade is re-checked rather than silently
+patched.
 """
 from __future__ import annotations
 
@@ -24,8 +36,11 @@ from typing import cast
 
 import faust
 from faust.tables.recovery import Recovery
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
 CHECKED_FAUST = "0.15.3"
+IDLE_POLL = 0.05  # seconds between polls while every partition is paused (faust polls in a loop)
+_fetch_records = AIOKafkaConsumerThread._fetch_records
 
 
 async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
@@ -43,7 +58,7 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
         self.log.warning(f"Recovery rebalancing again app id {self.app.consumer_generation_id} param {generation_id}")
         return
     if assignment:
-        self.log.info("Seek stream partitions to committed offsets.")
+        self.log.info("Seek stream partitions to committed offsets, then resume them.")
         await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
     consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
     self.completed.set()
@@ -57,9 +72,19 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
     self.log.info("Worker ready")
 
 
+async def fetch_active_records(self: AIOKafkaConsumerThread, consumer, active_partitions, timeout=None,
+                               max_records=None):
+    """faust's `_fetch_records`, with an empty set of active partitions meaning none rather than all."""
+    if active_partitions is not None and not active_partitions:
+        await asyncio.sleep(min(timeout or 0, IDLE_POLL))
+        return {}
+    return await _fetch_records(self, consumer, active_partitions, timeout=timeout, max_records=max_records)
+
+
 def apply() -> None:
-    """Install the reordered method (before the worker starts); only on the faust version checked."""
+    """Install both fixes (before the worker starts); only on the faust version checked."""
     if faust.__version__ != CHECKED_FAUST:
         raise RuntimeError(f"streams/recovery_order.py was checked against faust {CHECKED_FAUST}, "
                            f"not {faust.__version__}: re-check Recovery.on_recovery_completed")
     Recovery.on_recovery_completed = on_recovery_completed
+    AIOKafkaConsumerThread._fetch_records = fetch_active_records

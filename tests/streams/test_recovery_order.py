@@ -1,10 +1,12 @@
-"""The worker's recovery fix: stream partitions are sought to committed offsets before they resume."""
+"""The worker's recovery fixes: stream partitions are sought to committed offsets before they resume,
+and no records are drained while every partition is paused."""
 import asyncio
 from unittest import mock
 
 import faust
 import pytest
 from faust.tables.recovery import Recovery
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
 from streams import recovery_order
 
@@ -37,10 +39,23 @@ def test_a_newer_rebalance_leaves_partitions_paused():
     assert calls == []
 
 
-def test_apply_installs_the_fix_and_refuses_an_unchecked_faust(monkeypatch):
+def test_no_active_partition_fetches_nothing_instead_of_everything(monkeypatch):
+    # aiokafka's fetched_records reads an empty partition set as "all": the prefetched records of
+    # paused input partitions would be drained, and faust would drop them.
+    original = mock.AsyncMock(return_value={"tp": ["record"]})
+    monkeypatch.setattr(recovery_order, "_fetch_records", original)
+    fetch = recovery_order.fetch_active_records
+    assert asyncio.run(fetch(mock.Mock(), mock.Mock(), set(), timeout=1.0)) == {}
+    original.assert_not_awaited()
+    assert asyncio.run(fetch(mock.Mock(), mock.Mock(), {"tp"}, timeout=1.0)) == {"tp": ["record"]}
+
+
+def test_apply_installs_the_fixes_and_refuses_an_unchecked_faust(monkeypatch):
     monkeypatch.setattr(Recovery, "on_recovery_completed", Recovery.on_recovery_completed)
+    monkeypatch.setattr(AIOKafkaConsumerThread, "_fetch_records", AIOKafkaConsumerThread._fetch_records)
     recovery_order.apply()
     assert Recovery.on_recovery_completed is recovery_order.on_recovery_completed
+    assert AIOKafkaConsumerThread._fetch_records is recovery_order.fetch_active_records
     monkeypatch.setattr(faust, "__version__", "0.16.0")
     with pytest.raises(RuntimeError, match="re-check"):
         recovery_order.apply()

@@ -1,6 +1,7 @@
 """Run the routing worker as a real process against the test broker, produce events, read outputs."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 import uuid
@@ -32,7 +33,7 @@ class RoutingWorker(WorkerProcess):
         self.routing_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(
             [sys.executable, "-m", "streams.routing", "--no-clock", "--store", "memory://",
-             "--group", self.group, "--name", "w1", "--log-level", "info"],
+             "--group", self.group, "--name", "w1", "--log-level", os.environ.get("ROUTING_TEST_LOG_LEVEL", "info")],
             {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_ROUTING_DIR": str(self.routing_dir),
              "SWITCHBOARD_DATA_DIR": str(workdir / "data")})
 
@@ -40,6 +41,50 @@ class RoutingWorker(WorkerProcess):
         """Give `tenant` the fixture routing file."""
         (self.routing_dir / f"{tenant}.yaml").write_text((FIXTURES / "tenant.yaml").read_text())
         return tenant
+
+    def autopsy(self, bootstrap: str, tenant: str, tail: int = 80) -> str:
+        """For a failure message: committed vs end offsets of the inputs, dead letters, the log tail."""
+        whole = self.routing_dir.parent / "worker.log"
+        whole.write_text("\n".join(self.log))
+        parts = [f"worker log (last {tail} lines; all of it in {whole}):", *self.log[-tail:]]
+        for look in (lambda: input_offsets(bootstrap, self.group), lambda: dead_letters(bootstrap, tenant)):
+            try:
+                parts.append(look())
+            except Exception as exc:  # noqa: BLE001 - the autopsy must not hide the failure
+                parts.append(f"autopsy step failed: {exc!r}")
+        return "\n".join(parts)
+
+
+INPUTS = ("routing-requests", "agent-actions", "routing-ticks")
+
+
+def input_offsets(bootstrap: str, group: str) -> str:
+    """`topic[p] committed/end` for every partition of the routing inputs, as committed by `group`."""
+    parts = [TopicPartition(topic(n).name, p) for n in INPUTS for p in range(topic(n).partitions)]
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:  # an OffsetFetch only: this consumer never joins the group
+        lines = [f"{tp.topic}[{tp.partition}] committed {tp.offset} end {reader.get_watermark_offsets(tp, 10)[1]}"
+                 for tp in reader.committed(parts, 10)]
+    finally:
+        reader.close()
+    return f"group {group} offsets:\n" + "\n".join(lines)
+
+
+def dead_letters(bootstrap: str, tenant: str) -> str:
+    """The error headers of the inputs' dead letters keyed by `tenant`."""
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"autopsy-{uuid.uuid4().hex}"})
+    parts = [TopicPartition(topic(f"{n}-dlq").name, p, 0) for n in INPUTS for p in range(topic(f"{n}-dlq").partitions)]
+    reader.assign(parts)
+    found, deadline = [], time.monotonic() + 3
+    try:
+        while time.monotonic() < deadline:
+            message = reader.poll(0.2)
+            if message is not None and not message.error() and message.key() == tenant.encode():
+                found.append(f"{message.topic()}: {dict(message.headers() or []).get('error')}")
+    finally:
+        reader.close()
+    return f"dead letters of {tenant}: {found}"
+
 
 class Events:
     """Produce routing inputs keyed by tenant, with the murmur2 partitioner faust and Java use."""

@@ -130,6 +130,8 @@ def test_killing_the_worker_mid_stream_loses_nothing_and_offers_nothing_twice(ka
             events.request(request(conv, T0 + 100 + i, tenant))
         worker.start()
         _serve_until_all_connected(events, outputs, tenant, convs)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{worker.autopsy(kafka_bootstrap, tenant)}") from exc
     finally:
         worker.stop()
         outputs.close()
