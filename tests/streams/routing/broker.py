@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from schemas import Codec, topic
 from switchboard.kafka import producer
-from tests.streams_fixture import WorkerProcess
+from tests.streams_fixture import TenantReader, WorkerProcess
 
 from .drive import FIXTURES
 
@@ -110,38 +110,22 @@ class Events:
         self.send("routing-ticks", "routing-tick", {"tenant_id": tenant, "tick_at": at})
 
 
-class Outputs:
+class Outputs(TenantReader):
     """Everything routing produced for one tenant, read from the start of the output topics."""
 
     def __init__(self, bootstrap: str, tenant: str):
-        self.tenant, self.records = tenant, []
-        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"out-{uuid.uuid4().hex}",
-                                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
-        parts = [TopicPartition(name, p, 0) for name in OUTPUTS for p in range(topic(name).partitions)]
-        self.consumer.assign(parts)
+        super().__init__(bootstrap, tenant, OUTPUTS)
 
-    def wait_for(self, predicate, timeout: float = 20) -> list[tuple[str, dict]]:
-        """Poll until `predicate(records)` is true; the (subject, value) records so far."""
-        deadline = time.monotonic() + timeout
-        while not predicate(self.records):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; got {[(s, v.get('type') or v.get('kind')) for s, v in self.records]}")
-            message = self.consumer.poll(0.2)
-            if message is None or message.error():
-                continue
-            subject = OUTPUTS[message.topic()]
-            value = codec.decode(message.value(), subject)
-            if value["tenant_id"] == self.tenant:
-                self.records.append((subject, _plain(value)))
-        return self.records
+    def _record(self, message, subject: str, value: dict) -> tuple[str, dict]:
+        return subject, _plain(value)
+
+    def _describe(self, record) -> tuple:
+        subject, value = record
+        return subject, value.get("type") or value.get("kind")
 
     def of(self, subject: str, kind: str) -> list[dict]:
         """Values of one subject and type/kind."""
         return [v for s, v in self.records if s == subject and kind in (v.get("type"), v.get("kind"), v.get("segment_type"))]
-
-    def close(self) -> None:
-        """Close the consumer."""
-        self.consumer.close()
 
 
 def _plain(value: dict) -> dict:
