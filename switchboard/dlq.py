@@ -2,8 +2,18 @@
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from schemas import topic
+
+
+class DeadLetter(NamedTuple):
+    """A dead letter ready to produce: the DLQ topic, the original key and bytes, headers."""
+
+    topic: str
+    key: bytes | str | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
 
 
 def dlq_headers(source_topic: str, *, stage: str, error: str, partition: int | None = None,
@@ -24,6 +34,15 @@ def dlq_topic(source_topic: str) -> str:
     if name is None:
         raise ValueError(f"topic {source_topic!r} declares no dead-letter topic")
     return name
+
+
+def dead_letter_record(source_topic: str, key: bytes | str | None, value: bytes | None, *, stage: str,
+                       error: str, partition: int | None = None, offset: int | None = None,
+                       headers: list[tuple[str, bytes]] | None = None, now_ms: int | None = None) -> DeadLetter:
+    """The dead letter of one refused record: original key, bytes and headers, plus provenance."""
+    provenance = dlq_headers(source_topic, stage=stage, error=error, partition=partition, offset=offset,
+                             now_ms=now_ms)
+    return DeadLetter(dlq_topic(source_topic), key, value, list(headers or []) + provenance)
 
 
 def dead_letter(producer, source_topic: str, key: bytes | str | None, value: bytes, **provenance) -> None:
