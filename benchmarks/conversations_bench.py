@@ -13,8 +13,10 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.streams.conversations.factory import inbound, on_thread
-from tests.streams_fixture import Topics, Worker
+from streams.conversations.samples import inbound, on_thread
+from switchboard.harness import REPO, Topics, Worker
+
+ACCOUNTS = REPO / "deploy" / "accounts.yaml"   # the demo's: WhatsApp 109876543210987, deployment window
 
 
 def main() -> None:
@@ -29,7 +31,7 @@ def main() -> None:
                        f"{tenant}:whatsapp:109876543210987:u{n % args.threads}") for n in range(args.messages)]
     topics = Topics(args.bootstrap)
     with tempfile.TemporaryDirectory() as data_dir:
-        worker = Worker(args.bootstrap, Path(data_dir), f"bench-{uuid.uuid4().hex[:8]}")
+        worker = Worker(args.bootstrap, Path(data_dir), f"bench-{uuid.uuid4().hex[:8]}", ACCOUNTS)
         worker.start()
         try:
             started = time.monotonic()

@@ -1,85 +1,24 @@
 """Pytest plugin: a `switchboard worker` subprocess against the session broker, and topic helpers.
 
-Run with `-p tests.streams_fixture`. Each worker gets its own app id (consumer group), data dir and
-static member name, so it shares nothing with other tests' workers but the catalogue topics:
-tests filter what they read by a tenant id of their own.
+Run with `-p tests.streams_fixture`. The worker and topic helpers are `switchboard.harness`'s
+(benchmarks use them too): tests filter what they read by a tenant id of their own.
 """
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from confluent_kafka import Consumer, TopicPartition
 
-from schemas import Codec, DecodeError, topic
-from switchboard.kafka import consumer, producer
+from schemas import Codec, topic
+from switchboard.harness import Topics, Worker, WorkerProcess  # noqa: F401 (WorkerProcess: identity, routing tests)
 
-REPO = Path(__file__).resolve().parents[1]
-ACCOUNTS = REPO / "tests" / "fixtures" / "conversations" / "accounts.yaml"
-READY = "streams worker ready"
+ACCOUNTS = Path(__file__).resolve().parent / "fixtures" / "conversations" / "accounts.yaml"
 CODEC = Codec()
-
-
-class WorkerProcess:
-    """A stream worker child process: `start()` waits for its ready line, `kill()` is kill -9."""
-
-    ready_marker = READY
-
-    def __init__(self, args: list[str], env: dict[str, str]):
-        self.args, self.env = args, {**os.environ, **env}
-        self.log: list[str] = []
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60.0):
-        """Start and wait for the ready line (partitions assigned, tables recovered); returns self."""
-        self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        ready = threading.Event()
-        threading.Thread(target=self._read, args=(self.proc, ready), daemon=True).start()
-        if not ready.wait(timeout):
-            self.stop()
-            raise AssertionError("worker not ready:\n" + "\n".join(self.log[-40:]))
-        return self
-
-    def _read(self, proc: subprocess.Popen, ready: threading.Event) -> None:
-        for line in proc.stderr:
-            self.log.append(line.rstrip())
-            if self.ready_marker in line:
-                ready.set()
-
-    def kill(self) -> None:
-        """kill -9: no flush, no commit."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not stop."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-class Worker(WorkerProcess):
-    """`switchboard worker` with every processor of streams/processors.py and 1 s expiry scans."""
-
-    def __init__(self, bootstrap: str, data_dir: Path, app_id: str):
-        super().__init__(
-            [sys.executable, "-m", "switchboard.cli", "worker", "--name", app_id, "--app-id", app_id,
-             "--expiry-interval", "1"],
-            {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(data_dir),
-             "SWITCHBOARD_ACCOUNTS_FILE": str(ACCOUNTS), "SWITCHBOARD_LOG_LEVEL": "INFO"})
 
 
 class TenantReader:
@@ -141,55 +80,13 @@ class TenantReader:
 def streams_worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     """A running worker with the processors of streams/processors.py (1 s expiry scans)."""
     data_dir = tmp_path_factory.mktemp("worker")
-    worker = Worker(kafka_bootstrap, data_dir, f"test-streams-{uuid.uuid4().hex[:8]}")
+    worker = Worker(kafka_bootstrap, data_dir, f"test-streams-{uuid.uuid4().hex[:8]}", ACCOUNTS)
     worker.start()
     try:
         yield worker
     finally:
         worker.stop()
         (data_dir / "worker.log").write_text("\n".join(worker.log))   # for a failed test's autopsy
-
-
-class Topics:
-    """Produce Avro events to catalogue topics and read back the ones of one tenant."""
-
-    def __init__(self, bootstrap: str):
-        self.conf = {"bootstrap.servers": bootstrap}
-        self.codec = Codec()
-        self.producer = producer(self.conf)
-
-    def produce(self, name: str, records: list[dict], *, raw: bytes | None = None, key: str | None = None) -> None:
-        """Encode and produce records (keyed by thread key), or one raw value; wait for the acks."""
-        t = topic(name)
-        for record in records:
-            self.producer.produce(t.name, key=record["thread_key"], value=self.codec.encode(t.value, record))
-        if raw is not None:
-            self.producer.produce(t.name, key=key, value=raw)
-        assert self.producer.flush(10) == 0
-
-    def collect(self, name: str, tenant: str, done: Callable[[list[dict]], bool], timeout: float = 20.0) -> list[dict]:
-        """Values of `name` whose tenant_id is `tenant`, read until `done(values)` or the timeout."""
-        t = topic(name)
-        reader = consumer(self.conf, f"test-reader-{uuid.uuid4().hex}")
-        reader.subscribe([t.name])
-        values, deadline = [], time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline and not done(values):
-                for msg in reader.consume(500, 0.2):
-                    if msg.error() is not None or not msg.value():
-                        continue
-                    if t.is_dlq:
-                        values.append({"key": msg.key(), "value": msg.value(), "headers": dict(msg.headers() or [])})
-                        continue
-                    try:
-                        value = self.codec.decode(msg.value(), t.value)
-                    except DecodeError:  # another test's deliberately bad record on a shared topic
-                        continue
-                    if value.get("tenant_id") == tenant:
-                        values.append(value)
-        finally:
-            reader.close()
-        return values
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,17 @@ carries the wrap-up code. Agent activity counts as conversation activity.
 """
 from __future__ import annotations
 
-from . import ids
-from .outputs import Output, conversation_event
-from .state import Step, millis, new_thread, remember, seen, thread_parts, touch, working_copy
+from streams.records import Output, millis
+
+from .outputs import conversation_event
+from .state import Step, new_thread, remember, seen, touch, working_copy
 
 
 def on_assignment(state: dict | None, assignment: dict, *, partition: int, ttl_ms: int) -> Step:
     """Apply one decoded assignment (v2); a redelivered assignment id is a duplicate."""
     at = millis(assignment["occurred_at"])
     ref = f"a:{assignment['assignment_id']}"
-    if state is None:
-        tenant, channel, _, external = thread_parts(assignment["thread_key"])
-        state = new_thread(assignment["thread_key"], ids.customer_id(tenant, channel, external), partition, at)
-    else:
-        state = working_copy(state)
+    state = working_copy(state) or new_thread(assignment["thread_key"], partition, at)
     if seen(state, ref):
         return Step(state, [], duplicate=True)
     remember(state, ref, at, ttl_ms)

@@ -6,7 +6,9 @@ its current state, so a message that arrived in between wins.
 """
 from __future__ import annotations
 
-from .state import Step, millis, working_copy
+from streams.records import millis
+
+from .state import Step, working_copy
 from .threading import close_conversation
 
 # Webhooks arrive late (platform retries, queueing): close a little after the window so a message

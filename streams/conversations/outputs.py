@@ -1,20 +1,10 @@
 """The records the conversation processor produces, built from the thread state (no I/O)."""
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from schemas import topic
+from streams.records import Output
 
 from . import ids
-
-
-class Output(NamedTuple):
-    """One record to produce: catalogue topic, key, Avro subject, value."""
-
-    topic: str
-    key: str
-    subject: str
-    value: dict
 
 
 def conversation_event(state: dict, conv: dict, kind: str, at: int, ref: str = "", **fields) -> Output:

@@ -6,10 +6,11 @@ get and return the new one, so a caller's value never changes under it.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 from typing import NamedTuple
 
 from schemas import Codec
+
+from . import ids
 
 SUBJECT = "conversation-state"
 HISTORY_SIZE = 5       # recent messages carried on routing requests (v2 `history`)
@@ -24,25 +25,30 @@ class Step(NamedTuple):
     duplicate: bool = False
 
 
-def millis(value: datetime | int) -> int:
-    """Epoch millis of a decoded timestamp (the codec gives tz-aware datetimes)."""
-    return value if isinstance(value, int) else int(value.timestamp() * 1000)
-
-
 def thread_parts(thread_key: str) -> tuple[str, str, str, str]:
     """(tenant, channel, channel account, external user) of a thread key."""
     tenant, channel, account, external = thread_key.split(":", 3)
     return tenant, channel, account, external
 
 
-def new_thread(thread_key: str, customer_id: str, partition: int, at: int) -> dict:
-    """The state of a thread seen for the first time."""
+def new_thread(thread_key: str, partition: int, at: int, customer_id: str | None = None) -> dict:
+    """The state of a thread seen for the first time; its customer is the key's channel identity by default."""
     tenant, channel, account, external = thread_parts(thread_key)
+    customer_id = customer_id or ids.customer_id(tenant, channel, external)
     return {"tenant_id": tenant, "thread_key": thread_key, "channel": channel,
             "channel_account_id": account, "external_id": external, "customer_id": customer_id,
             "partition": partition, "touched_at": at, "last_inbound_at": None, "last_agent_id": None,
             "unfollowed": False, "claims": [], "seen": [], "outbound_since_inbound": 0,
             "outbound_after_window": 0, "conversation": None, "previous": None}
+
+
+def new_conversation(thread_key: str, first_ref: str, at: int, *, last_agent_id: str | None = None,
+                     language: str | None = None, first_message_text: str | None = None) -> dict:
+    """A conversation started at `at` by the message `first_ref` (platform id, or `o:<outbound id>`)."""
+    return {"conversation_id": ids.conversation_id(thread_key, first_ref), "started_at": at,
+            "last_activity_at": at, "sequence": 0, "connected_agent_id": None, "last_agent_id": last_agent_id,
+            "awaiting_agent": False, "language": language, "first_message_text": first_message_text,
+            "history": []}
 
 
 def working_copy(state: dict | None) -> dict | None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
+from streams.records import Output, millis
+
 from . import ids
-from .outputs import Output, conversation_event, identity_claim, routing_request
-from .state import Step, millis, new_thread, push_history, remember, seen, summary, touch, working_copy
+from .outputs import conversation_event, identity_claim, routing_request
+from .state import Step, new_conversation, new_thread, push_history, remember, seen, summary, touch, working_copy
 
 # Platform events that change what we may send but are not messages (LINE follow/unfollow).
 FOLLOW_KINDS = {"follow": False, "unfollow": True}
@@ -24,8 +26,8 @@ def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int,
     at = millis(msg["occurred_at"])
     ref = f"m:{msg['platform_message_id']}"
     state = working_copy(state) or new_thread(
-        msg["thread_key"], ids.customer_id(msg["tenant_id"], msg["channel"], msg["sender"]["external_id"]),
-        partition, at)
+        msg["thread_key"], partition, at,
+        customer_id=ids.customer_id(msg["tenant_id"], msg["channel"], msg["sender"]["external_id"]))
     if seen(state, ref):
         return Step(state, [], duplicate=True)
     remember(state, ref, at, ttl_ms)
@@ -36,11 +38,18 @@ def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int,
     outputs = expire_if_inactive(state, at, window_ms)
     started = state["conversation"] is None
     if started:
-        outputs += _start(state, msg, at)
+        outputs += start_conversation(state, msg["platform_message_id"], at, language=msg.get("language"),
+                                      first_message_text=summary(msg.get("text"), msg.get("content", [])))
     outputs += _add_message(state, msg, at)
     outputs += _claims(state, msg, at)
     outputs += _route_if_needed(state, at, ref, started)
     return Step(state, outputs)
+
+
+def start_conversation(state: dict, first_ref: str, at: int, **fields) -> list[Output]:
+    """Open a new conversation on the thread (see `state.new_conversation`): its started event."""
+    conv = state["conversation"] = new_conversation(state["thread_key"], first_ref, at, **fields)
+    return [conversation_event(state, conv, "started", at)]
 
 
 def close_conversation(state: dict, reason: str, at: int) -> list[Output]:
@@ -66,15 +75,6 @@ def expire_if_inactive(state: dict, at: int, window_ms: int) -> list[Output]:
     if conv is None or at - conv["last_activity_at"] <= window_ms:
         return []
     return close_conversation(state, "inactivity", conv["last_activity_at"] + window_ms)
-
-
-def _start(state: dict, msg: dict, at: int) -> list[Output]:
-    conv = {"conversation_id": ids.conversation_id(state["thread_key"], msg["platform_message_id"]),
-            "started_at": at, "last_activity_at": at, "sequence": 0, "connected_agent_id": None,
-            "last_agent_id": None, "awaiting_agent": False, "language": msg.get("language"),
-            "first_message_text": summary(msg.get("text"), msg.get("content", [])), "history": []}
-    state["conversation"] = conv
-    return [conversation_event(state, conv, "started", at)]
 
 
 def _add_message(state: dict, msg: dict, at: int) -> list[Output]:

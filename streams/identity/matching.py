@@ -14,6 +14,7 @@ and B into A on another. An order over ids makes merges point one way, so chains
 from __future__ import annotations
 
 from streams.conversations.ids import make_id
+from streams.records import millis
 
 from .normalize import names_compatible, normalize_name
 
@@ -100,9 +101,7 @@ def _linked(claim: dict) -> dict:
 
 
 def _applied(claim: dict) -> dict:
-    at = claim["occurred_at"]
-    millis = at if isinstance(at, int) else int(at.timestamp() * 1000)
-    return {"last_claim_id": claim["claim_id"], "updated_at": millis}
+    return {"last_claim_id": claim["claim_id"], "updated_at": millis(claim["occurred_at"])}
 
 
 def _flagged(state: dict, claim: dict, problem: str) -> tuple[dict, list[dict]]:

@@ -1,5 +1,6 @@
 """The outbound policy: channel windows, templates, anti-spam and content capabilities.
 
-`decide` is the pure rule check; `outbound.on_outbound` applies it to the thread state. The
-conversation processor's agent runs it (same table, same partition: see streams/README.md).
+`decide` is the pure rule check over a thread state; it imports nothing of the conversation
+processor. `streams.conversations.outbound.on_outbound` applies its verdict to the thread state, in
+the conversation processor's agent (same table, same partition: see streams/README.md).
 """

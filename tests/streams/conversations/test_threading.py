@@ -2,9 +2,10 @@
 import pytest
 
 from streams.conversations import ids
+from streams.conversations.samples import on_thread
 from streams.conversations.threading import on_inbound
 
-from .factory import HOUR, MINUTE, T0, inbound, on_thread, outputs_of
+from .factory import HOUR, MINUTE, T0, inbound, outputs_of
 
 WINDOW, TTL = 72 * HOUR, 192 * HOUR
 

@@ -5,7 +5,9 @@ import uuid
 
 import pytest
 
-from .factory import HOUR, MINUTE, event, inbound, on_thread
+from streams.conversations.samples import on_thread
+
+from .factory import HOUR, MINUTE, event, inbound
 from .offsets import report
 
 pytestmark = pytest.mark.kafka

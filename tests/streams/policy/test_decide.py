@@ -2,11 +2,12 @@
 import pytest
 
 from schemas.channels import rules
+from streams.conversations.outbound import on_outbound
+from streams.conversations.samples import on_thread
 from streams.conversations.threading import on_inbound
 from streams.policy.decide import Approved, Rejected, decide
-from streams.policy.outbound import on_outbound
 from switchboard.accounts import load_accounts
-from tests.streams.conversations.factory import ACCOUNTS, HOUR, MINUTE, T0, event, inbound, on_thread, outputs_of
+from tests.streams.conversations.factory import ACCOUNTS, HOUR, MINUTE, T0, event, inbound, outputs_of
 
 ACCOUNTS_ = load_accounts(ACCOUNTS)
 WINDOW, TTL = 72 * HOUR, 192 * HOUR

@@ -1,15 +1,17 @@
-"""An outbound message through the policy: approved (and added to the conversation) or rejected."""
+"""An outbound message through the policy: approved (and added to the conversation) or rejected.
+
+`streams.policy.decide` gives the verdict over the thread state; this applies it to that state.
+"""
 from __future__ import annotations
 
 from schemas import topic
 from schemas.channels import ChannelRules
+from streams.policy.decide import Approved, Rejected, decide
+from streams.records import Output
 
-from streams.conversations import ids
-from streams.conversations.outputs import Output, conversation_event
-from streams.conversations.state import Step, new_thread, push_history, remember, seen, summary, thread_parts, touch, working_copy
-from streams.conversations.threading import expire_if_inactive
-
-from .decide import Approved, Rejected, decide
+from .outputs import conversation_event
+from .state import Step, new_thread, push_history, remember, seen, summary, touch, working_copy
+from .threading import expire_if_inactive, start_conversation
 
 
 def on_outbound(state: dict | None, outbound: dict, *, account, rules: ChannelRules, now: int,
@@ -19,22 +21,18 @@ def on_outbound(state: dict | None, outbound: dict, *, account, rules: ChannelRu
     if state is not None and seen(state, ref):
         return Step(state, [], duplicate=True)
     verdict = decide(outbound, state, account, rules, now)
-    state = working_copy(state) or _new_state(outbound, partition, now)
+    state = working_copy(state) or new_thread(outbound["thread_key"], partition, now)
     remember(state, ref, now, ttl_ms)
     if isinstance(verdict, Rejected):
         return Step(state, [_rejection(state, outbound, verdict, now)])
     return Step(state, _approve(state, outbound, verdict, now, window_ms))
 
 
-def _new_state(outbound: dict, partition: int, now: int) -> dict:
-    tenant, channel, _, external = thread_parts(outbound["thread_key"])
-    return new_thread(outbound["thread_key"], ids.customer_id(tenant, channel, external), partition, now)
-
-
 def _approve(state: dict, outbound: dict, verdict: Approved, now: int, window_ms: int) -> list[Output]:
     outputs = expire_if_inactive(state, now, window_ms)
     if state["conversation"] is None:   # business-initiated (a WhatsApp template): a new conversation
-        outputs += _start(state, outbound, now)
+        outputs += start_conversation(state, f"o:{outbound['outbound_id']}", now,
+                                      last_agent_id=outbound.get("agent_id"))
     conv = state["conversation"]
     touch(conv, now)
     text = " ".join(i["text"] for i in outbound["content"] if i.get("text")) or None
@@ -48,15 +46,6 @@ def _approve(state: dict, outbound: dict, verdict: Approved, now: int, window_ms
                            message_id=outbound["outbound_id"], text=text, content=outbound["content"],
                            agent_id=outbound.get("agent_id")),
         Output(topic("outbound-approved").name, state["thread_key"], "outbound-message", approved)]
-
-
-def _start(state: dict, outbound: dict, now: int) -> list[Output]:
-    conv = {"conversation_id": ids.conversation_id(state["thread_key"], f"o:{outbound['outbound_id']}"),
-            "started_at": now, "last_activity_at": now, "sequence": 0, "connected_agent_id": None,
-            "last_agent_id": outbound.get("agent_id"), "awaiting_agent": False, "language": None,
-            "first_message_text": None, "history": []}
-    state["conversation"] = conv
-    return [conversation_event(state, conv, "started", now)]
 
 
 def _rejection(state: dict, outbound: dict, verdict: Rejected, now: int) -> Output:

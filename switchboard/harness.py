@@ -1,0 +1,120 @@
+"""A stream worker as a child process, and catalogue topics to feed and read back: for broker tests
+and benchmarks.
+
+Each `Worker` gets its own app id (consumer group), data dir and static member name, so it shares
+nothing with other workers but the catalogue topics: callers filter what they read back by a
+tenant id of their own.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from schemas import Codec, DecodeError, topic
+from switchboard.kafka import consumer, producer
+
+REPO = Path(__file__).resolve().parents[1]
+READY = "streams worker ready"
+
+
+class WorkerProcess:
+    """A stream worker child process: `start()` waits for its ready line, `kill()` is kill -9."""
+
+    ready_marker = READY
+
+    def __init__(self, args: list[str], env: dict[str, str]):
+        self.args, self.env = args, {**os.environ, **env}
+        self.log: list[str] = []
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0):
+        """Start and wait for the ready line (partitions assigned, tables recovered); returns self."""
+        self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        ready = threading.Event()
+        threading.Thread(target=self._read, args=(self.proc, ready), daemon=True).start()
+        if not ready.wait(timeout):
+            self.stop()
+            raise AssertionError("worker not ready:\n" + "\n".join(self.log[-40:]))
+        return self
+
+    def _read(self, proc: subprocess.Popen, ready: threading.Event) -> None:
+        for line in proc.stderr:
+            self.log.append(line.rstrip())
+            if self.ready_marker in line:
+                ready.set()
+
+    def kill(self) -> None:
+        """kill -9: no flush, no commit."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not stop."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Worker(WorkerProcess):
+    """`switchboard worker` with every processor of streams/processors.py and 1 s expiry scans."""
+
+    def __init__(self, bootstrap: str, data_dir: Path, app_id: str, accounts_file: Path):
+        super().__init__(
+            [sys.executable, "-m", "switchboard.cli", "worker", "--name", app_id, "--app-id", app_id,
+             "--expiry-interval", "1"],
+            {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(data_dir),
+             "SWITCHBOARD_ACCOUNTS_FILE": str(accounts_file), "SWITCHBOARD_LOG_LEVEL": "INFO"})
+
+
+class Topics:
+    """Produce Avro events to catalogue topics and read back the ones of one tenant."""
+
+    def __init__(self, bootstrap: str):
+        self.conf = {"bootstrap.servers": bootstrap}
+        self.codec = Codec()
+        self.producer = producer(self.conf)
+
+    def produce(self, name: str, records: list[dict], *, raw: bytes | None = None, key: str | None = None) -> None:
+        """Encode and produce records (keyed by thread key), or one raw value; wait for the acks."""
+        t = topic(name)
+        for record in records:
+            self.producer.produce(t.name, key=record["thread_key"], value=self.codec.encode(t.value, record))
+        if raw is not None:
+            self.producer.produce(t.name, key=key, value=raw)
+        if self.producer.flush(10):
+            raise AssertionError(f"records to {t.name} not acked within 10 s")
+
+    def collect(self, name: str, tenant: str, done: Callable[[list[dict]], bool], timeout: float = 20.0) -> list[dict]:
+        """Values of `name` whose tenant_id is `tenant`, read until `done(values)` or the timeout."""
+        t = topic(name)
+        reader = consumer(self.conf, f"test-reader-{uuid.uuid4().hex}")
+        reader.subscribe([t.name])
+        values, deadline = [], time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline and not done(values):
+                for msg in reader.consume(500, 0.2):
+                    if msg.error() is not None or not msg.value():
+                        continue
+                    if t.is_dlq:
+                        values.append({"key": msg.key(), "value": msg.value(), "headers": dict(msg.headers() or [])})
+                        continue
+                    try:
+                        value = self.codec.decode(msg.value(), t.value)
+                    except DecodeError:  # another test's deliberately bad record on a shared topic
+                        continue
+                    if value.get("tenant_id") == tenant:
+                        values.append(value)
+        finally:
+            reader.close()
+        return values
