@@ -10,7 +10,7 @@ from __future__ import annotations
 import faust
 
 from schemas import topic as declared
-from switchboard.settings import Settings, load_settings
+from switchboard.settings import Settings
 
 APP_ID = "switchboard"
 
@@ -22,13 +22,11 @@ app = faust.App(APP_ID, autodiscover=False, web_enabled=False, store="memory://"
                 producer_acks=-1, producer_linger=0.005, stream_wait_empty=False)
 
 
-def configure(settings: Settings | None = None, *, worker_name: str = "worker-1",
-              store: str = "rocksdb://") -> faust.App:
+def configure(settings: Settings, *, worker_name: str = "worker-1", store: str = "rocksdb://") -> faust.App:
     """Point the app at the settings' broker and data dir; `memory://` store for tests."""
     from streams import recovery_order
 
     recovery_order.apply()  # seek before resuming after recovery: faust 0.15.3 lost records on restart
-    settings = settings or load_settings()
     app.conf.broker = [f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")]
     app.conf.store = store
     app.conf.datadir = settings.data_dir / "streams" / worker_name
@@ -36,8 +34,19 @@ def configure(settings: Settings | None = None, *, worker_name: str = "worker-1"
     return app
 
 
-def raw_topic(name: str) -> faust.TopicT:
-    """A catalogue topic as a faust channel of raw bytes (our codec decodes the Avro)."""
-    t = declared(name)
-    return app.topic(t.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                     value_serializer="raw", partitions=t.partitions, internal=False)
+def raw_topic(*names: str) -> faust.TopicT:
+    """Catalogue topics as one faust channel of raw bytes (our codec decodes the Avro)."""
+    topics = [declared(name) for name in names]
+    return app.topic(*(t.name for t in topics), key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", partitions=topics[0].partitions, internal=False)
+
+
+def raw_table(name: str, *, changelog: str, options: dict, help: str) -> faust.Table:  # noqa: A002
+    """A table of raw bytes whose changelog is the catalogue topic `changelog` (same partitions).
+
+    key_type/value_type bytes on the table itself (a `schema` argument is ignored there): with a
+    RocksDB store the values are serialized, and only bytes pass through untouched.
+    """
+    log = raw_topic(changelog)
+    return app.Table(name, key_type=bytes, value_type=bytes, changelog_topic=log,
+                     partitions=declared(changelog).partitions, options=options, help=help)

@@ -7,6 +7,7 @@ import logging
 import socket
 from pathlib import Path
 
+from schemas import Codec
 from switchboard.settings import load_settings
 
 from .processors import PROCESSORS
@@ -39,15 +40,20 @@ def main(argv: list[str]) -> int:
 
     mode.loop.use("uvloop")            # faust's `-L uvloop`: must precede any event loop
     from .app import configure
+    from .faults import Fault
+    from .processor import Wiring
 
     app = configure(settings, worker_name=args.name, store=args.store)
     if args.app_id:
         app.conf.id = args.app_id
     Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)   # faust creates only the last level
+    wiring = Wiring(settings, args, Codec.from_settings(settings), Fault.parse(settings.fault_point))
+    if settings.fault_point:
+        log.warning("fault injection on: %s (tests only)", settings.fault_point)
     for name in args.processors.split(",") if args.processors else PROCESSORS:
         module = importlib.import_module(name)
         if hasattr(module, "setup"):
-            module.setup(settings, args)
+            module.setup(wiring)
 
     async def ready(sender=None, **kwargs) -> None:
         log.info("%s: %s, partitions %s", READY, args.name,

@@ -39,7 +39,8 @@ class WorkerProcess:
         self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         ready = threading.Event()
-        threading.Thread(target=self._read, args=(self.proc, ready), daemon=True).start()
+        self.reader = threading.Thread(target=self._read, args=(self.proc, ready), daemon=True)
+        self.reader.start()
         if not ready.wait(timeout):
             self.stop()
             raise AssertionError("worker not ready:\n" + "\n".join(self.log[-40:]))
@@ -50,6 +51,24 @@ class WorkerProcess:
             self.log.append(line.rstrip())
             if self.ready_marker in line:
                 ready.set()
+
+    def crash_at(self, spec: str | None) -> "WorkerProcess":
+        """Run the next start with SWITCHBOARD_FAULT_POINT=`spec` (streams/faults.py), None: none."""
+        self.env.pop("SWITCHBOARD_FAULT_POINT", None)
+        if spec:
+            self.env["SWITCHBOARD_FAULT_POINT"] = spec
+        return self
+
+    def wait_crash(self, timeout: float = 60.0) -> None:
+        """Wait for the worker to exit at its injected fault point (exit code 137)."""
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("worker did not reach its fault point:\n" + "\n".join(self.log[-40:])) from None
+        self.reader.join(10)   # its last lines: the pipe closes when the process exits
+        if code != 137 or not any("fault injected" in line for line in self.log):
+            raise AssertionError(f"worker exited {code} without its injected fault:\n" + "\n".join(self.log[-40:]))
 
     def kill(self) -> None:
         """kill -9: no flush, no commit."""
@@ -69,10 +88,11 @@ class WorkerProcess:
 class Worker(WorkerProcess):
     """`switchboard worker` with every processor of streams/processors.py and 1 s expiry scans."""
 
-    def __init__(self, bootstrap: str, data_dir: Path, app_id: str, accounts_file: Path):
+    def __init__(self, bootstrap: str, data_dir: Path, app_id: str, accounts_file: Path,
+                 processors: str | None = None):
         super().__init__(
             [sys.executable, "-m", "switchboard.cli", "worker", "--name", app_id, "--app-id", app_id,
-             "--expiry-interval", "1"],
+             "--expiry-interval", "1", *(["--processors", processors] if processors else [])],
             {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(data_dir),
              "SWITCHBOARD_ACCOUNTS_FILE": str(accounts_file), "SWITCHBOARD_LOG_LEVEL": "INFO"})
 

@@ -1,6 +1,7 @@
 """One frozen settings object, read once from SWITCHBOARD_* environment variables (and .env)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     dedupe_ttl_hours: float = Field(8 * 24, ge=7 * 24)
     run_seconds: float | None = Field(None, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Crash-window tests only: `<processor>:<produced|written>:<n>[:<key part>]` exits the worker there
+    # (streams/faults.py). Never set in production.
+    fault_point: str | None = None
 
     @model_validator(mode="after")
     def _refuse_wrong_combinations(self) -> "Settings":
@@ -104,6 +108,9 @@ def _problems(s: Settings) -> list[str]:
     if s.clickhouse_password and not s.clickhouse_url:
         problems.append("a ClickHouse password without a server: set SWITCHBOARD_CLICKHOUSE_URL "
                         "(or remove the password to use the embedded engine)")
+    if s.fault_point and not re.fullmatch(r"[\w.-]+:(produced|written):[1-9]\d*(:.+)?", s.fault_point):
+        problems.append(f"fault_point={s.fault_point!r}: set SWITCHBOARD_FAULT_POINT to "
+                        "<processor>:<produced|written>:<n>[:<key part>] (tests only), or unset it")
     if s.kafka_port == s.kafka_controller_port:
         problems.append("the local broker needs two ports: make SWITCHBOARD_KAFKA_PORT and "
                         "SWITCHBOARD_KAFKA_CONTROLLER_PORT differ")

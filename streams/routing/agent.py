@@ -1,41 +1,29 @@
 """The routing processor: one faust agent over routing-requests, agent-actions and routing-ticks.
 
 All three topics are keyed by tenant and have the same partition count, so a tenant's events
-arrive on one partition number and one worker owns its ACD. Table writes go to the changelog
-partition of the event being processed (faust 0.15 `Table.partition_for_key`), so the
-`<tenant>:…` entries stay with the tenant's partition. Faust acks an event even if the agent
-raises, so each event is handled in its own try: bad input goes to the topic's dead-letter topic,
-a failed domain is rebuilt from the table on its next event.
+arrive on one partition number and one worker owns its ACD. The agent is a
+`streams.processor.Processor`: the ACD's records are produced and acked before its changed
+entities are written to `routing-state`, each under the event that changed it, so the
+`<tenant>:…` entries stay with the tenant's partition. A failed event discards its domain, which
+the next event rebuilds from the table (the contract rolled the failed event's writes back).
 """
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import MutableMapping
 
-from schemas import DecodeError, topic
-from switchboard.dlq import dlq_headers, dlq_topic
-from switchboard.settings import load_settings
+from schemas import topic
+from streams.app import app, raw_table
+from streams.processor import Processor, Wiring
 
-from ..app import app
 from .config import ConfigCache
-from .router import REQUESTS, SUBJECTS, Router
+from .router import SUBJECTS, Router
 
-log = logging.getLogger(__name__)
+STAGE = "streams.routing"
 STATE = topic("routing-state")
 
-
-def _raw(name: str):
-    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-
-
-source = app.topic(*SUBJECTS, key_type=bytes, value_type=bytes, key_serializer="raw",
-                   value_serializer="raw", acks=True)
-state_by_key = app.Table(
-    STATE.name, key_type=bytes, value_type=bytes, partitions=STATE.partitions,
-    changelog_topic=app.topic(STATE.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                              value_serializer="raw", partitions=STATE.partitions, internal=False),
-    options={"write_buffer_size": 8 << 20, "max_write_buffer_number": 2})
+state_by_key = raw_table(STATE.name, changelog=STATE.name, options={"write_buffer_size": 8 << 20,
+                         "max_write_buffer_number": 2}, help="ACD entities by <tenant>:<kind>:<id>.")
+processor = Processor("route_conversations", SUBJECTS, stage=STAGE, tables=[state_by_key])
 
 
 class _TextKeys(MutableMapping):
@@ -60,41 +48,20 @@ class _TextKeys(MutableMapping):
         return len(self.table)
 
 
-router = Router(_TextKeys(state_by_key), ConfigCache(load_settings().routing_dir))
-_outputs: dict[str, object] = {}
+class Runtime:
+    """This worker's routing domains, built by `setup` from the worker's wiring."""
+
+    router: Router | None = None
+
+
+def setup(wiring: Wiring) -> None:
+    """Build the router over the staged table and bind it (the worker calls this before start)."""
+    router = Runtime.router = Router(_TextKeys(processor.staged(state_by_key)),
+                                     ConfigCache(wiring.settings.routing_dir), wiring.codec)
+    processor.bind(lambda msg, record: router.handle(msg.topic, record, msg.partition), wiring)
 
 
 @app.on_partitions_revoked.connect
 async def _forget_domains(app_, revoked, **kwargs) -> None:  # noqa: ARG001 (faust signal signature)
-    router.forget()
-
-
-@app.agent(source, name="route_conversations")
-async def route_conversations(stream) -> None:
-    """Apply each routing event to its domain's ACD and produce what it decided."""
-    async for event in stream.events():
-        message = event.message
-        try:
-            records = router.handle(message.topic, event.value, message.partition)
-        except Exception as exc:  # noqa: BLE001 - per event, so one bad event cannot stop routing
-            await _dead_letter(message, event.value, exc)
-            continue
-        for name, key, value in records:
-            await _topic(name).send(key=key, value=value)
-
-
-def _topic(name: str):
-    if name not in _outputs:
-        _outputs[name] = _raw(name)
-    return _outputs[name]
-
-
-async def _dead_letter(message, value: bytes, exc: Exception) -> None:
-    if not isinstance(exc, (DecodeError, KeyError, ValueError)):
-        log.exception("routing failed on %s[%s]@%s", message.topic, message.partition, message.offset)
-    key = message.key.decode() if isinstance(message.key, bytes) else str(message.key)
-    router.discard(key)  # the next event of this domain rebuilds it from the table
-    stage = "routing" if message.topic != REQUESTS else "routing-request"
-    headers = dlq_headers(message.topic, stage=stage, error=f"{type(exc).__name__}: {exc}",
-                          partition=message.partition, offset=message.offset, now_ms=int(time.time() * 1000))
-    await _raw(dlq_topic(message.topic)).send(key=message.key, value=value, headers=headers)
+    if Runtime.router is not None:
+        Runtime.router.forget()

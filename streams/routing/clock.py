@@ -7,24 +7,41 @@ Tests leave this module out and produce ticks with the times they choose.
 """
 from __future__ import annotations
 
+import logging
 import time
 
-from schemas import Codec, topic
+from schemas import topic
+from streams.app import app
+from streams.processor import Wiring
+from streams.produce import ProduceFailed, Record, send_all
 
-from ..app import app
 from .config import ConfigCache
-from switchboard.settings import load_settings
 
 TICK_SECONDS = 1.0
-ticks = app.topic(topic("routing-ticks").name, key_type=bytes, value_type=bytes,
-                  key_serializer="raw", value_serializer="raw")
-_configs = ConfigCache(load_settings().routing_dir)
-_codec = Codec()
+TICKS = topic("routing-ticks").name
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """The routing files and the codec, set by `setup` from the worker's wiring."""
+
+    configs: ConfigCache | None = None
+    wiring: Wiring | None = None
+
+
+def setup(wiring: Wiring) -> None:
+    """Read the routing files of the settings (the worker calls this before the app starts)."""
+    Runtime.configs, Runtime.wiring = ConfigCache(wiring.settings.routing_dir), wiring
 
 
 @app.timer(interval=TICK_SECONDS)
 async def tick_routing_domains() -> None:
     """Send the wall-clock time to every routing domain."""
-    now = int(time.time() * 1000)
-    for tenant in _configs.tenants():
-        await ticks.send(key=tenant.encode(), value=_codec.encode("routing-tick", {"tenant_id": tenant, "tick_at": now}))
+    if Runtime.configs is None:
+        return
+    now, encode = int(time.time() * 1000), Runtime.wiring.codec.encode
+    try:
+        await send_all([Record(TICKS, tenant.encode(), encode("routing-tick", {"tenant_id": tenant, "tick_at": now}))
+                        for tenant in Runtime.configs.tenants()])
+    except ProduceFailed as exc:  # a lost tick is harmless: the next one carries a later time
+        log.warning("routing ticks not sent: %s", exc)
