@@ -13,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+from schemas import Codec
 from streams.conversations.samples import inbound, on_thread
 from switchboard.harness import REPO, Topics, Worker
 
@@ -29,7 +30,7 @@ def main() -> None:
     tenant, now = f"bench{uuid.uuid4().hex[:8]}", int(time.time() * 1000)
     batch = [on_thread(inbound(n, now - args.messages + n, platform_message_id=f"b.{n}", event_id=f"in-{tenant}-{n}"),
                        f"{tenant}:whatsapp:109876543210987:u{n % args.threads}") for n in range(args.messages)]
-    topics = Topics(args.bootstrap)
+    topics = Topics(args.bootstrap, Codec())
     with tempfile.TemporaryDirectory() as data_dir:
         worker = Worker(args.bootstrap, Path(data_dir), f"bench-{uuid.uuid4().hex[:8]}", ACCOUNTS)
         worker.start()

@@ -23,14 +23,14 @@ class FlowCounter:
     """A background consumer of every catalogue topic from `since_ms`, counting records per topic,
     channel and kind (the decoded value's first present field of KIND_FIELDS)."""
 
-    def __init__(self, bootstrap: str, since_ms: int, client_config: dict | None = None):
+    def __init__(self, bootstrap: str, since_ms: int, codec: Codec, client_config: dict | None = None):
         config = {**(client_config or {}), "bootstrap.servers": bootstrap}
         self._consumer = Consumer({**config, "group.id": f"switchboard-run-summary-{since_ms}",
                                    "enable.auto.commit": False})
         # Offsets are asked of a separate client: the consumer's connection is busy long-polling.
         self._admin = AdminClient(config)
         self._since_ms = since_ms
-        self._codec = Codec()
+        self._codec = codec
         self._next: dict[tuple[str, int], int] = {}  # next offset to count, per partition
         self.by_topic: Counter[str] = Counter()
         self.by_channel: Counter[tuple[str, str]] = Counter()

@@ -91,7 +91,7 @@ def run_all(settings) -> int:
     """Start everything, wait, stop everything, print the summary line; 0 if all went well."""
     from deploy.kafka.broker import LocalKafka
     from deploy.kafka.topics import create_topics
-    from schemas import catalogue
+    from schemas import Codec, catalogue
 
     broker = LocalKafka(cache_dir=settings.cache_dir, data_dir=settings.data_dir / "kafka",
                         port=settings.kafka_port, controller_port=settings.kafka_controller_port,
@@ -99,7 +99,8 @@ def run_all(settings) -> int:
     already_running = broker.status()["running"]
     bootstrap = broker.start()
     create_topics(bootstrap, catalogue().values())
-    counter = FlowCounter(bootstrap, since_ms=int(time.time() * 1000))
+    counter = FlowCounter(bootstrap, since_ms=int(time.time() * 1000), codec=Codec.from_settings(settings),
+                          client_config=settings.kafka_client_config())
     counter.start()
     children = _start_children(settings, bootstrap)
     print(f"switchboard running: kafka {bootstrap}, {len(children)} processes; Ctrl-C to stop",

@@ -26,19 +26,21 @@ offset > 0 (aiokafka's `seek_to_committed` skips None and 0): an input partition
 worker never committed (seen: routing-requests, 20 records, after a `kill -9` within the
 2.8 s commit interval) restarted past its records. So an empty active set fetches nothing.
 
-`apply()` refuses other faust versions so a faust upgrade is re-checked rather than silently
-patched.
+`apply()` refuses other faust and aiokafka versions (pinned exactly in pyproject.toml) so an
+upgrade is re-checked rather than silently patched.
 """
 from __future__ import annotations
 
 import asyncio
 from typing import cast
 
+import aiokafka
 import faust
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
 CHECKED_FAUST = "0.15.3"
+CHECKED_AIOKAFKA = "0.14.0"  # Fetcher.fetched_records reads an empty partition set as "all"
 IDLE_POLL = 0.05  # seconds between polls while every partition is paused (faust polls in a loop)
 _fetch_records = AIOKafkaConsumerThread._fetch_records
 
@@ -81,10 +83,20 @@ async def fetch_active_records(self: AIOKafkaConsumerThread, consumer, active_pa
     return await _fetch_records(self, consumer, active_partitions, timeout=timeout, max_records=max_records)
 
 
-def apply() -> None:
-    """Install both fixes (before the worker starts); only on the faust version checked."""
+def check_versions() -> None:
+    """RuntimeError naming what to re-check unless faust and aiokafka are the versions checked."""
     if faust.__version__ != CHECKED_FAUST:
         raise RuntimeError(f"streams/recovery_order.py was checked against faust {CHECKED_FAUST}, "
-                           f"not {faust.__version__}: re-check Recovery.on_recovery_completed")
+                           f"not {faust.__version__}: re-check Recovery.on_recovery_completed "
+                           "(streams/README.md, Upgrading)")
+    if aiokafka.__version__ != CHECKED_AIOKAFKA:
+        raise RuntimeError(f"streams/recovery_order.py was checked against aiokafka {CHECKED_AIOKAFKA}, "
+                           f"not {aiokafka.__version__}: re-check Fetcher.fetched_records with an empty "
+                           "partition set (streams/README.md, Upgrading)")
+
+
+def apply() -> None:
+    """Install both fixes (before the worker starts); only on the versions checked."""
+    check_versions()
     Recovery.on_recovery_completed = on_recovery_completed
     AIOKafkaConsumerThread._fetch_records = fetch_active_records

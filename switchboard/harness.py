@@ -100,9 +100,9 @@ class Worker(WorkerProcess):
 class Topics:
     """Produce Avro events to catalogue topics and read back the ones of one tenant."""
 
-    def __init__(self, bootstrap: str):
+    def __init__(self, bootstrap: str, codec: Codec):
         self.conf = {"bootstrap.servers": bootstrap}
-        self.codec = Codec()
+        self.codec = codec
         self.producer = producer(self.conf)
 
     def produce(self, name: str, records: list[dict], *, raw: bytes | None = None, key: str | None = None) -> None:

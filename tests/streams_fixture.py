@@ -92,4 +92,4 @@ def streams_worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="module")
 def topics(kafka_bootstrap: str) -> Topics:
     """Produce to and read from catalogue topics."""
-    return Topics(kafka_bootstrap)
+    return Topics(kafka_bootstrap, CODEC)

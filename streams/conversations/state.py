@@ -92,8 +92,8 @@ def summary(text: str | None, content: list[dict]) -> str | None:
 class StateCodec:
     """Table values as Avro (the changelog topic's subject), read with today's schema."""
 
-    def __init__(self, codec: Codec | None = None):
-        self._codec = codec or Codec()
+    def __init__(self, codec: Codec):
+        self._codec = codec
 
     def dumps(self, state: dict) -> bytes:
         """The state as an Avro event of `conversation-state`."""

@@ -35,7 +35,7 @@ def test_flow_counter_counts_what_was_written_since_it_started_by_topic_and_chan
     out.produce("inbound-messages", key="before", value=Codec().encode("inbound-message", example))
     out.flush(10)
     time.sleep(0.01)  # the counter starts strictly after that record's timestamp
-    counter = FlowCounter(kafka_bootstrap, since_ms=int(time.time() * 1000))
+    counter = FlowCounter(kafka_bootstrap, since_ms=int(time.time() * 1000), codec=Codec())
     counter.start()
     for channel in ("whatsapp", "line", "line"):
         record = example | {"channel": channel}
@@ -54,7 +54,7 @@ def test_capability_counts_come_from_the_records_that_prove_them(kafka_bootstrap
     examples = {s: json.loads(open(f"schemas/examples/{s}/{n}.json").read()) for s, n in [
         ("delivery-attempt", "sent"), ("delivery-status", "messenger_read"), ("agent-event", "offered"),
         ("agent-action", "wrap_up"), ("segment-fact", "interact")]}
-    counter = FlowCounter(kafka_bootstrap, since_ms=int(time.time() * 1000))
+    counter = FlowCounter(kafka_bootstrap, since_ms=int(time.time() * 1000), codec=Codec())
     counter.start()
     out, codec = producer({"bootstrap.servers": kafka_bootstrap}), Codec()
     records = [("delivery-ledger", "delivery-attempt", examples["delivery-attempt"]),

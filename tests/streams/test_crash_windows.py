@@ -53,7 +53,7 @@ def _identical_copies(values: list[dict], id_field: str) -> dict[str, dict]:
 def test_conversations_lose_no_event_and_apply_none_twice(kafka_bootstrap, tmp_path):
     t = f"c{uuid.uuid4().hex[:10]}"
     worker = Worker(kafka_bootstrap, tmp_path, f"crash-conv-{t}", ACCOUNTS, processors="streams.conversations.agent")
-    topics = Topics(kafka_bootstrap)
+    topics = Topics(kafka_bootstrap, Codec())
     groups = {g: [message(t, f"{g}{n % 20}", n, T0 + n) for n in range(200)] for g in "ab"}
     batch = groups["a"] + groups["b"]
     try:

@@ -59,3 +59,25 @@ def test_apply_installs_the_fixes_and_refuses_an_unchecked_faust(monkeypatch):
     monkeypatch.setattr(faust, "__version__", "0.16.0")
     with pytest.raises(RuntimeError, match="re-check"):
         recovery_order.apply()
+
+
+def test_the_installed_versions_are_the_ones_the_patch_was_checked_against():
+    # Fails on an upgrade of faust-streaming or aiokafka: re-check the patch, then the pins.
+    recovery_order.check_versions()
+
+
+def test_an_unchecked_aiokafka_is_refused_with_what_to_recheck(monkeypatch):
+    import aiokafka
+
+    monkeypatch.setattr(aiokafka, "__version__", "0.15.0")
+    with pytest.raises(RuntimeError, match="aiokafka 0.14.0, not 0.15.0: re-check Fetcher.fetched_records"):
+        recovery_order.check_versions()
+
+
+def test_the_pins_are_the_versions_the_patch_accepts():
+    import tomllib
+    from pathlib import Path
+
+    deps = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"faust-streaming=={recovery_order.CHECKED_FAUST}" in deps
+    assert f"aiokafka=={recovery_order.CHECKED_AIOKAFKA}" in deps
