@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 import aiohttp
 
 from schemas import Codec, DecodeError, topic
-from switchboard.dlq import dlq_headers, dlq_topic
+from switchboard.dlq import DeadLetter, dead_letter_record
 
 from . import outcomes
 from .base import Refused
@@ -38,10 +38,9 @@ class Delivery:
     """The delivery loop around injected clients (consumer, publisher, ledger, HTTP session)."""
 
     def __init__(self, accounts, consumer, publisher: Publisher, ledger: Ledger, session: aiohttp.ClientSession,
-                 *, codec: Codec | None = None, policy: RetryPolicy = RetryPolicy(), clock=time.time,
-                 sleep=asyncio.sleep):
+                 *, codec: Codec, policy: RetryPolicy = RetryPolicy(), clock=time.time, sleep=asyncio.sleep):
         self.accounts, self.consumer, self.publisher, self.ledger = accounts, consumer, publisher, ledger
-        self.session, self.codec, self.policy = session, codec or Codec(), policy
+        self.session, self.codec, self.policy = session, codec, policy
         self.clock, self.sleep = clock, sleep
         self.needs_catch_up = True
         self.counters: Counter = Counter()
@@ -71,6 +70,7 @@ class Delivery:
         records = [r for records, _ in results for r in records]
         if records:
             await self.publisher.publish(records)
+            self.counters["dead_letters"] += sum(isinstance(r, DeadLetter) for r in records)
         for _, entries in results:
             for entry in entries:
                 self.ledger.remember(entry)
@@ -86,15 +86,13 @@ class Delivery:
             entries += written
         return records, entries
 
-    async def deliver(self, msg) -> tuple[list[Record], list[dict]]:
+    async def deliver(self, msg) -> tuple[list[Record | DeadLetter], list[dict]]:
         """The outcome records of one outbound message (and the ledger entries among them)."""
         try:
             outbound = self.codec.decode(msg.value(), "outbound-message")
-        except DecodeError as exc:
-            self.counters["dead_letters"] += 1
-            headers = dlq_headers(APPROVED, stage="deliver.decode", error=str(exc), partition=msg.partition(),
-                                  offset=msg.offset())
-            return [Record(dlq_topic(APPROVED), msg.key(), msg.value(), tuple(headers))], []
+        except DecodeError as exc:  # published with the batch's outcomes, before the commit
+            return [dead_letter_record(APPROVED, msg.key(), msg.value(), stage="deliver.decode", error=str(exc),
+                                       partition=msg.partition(), offset=msg.offset(), headers=msg.headers())], []
         previous = self.ledger.state(outbound["outbound_id"])
         if previous in ("sent", "failed"):
             self.counters["duplicates_skipped"] += 1

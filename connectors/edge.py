@@ -2,7 +2,8 @@
 
 One route per channel account, `/webhooks/{channel}/{account_id}`: GET answers the platform's
 handshake, POST is verified over the raw bytes (401 on a bad signature, nothing published),
-parsed (400 and a dead letter with the raw bytes when it cannot be read), published all-or-nothing
+parsed (400 and a dead letter with the raw bytes when it cannot be read; `switchboard dlq replay`
+parses it again through `replayed_events` once the parser is fixed), published all-or-nothing
 (503 when the broker does not acknowledge: the platform retries) and only then answered 200.
 Logs carry channel, account and counts — never secrets or bodies.
 """
@@ -16,9 +17,9 @@ from collections import Counter
 from aiohttp import web
 
 from schemas import Codec, topic
-from switchboard.dlq import dlq_headers, dlq_topic
+from switchboard.dlq import dead_letter_record
 
-from .base import ParseError
+from .base import Parsed, ParseError
 from .publisher import Publisher, PublishError, Record
 from .registry import connector
 
@@ -58,12 +59,11 @@ def make_app(settings, accounts, publisher: Publisher, *, codec: Codec | None = 
             counters["bad_signature"] += 1
             log.warning("%s: bad or missing signature (%d bytes) from %s", where, len(body), request.remote)
             return web.Response(status=401, text="bad signature")
+        received_at = int(clock() * 1000)
         try:
-            parsed = handler.parse(account, body, int(clock() * 1000))
+            parsed, records = webhook_events(handler, account, body, received_at, codec)
         except ParseError as exc:
-            return await _dead_letter(publisher, account, body, str(exc), counters, int(clock() * 1000))
-        records = [Record(INBOUND, m["thread_key"], codec.encode("inbound-message", m)) for m in parsed.messages]
-        records += [Record(STATUSES, s["thread_key"], codec.encode("delivery-status", s)) for s in parsed.statuses]
+            return await _dead_letter(publisher, account, body, str(exc), counters, received_at)
         if records:
             try:
                 await publisher.publish(records)
@@ -88,13 +88,36 @@ def make_app(settings, accounts, publisher: Publisher, *, codec: Codec | None = 
     return app
 
 
-async def _dead_letter(publisher, account, body: bytes, reason: str, counters, now_ms: int) -> web.Response:
+def webhook_events(handler, account, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record]]:
+    """A verified body parsed, its events encoded and keyed as the edge publishes them (or ParseError)."""
+    parsed = handler.parse(account, body, received_at_ms)
+    records = [Record(INBOUND, m["thread_key"], codec.encode("inbound-message", m)) for m in parsed.messages]
+    records += [Record(STATUSES, s["thread_key"], codec.encode("delivery-status", s)) for s in parsed.statuses]
+    return parsed, records
+
+
+def replayed_events(accounts, codec: Codec, body: bytes, headers: dict[str, str]) -> list[Record]:
+    """The events a dead-lettered webhook body gives with today's parser (ParseError while it still cannot).
+
+    Not verified again: the signature was checked before the body was dead-lettered (`receive`
+    verifies, then parses), and the secret may have been rotated since. `Connector.parse` reads
+    the body alone, so the channel and account id headers are all the dead letter must carry; its
+    `time` is when the webhook arrived, so the events are the ones the live webhook would have given.
+    """
+    channel, account_id = headers.get("channel", ""), headers.get("channel_account_id", "")
+    handler, account = connector(channel), accounts.get(channel, account_id)
+    if handler is None or account is None:
+        raise ParseError(f"no {channel} account {account_id} is configured")
+    return webhook_events(handler, account, body, int(headers["time"]), codec)[1]
+
+
+async def _dead_letter(publisher, account, body: bytes, reason: str, counters, received_at_ms: int) -> web.Response:
     """The raw body to inbound-messages-dlq with provenance, then 400 (503 if that fails too)."""
-    headers = dlq_headers(INBOUND, stage="edge.parse", error=reason, now_ms=now_ms)
-    headers += [("channel", account.channel.encode()), ("channel_account_id", account.account_id.encode())]
-    key = f"{account.tenant_id}:{account.channel}:{account.account_id}"
+    context = [("channel", account.channel.encode()), ("channel_account_id", account.account_id.encode())]
+    dead = dead_letter_record(INBOUND, f"{account.tenant_id}:{account.channel}:{account.account_id}", body,
+                              stage="edge.parse", error=reason, headers=context, now_ms=received_at_ms)
     try:
-        await publisher.publish([Record(dlq_topic(INBOUND), key, body, tuple(headers))])
+        await publisher.publish([dead])
     except PublishError:
         counters["unavailable"] += 1
         return web.Response(status=503, text="try again later")

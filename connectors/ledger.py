@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 class Ledger:
     """outbound id → latest delivery-attempt record, caught up from the topic on demand."""
 
-    def __init__(self, client_config: dict, codec: Codec | None = None):
-        self.codec = codec or Codec()
+    def __init__(self, client_config: dict, codec: Codec):
+        self.codec = codec
         self.states: dict[str, dict] = {}
         # Never commits; short fetch waits so a read-to-the-end at start takes milliseconds, not seconds.
         self._consumer = Consumer({**CONSUMER_DEFAULTS, **client_config, "fetch.wait.max.ms": 10,

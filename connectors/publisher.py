@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
 
+from switchboard.dlq import DeadLetter
 from switchboard.kafka import producer as make_producer
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class PublishError(RuntimeError):
 
 @dataclass(frozen=True)
 class Record:
-    """One Kafka record to produce."""
+    """One Kafka record to produce (a `switchboard.dlq.DeadLetter` has the same fields and is published as is)."""
 
     topic: str
     key: str | None
@@ -54,7 +55,7 @@ class Publisher:
         self._thread = threading.Thread(target=self._run, name="edge-publisher", daemon=True)
         self._thread.start()
 
-    async def publish(self, records: list[Record]) -> None:
+    async def publish(self, records: list[Record | DeadLetter]) -> None:
         """Return once every record is acknowledged; PublishError otherwise (nothing committed)."""
         loop = asyncio.get_running_loop()
         done = loop.create_future()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from schemas import Codec, DecodeError, catalogue
-from switchboard.dlq import dead_letter
+from switchboard.dlq import DeadLetter, dead_letter_record, produce_acked
 
 from .errors import classify, retrying
 from .rows import MAPPERS, Row, rows_of
@@ -66,23 +66,26 @@ def group_by_table(items: list[Item]) -> dict[str, list[dict]]:
 class Sink:
     """Moves batches of records from Kafka into fact tables; the caller drives `step()`."""
 
-    def __init__(self, store: Store, consumer, producer, topics: dict[str, str],
-                 codec: Codec | None = None, batch_size: int = 5000, batch_seconds: float = 0.5,
+    def __init__(self, store: Store, consumer, producer, topics: dict[str, str], codec: Codec, *,
+                 batch_size: int = 5000, batch_seconds: float = 0.5,
                  to_rows: Callable[[str, dict], list[Row]] = rows_of):
         self.store, self.consumer, self.producer = store, consumer, producer
         self.to_rows = to_rows
-        self.topics, self.codec = topics, codec or Codec()
+        self.topics, self.codec = topics, codec
         self.batch_size, self.batch_seconds = batch_size, batch_seconds
         self.stats = Stats()
+        self._dead: list[DeadLetter] = []  # this batch's, produced and acknowledged before its commit
 
     def step(self) -> int:
         """Consume one batch (up to batch_size records or batch_seconds), write it, commit it."""
         messages = self.consumer.consume(self.batch_size, self.batch_seconds)
+        self._dead = []
         items = [item for m in messages if (item := self._decode(m)) is not None]
         self._write(items)
+        if self._dead:  # RuntimeError when not acknowledged: the batch stays uncommitted
+            produce_acked(self.producer, self._dead)
+            self.stats.dead_letters += len(self._dead)
         if messages:
-            if self.producer.flush(30) > 0:
-                raise RuntimeError("dead letters not acknowledged by Kafka; not committing")
             self.consumer.commit(asynchronous=False)
         self.stats.records += len(messages)
         return len(messages)
@@ -134,7 +137,6 @@ class Sink:
     def _dead_letter(self, message, stage: str, exc: Exception) -> None:
         log.warning("dead letter %s[%d]@%d (%s): %s", message.topic(), message.partition(),
                     message.offset(), stage, exc)
-        dead_letter(self.producer, message.topic(), message.key(), message.value(), stage=stage,
-                    error=f"{type(exc).__name__}: {exc}", partition=message.partition(),
-                    offset=message.offset())
-        self.stats.dead_letters += 1
+        self._dead.append(dead_letter_record(
+            message.topic(), message.key(), message.value(), stage=stage, error=f"{type(exc).__name__}: {exc}",
+            partition=message.partition(), offset=message.offset(), headers=message.headers()))

@@ -15,6 +15,7 @@ import threading
 
 from aiohttp import web
 
+from schemas import Codec
 from switchboard.kafka import consumer, producer
 from switchboard.settings import load_settings
 
@@ -66,8 +67,8 @@ def start_consuming(settings, store, args, failed: asyncio.Event) -> tuple[threa
     topics = sink_topics()
     kafka = settings.kafka_client_config()
     source = consumer(kafka, args.group)
-    sink = Sink(store, source, producer(kafka), topics, batch_size=args.batch_size,
-                batch_seconds=args.batch_seconds)
+    sink = Sink(store, source, producer(kafka), topics, Codec.from_settings(settings),
+                batch_size=args.batch_size, batch_seconds=args.batch_seconds)
     on_assign = _from_beginning if args.replay else (lambda c, parts: None)
     source.subscribe(list(topics), on_assign=on_assign)
     stop, loop = threading.Event(), asyncio.get_running_loop()

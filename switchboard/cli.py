@@ -6,13 +6,10 @@ import json
 import sys
 from collections.abc import Callable
 
+from .errors import UserError
 from .settings import ConfigError, load_settings
 
 Handler = Callable[[argparse.Namespace], int | None]
-
-
-class UserError(Exception):
-    """A mistake the user can fix: printed as one line, no stack trace."""
 
 
 def _local_kafka(settings):
@@ -108,7 +105,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "sink": ("sink.main:main", "write every event to ClickHouse and serve its HTTP interface"),
     "sql": ("sink.sql:main", "run a ClickHouse SQL query against the facts"),
     "rules": ("streams.routing.rules_cli:main", "routing rules: `rules test TEXT` shows which rule fires"),
-    "dlq": ("deploy.dlq:main", "inspect and replay dead-letter topics"),
+    "dlq": ("switchboard.dlq_cli:main", "inspect and replay dead-letter topics"),
 }
 
 

@@ -16,6 +16,10 @@ class DeadLetter(NamedTuple):
     headers: list[tuple[str, bytes]]
 
 
+# The provenance headers `dlq_headers` writes; replay strips exactly these.
+PROVENANCE = frozenset({"source.topic", "source.partition", "source.offset", "stage", "error", "time"})
+
+
 def dlq_headers(source_topic: str, *, stage: str, error: str, partition: int | None = None,
                 offset: int | None = None, now_ms: int | None = None) -> list[tuple[str, bytes]]:
     """Provenance headers for a dead letter: where it came from, which stage refused it, why, when."""
@@ -45,7 +49,29 @@ def dead_letter_record(source_topic: str, key: bytes | str | None, value: bytes 
     return DeadLetter(dlq_topic(source_topic), key, value, list(headers or []) + provenance)
 
 
-def dead_letter(producer, source_topic: str, key: bytes | str | None, value: bytes, **provenance) -> None:
-    """Produce `value` unchanged to the source topic's DLQ (the caller flushes/awaits delivery)."""
-    producer.produce(dlq_topic(source_topic), key=key, value=value,
-                     headers=dlq_headers(source_topic, **provenance))
+def original_headers(headers: list[tuple[str, bytes]] | None) -> list[tuple[str, bytes]]:
+    """A dead letter's headers without the provenance it was given: the refused record's own.
+
+    `dead_letter_record` appends the provenance after the original headers, so only that trailing
+    run is removed, each name once: an original header that happens to be named `time` stays.
+    """
+    kept, seen = list(headers or []), set()
+    while kept and kept[-1][0] in PROVENANCE and kept[-1][0] not in seen:
+        seen.add(kept.pop()[0])
+    return kept
+
+
+def produce_acked(producer, records, timeout: float = 30.0) -> None:
+    """Produce (topic, key, value, headers) records, e.g. `DeadLetter`s; return once the broker has
+    acknowledged every one, RuntimeError otherwise (so the caller neither commits nor answers)."""
+    failures = []
+
+    def report(err, _msg) -> None:
+        if err is not None:
+            failures.append(err)
+    for name, key, value, headers in records:
+        producer.produce(name, key=key, value=value, headers=headers, on_delivery=report)
+    unsent = producer.flush(timeout)
+    if unsent or failures:
+        raise RuntimeError(f"the broker did not acknowledge {unsent + len(failures)} record(s): "
+                           f"{failures[0] if failures else 'timed out'}")

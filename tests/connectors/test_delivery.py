@@ -42,22 +42,22 @@ class Harness:
                        thread_key=self.tenant + message["thread_key"].removeprefix("acme"), **changes)
         return message
 
-    def approve(self, *messages: dict, raw: bytes | None = None) -> None:
+    def approve(self, *messages: dict, raw: bytes | None = None, headers=None) -> None:
         producer = make_producer(self.config)
         for m in messages:
             producer.produce(self.topic, key=m["thread_key"], value=CODEC.encode("outbound-message", m))
         if raw is not None:
-            producer.produce(self.topic, key=f"{self.tenant}:junk", value=raw)
+            producer.produce(self.topic, key=f"{self.tenant}:junk", value=raw, headers=headers)
         assert producer.flush(10) == 0
 
     def delivery(self, publisher=None) -> Delivery:
         consumer = make_consumer(self.config, self.group, **{"session.timeout.ms": 6000})
-        ledger, publisher = Ledger(self.config), publisher or Publisher(self.config, transactional_id=None)
+        ledger, publisher = Ledger(self.config, CODEC), publisher or Publisher(self.config, transactional_id=None)
         self.opened.append((consumer, ledger, publisher))
 
         async def no_sleep(seconds):
             self.waits.append(seconds)
-        delivery = Delivery(self.accounts, consumer, publisher, ledger, self.session,
+        delivery = Delivery(self.accounts, consumer, publisher, ledger, self.session, codec=CODEC,
                             policy=RetryPolicy(attempts=3, base_s=0.01), sleep=no_sleep)
         # Manual assignment (offsets still committed to the group): no 3 s initial rebalance delay.
         consumer.assign([TopicPartition(self.topic, p) for p in range(2)])
@@ -197,10 +197,14 @@ async def test_an_outbound_message_seen_again_is_not_sent_again(world):
     assert len(world.fake.of("whatsapp")) == 1 and delivery.counters["duplicates_skipped"] == 1
 
 
-async def test_an_undecodable_outbound_goes_to_its_dlq(world):
-    world.approve(raw=b"not avro")
-    await world.run(world.delivery(), until=1)
+async def test_an_undecodable_outbound_goes_to_its_dlq_with_its_headers_and_is_counted(world):
+    original = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    world.approve(raw=b"not avro", headers=original)
+    delivery = world.delivery()
+    await world.run(delivery, until=1)
     [dead] = read_back(world.bootstrap, "outbound-approved-dlq", world.since, lambda m: m.key().decode().startswith(world.tenant))
     headers = {k: v.decode() for k, v in dead.headers()}
     assert dead.value() == b"not avro" and headers["stage"] == "deliver.decode" and "source.offset" in headers
+    assert dead.headers()[:1] == original
     assert isinstance(datetime.fromtimestamp(int(headers["time"]) / 1000), datetime)
+    assert delivery.counters["dead_letters"] == 1

@@ -1,6 +1,7 @@
 """The edge against the real broker: every fixture in, normalized events out, failures answered right."""
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -9,13 +10,16 @@ from datetime import datetime
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from connectors.base import ParseError
 from connectors.edge import COUNTERS, make_app
 from connectors.publisher import Publisher
+from connectors.registry import connector
 from schemas import Codec
+from switchboard.dlq_cli import main as replay
 from switchboard.settings import load_settings
 from tests.kafka_fixture import free_port
-from tests.connectors.helpers import (CHANNELS, FIXTURES, ACCOUNT_IDS, for_tenant, golden, load_test_accounts,
-                                      new_tenant, prune, read_back, signed_headers, webhook)
+from tests.connectors.helpers import (CHANNELS, FIXTURES, ACCOUNT_IDS, accounts_file, for_tenant, golden,
+                                      load_test_accounts, new_tenant, prune, read_back, signed_headers, webhook)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
 CODEC = Codec()
@@ -99,6 +103,7 @@ async def test_a_malformed_body_gets_400_and_its_raw_bytes_go_to_the_dlq(edge, k
     assert dead.value() == body
     assert headers["source.topic"] == "inbound-messages" and headers["stage"] == "edge.parse"
     assert "JSON" in headers["error"] and headers["channel"] == channel and int(headers["time"]) >= since
+    assert headers["channel_account_id"] == ACCOUNT_IDS[channel] and client.server.app[COUNTERS]["dead_letters"] == 1
 
 
 async def test_an_oversized_body_gets_413(edge):
@@ -147,8 +152,6 @@ async def test_broker_unavailable_gets_503_for_events_and_dead_letters(tmp_path,
 
 
 async def test_concurrent_webhooks_are_all_published_once(edge, kafka_bootstrap):
-    import asyncio
-
     client, tenant = edge
     since = int(time.time() * 1000) - 1000
     bodies = [webhook(c, "batch") for c in CHANNELS]
@@ -156,3 +159,35 @@ async def test_concurrent_webhooks_are_all_published_once(edge, kafka_bootstrap)
     assert [a.status for a in answers] == [200] * len(CHANNELS)
     found = read_back(kafka_bootstrap, "inbound-messages", since, mine(tenant))
     assert Counter(m.key().decode().split(":")[1] for m in found) == {c: 3 for c in CHANNELS}
+
+
+async def test_a_body_a_parser_bug_refused_is_replayed_into_the_events_a_live_webhook_gives(
+        edge, kafka_bootstrap, tmp_path, monkeypatch, capsys):
+    client, tenant = edge
+    since = int(time.time() * 1000) - 1000
+    body, unreadable = webhook("whatsapp", "batch"), webhook("whatsapp", "text")[:-20]
+
+    def parser_bug(account, raw, received_at_ms):
+        raise ParseError("entry[1]: a second entry is not expected")  # the bug, fixed below
+    with monkeypatch.context() as bug:
+        bug.setattr(connector("whatsapp"), "parse", parser_bug)
+        for refused in (body, unreadable):
+            assert (await post(client, "whatsapp", refused, signed_headers("whatsapp", refused))).status == 400
+    [letter, _] = read_back(kafka_bootstrap, "inbound-messages-dlq", since, mine(tenant))
+    monkeypatch.setenv("SWITCHBOARD_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    monkeypatch.setenv("SWITCHBOARD_ACCOUNTS_FILE", str(accounts_file(tmp_path, tenant)))
+
+    command = ["replay", "inbound-messages-dlq", "--stage", "edge.", "--key-prefix", f"{tenant}:"]
+    assert await asyncio.to_thread(replay, command) == 1  # a command: its own thread and event loop
+    report = capsys.readouterr().out
+    assert "1 webhook bodies as 3 events; 1 still unreadable" in report and "JSON" in report
+    assert (await post(client, "whatsapp", body, signed_headers("whatsapp", body))).status == 200  # live, fixed
+    found = read_back(kafka_bootstrap, "inbound-messages", since, mine(tenant))
+    received = int(dict(letter.headers())["time"])
+    replayed = [m for m in found  # received when the dead-lettered webhook arrived
+                if round(CODEC.decode(m.value(), "inbound-message")["received_at"].timestamp() * 1000) == received]
+    live = [m for m in found if m not in replayed]
+    as_events = lambda msgs: sorted(((m.key(), m.headers(), comparable(m, "inbound-message")) for m in msgs), key=str)  # noqa: E731
+    assert len(replayed) == len(live) == 3 and as_events(replayed) == as_events(live)
+    assert sorted((e for _, _, e in as_events(replayed)), key=str) == sorted(
+        (for_tenant(m, tenant) for m in golden("whatsapp", "batch")["messages"]), key=str)

@@ -18,10 +18,11 @@ pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 SCENARIO_TOPICS = {"inbound-messages", "conversation-events", "outbound-approved", "identity-events"}
 
 
-def publish(bootstrap: str, records: list[tuple[str, str, bytes]]) -> None:
+def publish(bootstrap: str, records: list[tuple]) -> None:
+    """Produce (topic, key, value[, headers]) records and wait for the broker."""
     out = producer({"bootstrap.servers": bootstrap})
-    for name, key, value in records:
-        out.produce(name, key=key, value=value)
+    for name, key, value, *headers in records:
+        out.produce(name, key=key, value=value, headers=headers[0] if headers else None)
     assert out.flush(10) == 0
 
 
@@ -29,7 +30,7 @@ def make_sink(store, bootstrap: str, group: str, topics: set[str], **options) ->
     source = consumer({"bootstrap.servers": bootstrap}, group)
     source.subscribe(sorted(topics))
     return Sink(store, source, producer({"bootstrap.servers": bootstrap}),
-                {name: topic(name).value for name in topics}, batch_seconds=0.2, **options)
+                {name: topic(name).value for name in topics}, Codec(), batch_seconds=0.2, **options)
 
 
 def drain(sink: Sink, timeout: float = 30) -> None:
@@ -85,7 +86,8 @@ def test_facts_land_and_a_replay_from_offset_zero_changes_no_count(kafka_bootstr
 
 def test_undecodable_bytes_go_to_the_dead_letter_topic_and_the_rest_land(kafka_bootstrap, clickhouse_store, tenant, group_id):
     good = [e for e in load("history_scenario.json", tenant)["events"] if e["topic"] == "inbound-messages"]
-    poison = ("inbound-messages", f"{tenant}:poison", b"\xc3\x01not avro at all")
+    original = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    poison = ("inbound-messages", f"{tenant}:poison", b"\xc3\x01not avro at all", original)
     publish(kafka_bootstrap, [poison, *encoded(good)])
     sink = make_sink(clickhouse_store, kafka_bootstrap, group_id, {"inbound-messages"})
     drain(sink)
@@ -93,7 +95,7 @@ def test_undecodable_bytes_go_to_the_dead_letter_topic_and_the_rest_land(kafka_b
     assert tenant_counts(clickhouse_store, tenant)["message_facts"] == len(good)
     [letter] = dead_letters(kafka_bootstrap, "inbound-messages", f"{tenant}:poison", group_id + "-dlq", 1)
     headers = {k: v.decode() for k, v in letter.headers()}
-    assert letter.value() == poison[2]
+    assert letter.value() == poison[2] and letter.headers()[:1] == original
     assert (headers["source.topic"], headers["stage"]) == ("inbound-messages", "sink.decode")
     assert {"source.partition", "source.offset", "error", "time"} <= set(headers)
 
@@ -117,3 +119,45 @@ def test_rows_clickhouse_refuses_are_dead_lettered_one_record_at_a_time(kafka_bo
     headers = {k: v.decode() for k, v in letter.headers()}
     assert headers["stage"] == "sink.insert" and "Code: " in headers["error"]
     assert Codec().decode(letter.value(), "inbound-message")["event_id"] == "in-bad"
+
+
+def poison_at(bootstrap: str, tenant: str):
+    """Produce one undecodable record; where it landed."""
+    from confluent_kafka import TopicPartition
+
+    landed = []
+    out = producer({"bootstrap.servers": bootstrap})
+    out.produce("inbound-messages", key=f"{tenant}:poison", value=b"\xc3\x01not avro at all",
+                on_delivery=lambda err, msg: landed.append(TopicPartition(msg.topic(), msg.partition(), msg.offset())))
+    assert out.flush(10) == 0 and landed
+    return landed[0]
+
+
+def step_until_read(sink: Sink, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while sink.step() == 0:
+        assert time.monotonic() < deadline, f"nothing read in {timeout} s"
+
+
+@pytest.mark.parametrize("acknowledged", [True, False], ids=["acknowledged", "broker-down"])
+def test_a_batch_is_committed_only_after_its_dead_letters_are_acknowledged(kafka_bootstrap, clickhouse_store, tenant,
+                                                                           group_id, acknowledged):
+    from confluent_kafka import OFFSET_INVALID, TopicPartition
+
+    poison = poison_at(kafka_bootstrap, tenant)
+    source = consumer({"bootstrap.servers": kafka_bootstrap}, group_id)
+    source.assign([poison])  # this record alone: batch_size 1
+    down = {"bootstrap.servers": "127.0.0.1:9", "message.timeout.ms": 1000}
+    dlq = producer({"bootstrap.servers": kafka_bootstrap} if acknowledged else down)
+    sink = Sink(clickhouse_store, source, dlq, {"inbound-messages": "inbound-message"}, Codec(), batch_size=1)
+    try:
+        if acknowledged:
+            step_until_read(sink)
+        else:
+            with pytest.raises(RuntimeError, match="did not acknowledge"):
+                step_until_read(sink)
+        [committed] = source.committed([TopicPartition(poison.topic, poison.partition)], timeout=5)
+        expected = (poison.offset + 1, 1) if acknowledged else (OFFSET_INVALID, 0)  # nothing committed
+        assert (committed.offset, sink.stats.dead_letters) == expected
+    finally:
+        source.close()
