@@ -29,10 +29,9 @@ COUNTERS = web.AppKey("counters", Counter)
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def make_app(settings, accounts, publisher: Publisher, *, codec: Codec | None = None,
+def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
              max_body_bytes: int = MAX_BODY_BYTES, clock=time.time) -> web.Application:
-    """The edge's aiohttp application (publisher and accounts are injected, so tests can too)."""
-    codec = codec or Codec.from_settings(settings)
+    """The edge's aiohttp application (publisher, accounts and codec are injected, so tests can too)."""
     counters: Counter = Counter()
 
     def lookup(request: web.Request):
@@ -145,7 +144,8 @@ def main(argv: list[str]) -> int:
     _use_uvloop()
     txn_id = None if args.no_transactions else (args.transactional_id or f"switchboard-edge-{args.host}-{args.port}")
     publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)
-    app = make_app(settings, load_accounts(settings.accounts_file), publisher, max_body_bytes=args.max_body_kb * 1024)
+    app = make_app(settings, load_accounts(settings.accounts_file), publisher, Codec.from_settings(settings),
+                   max_body_bytes=args.max_body_kb * 1024)
     app.on_cleanup.append(lambda _app: _close(publisher))
     web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
     return 0

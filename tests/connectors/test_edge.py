@@ -30,7 +30,7 @@ async def start_edge(bootstrap, tmp_path, *, transactional=True, timeout_s=5.0):
     settings = load_settings(kafka_bootstrap=bootstrap)
     publisher = Publisher(settings.kafka_client_config(), timeout_s=timeout_s,
                           transactional_id=f"test-edge-{tenant}" if transactional else None)
-    client = TestClient(TestServer(make_app(settings, load_test_accounts(tmp_path, tenant), publisher), host="127.0.0.1"))
+    client = TestClient(TestServer(make_app(settings, load_test_accounts(tmp_path, tenant), publisher, CODEC), host="127.0.0.1"))
     await client.start_server()
     return client, publisher, tenant
 
