@@ -25,8 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.routing.acd import AcdState  # noqa: E402
+from streams.routing.acd import apply_action, apply_request, new_domain  # noqa: E402
 from streams.routing.config import RoutingConfig  # noqa: E402
+from streams.routing.domain import Domain  # noqa: E402
 
 T0 = 1_764_000_000_000
 QUEUES, SKILLS = 10, 20
@@ -46,15 +47,15 @@ def build_config(n_agents: int, rng: random.Random) -> RoutingConfig:
 
 
 class Bench:
-    """Drives the state and times every call that produced an offer."""
+    """Drives the domain and times every call that produced an offer."""
 
-    def __init__(self, state: AcdState, rng: random.Random):
+    def __init__(self, state: Domain, rng: random.Random):
         self.state, self.rng, self.now, self.n = state, rng, T0, 0
         self.latencies: list[float] = []
 
     def _timed(self, fn, record):
         start = time.perf_counter()
-        out = fn(record)
+        out = fn(self.state, record)
         elapsed = time.perf_counter() - start
         offers = [o.value for o in out if o.subject == "agent-event" and o.value["type"] == "offered"]
         if offers:
@@ -66,7 +67,7 @@ class Bench:
         self.n += 1
         self.now += 1
         q = self.rng.randrange(QUEUES)
-        return self._timed(self.state.apply_request, {
+        return self._timed(apply_request, {
             "request_id": f"r{self.n}", "tenant_id": "bench", "conversation_id": f"c{self.n}",
             "thread_key": f"bench:web:site:u{self.n}", "channel": "web", "channel_account_id": "site",
             "reason": "new_conversation", "requested_at": self.now,
@@ -76,16 +77,16 @@ class Bench:
         """One agent action."""
         self.n += 1
         self.now += 1
-        return self._timed(self.state.apply_action, {"action_id": f"a{self.n}", "tenant_id": "bench",
-                                                     "agent_id": agent, "type": kind, "occurred_at": self.now,
-                                                     **fields})
+        return self._timed(apply_action, {"action_id": f"a{self.n}", "tenant_id": "bench",
+                                          "agent_id": agent, "type": kind, "occurred_at": self.now,
+                                          **fields})
 
     def accept(self, offers: list[dict]) -> None:
         """Accept offers (not timed: not a routing decision)."""
         for offer in offers:
-            self.state.apply_action({"action_id": f"acc-{offer['offer_id']}", "tenant_id": "bench",
-                                     "agent_id": offer["agent_id"], "type": "accept", "occurred_at": self.now,
-                                     "conversation_id": offer["conversation_id"], "offer_id": offer["offer_id"]})
+            apply_action(self.state, {"action_id": f"acc-{offer['offer_id']}", "tenant_id": "bench",
+                                      "agent_id": offer["agent_id"], "type": "accept", "occurred_at": self.now,
+                                      "conversation_id": offer["conversation_id"], "offer_id": offer["offer_id"]})
 
 
 def phase(bench: Bench, name: str, step, count: int) -> dict:
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
-    state = AcdState(build_config(args.agents, rng), T0)
+    state = new_domain(build_config(args.agents, rng), T0)
     bench = Bench(state, rng)
     agents = list(state.config.agents)
     for agent in agents:

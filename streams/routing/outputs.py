@@ -1,13 +1,12 @@
-"""The records the ACD emits, as (topic, key, subject, value) — pure data, encoded by the plumbing.
+"""The records the ACD emits, as `streams.records.Output` — pure data, encoded by the plumbing.
 
 Every id is deterministic (derived from conversation, offer and time), so an event re-applied
 after a crash produces the same records and downstream consumers absorb the duplicate.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from schemas import topic
+from streams.records import Output
 
 from .model import Conversation, Work
 from .selection import Candidate
@@ -18,15 +17,6 @@ SEGMENTS = topic("segment-facts").name
 DECISIONS = topic("routing-decisions").name
 STATUS = topic("agent-status-facts").name
 AUDIT_CANDIDATES = 20  # listed per decision: the 10 best ranked, then up to 10 excluded
-
-
-class Output(NamedTuple):
-    """One record to produce."""
-
-    topic: str
-    key: str
-    subject: str
-    value: dict
 
 
 def agent_event(tenant: str, agent_id: str, kind: str, now: int, *, conv: Conversation | None = None,

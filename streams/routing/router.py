@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import MutableMapping
-from datetime import datetime
 
 from schemas import Codec, topic
+from streams.records import millis
 
-from .acd import AcdState
+from .acd import apply_action, apply_request, apply_tick, reconfigure
 from .config import ConfigCache, RoutingConfigError
+from .domain import Domain
 from .snapshot import changes, restore
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class Router:
 
     def __init__(self, table: MutableMapping[str, bytes], configs: ConfigCache, codec: Codec | None = None):
         self.table, self.configs, self.codec = table, configs, codec or Codec()
-        self.states: dict[str, AcdState] = {}
+        self.states: dict[str, Domain] = {}
         self.partitions: dict[str, int] = {}
 
     def handle(self, source: str, value: bytes, partition: int | None = None) -> list[tuple[str, bytes, bytes]]:
@@ -40,15 +41,17 @@ class Router:
         self._check_partition(tenant, partition)
         state = self.state(tenant)
         if source == REQUESTS:
-            outputs = state.apply_request(_millis(record, "requested_at"))
+            record["requested_at"] = millis(record["requested_at"])
+            outputs = apply_request(state, record)
         elif source == ACTIONS:
-            outputs = state.apply_action(_millis(record, "occurred_at"))
+            record["occurred_at"] = millis(record["occurred_at"])
+            outputs = apply_action(state, record)
         else:
-            outputs = self._reload(state) + state.apply_tick(_millis(record, "tick_at")["tick_at"])
+            outputs = self._reload(state) + apply_tick(state, millis(record["tick_at"]))
         self._persist(state)
         return [(o.topic, o.key.encode(), self.codec.encode(o.subject, o.value)) for o in outputs]
 
-    def state(self, tenant: str) -> AcdState:
+    def state(self, tenant: str) -> Domain:
         """The domain's state, rebuilt from the table if this process has not seen it yet."""
         if tenant not in self.states:
             prefix = f"{tenant}:"
@@ -67,15 +70,15 @@ class Router:
         """Drop one domain after a failed event; the next event rebuilds it from the table."""
         self.states.pop(tenant, None)
 
-    def _reload(self, state: AcdState) -> list:
+    def _reload(self, state: Domain) -> list:
         try:
             config = self.configs.get(state.tenant)
         except RoutingConfigError as exc:
             log.error("routing file of %s refused, keeping the last good one: %s", state.tenant, exc)
             return []
-        return state.reconfigure(config) if config is not state.config else []
+        return reconfigure(state, config) if config is not state.config else []
 
-    def _persist(self, state: AcdState) -> None:
+    def _persist(self, state: Domain) -> None:
         for key, kind, body in changes(state):
             if body is None:
                 self.table.pop(key, None)
@@ -93,10 +96,3 @@ class Router:
         if known != partition:
             log.warning("routing domain %s arrived on partitions %d and %d: a producer does not "
                         "use the murmur2 partitioner", tenant, known, partition)
-
-
-def _millis(record: dict, field: str) -> dict:
-    value = record[field]
-    if isinstance(value, datetime):
-        record[field] = int(value.timestamp() * 1000)
-    return record

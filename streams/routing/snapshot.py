@@ -9,69 +9,67 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .acd import AcdState
+from .acd import new_domain
+from .roster import reindex
 from .config import RoutingConfig
+from .domain import Domain, at
 from .model import ALERTING, WAITING, WRAPUP, AgentState, Conversation
+from .queueing import schedule_ring
 
-KINDS = {"agent": "agent", "conv": "conversation", "done": "finished", "domain": "domain"}
+Entry = tuple[str, str, dict | None]
 
 
-def changes(state: AcdState) -> list[tuple[str, str, dict | None]]:
+def changes(domain: Domain) -> list[Entry]:
     """(table key, kind, body or None to delete) for every entity changed since the last call."""
-    entries = [(f"{state.tenant}:{key}", KINDS[key.split(":", 1)[0]], _body(state, key))
-               for key in sorted(state.dirty)]
-    state.dirty.clear()
+    tenant, changed = domain.tenant, domain.changed
+    entries = [(f"{tenant}:agent:{i}", "agent", _to_dict(domain.agents.get(i))) for i in sorted(changed.agents)]
+    entries += [(f"{tenant}:conv:{i}", "conversation", _to_dict(domain.conversations.get(i)))
+                for i in sorted(changed.conversations)]
+    if changed.domain:
+        entries.append((f"{tenant}:domain", "domain", {"now": domain.now}))
+    entries += [(f"{tenant}:done:{i}", "finished", domain.finished.get(i)) for i in sorted(changed.finished)]
+    changed.clear()
     return entries
 
 
-def _body(state: AcdState, key: str) -> dict | None:
-    kind, _, ident = key.partition(":")
-    if kind == "agent":
-        agent = state.agents.get(ident)
-        return agent.to_dict() if agent else None
-    if kind == "conv":
-        conv = state.conversations.get(ident)
-        return conv.to_dict() if conv else None
-    if kind == "done":
-        return state.finished.get(ident)
-    return {"now": state.now}
+def _to_dict(entity: AgentState | Conversation | None) -> dict | None:
+    return entity.to_dict() if entity else None
 
 
-def restore(config: RoutingConfig, entries: Iterable[tuple[str, dict]]) -> AcdState:
-    """An AcdState from its table entries (`key` without the tenant prefix, body)."""
-    state = AcdState(config)
+def restore(config: RoutingConfig, entries: Iterable[tuple[str, dict]]) -> Domain:
+    """A domain from its table entries (`key` without the tenant prefix, body)."""
+    domain = new_domain(config)
     for key, body in entries:
         kind, _, ident = key.partition(":")
         if kind == "agent":
-            state.agents[ident] = AgentState.from_dict(body)
+            domain.agents[ident] = AgentState.from_dict(body)
         elif kind == "conv":
-            state.conversations[ident] = Conversation.from_dict(body)
+            domain.conversations[ident] = Conversation.from_dict(body)
         elif kind == "done":
-            state.finished[ident] = body
+            domain.finished[ident] = body
         elif kind == "domain":
-            state.now = body["now"]
-    _derive(state)
-    state.dirty.clear()
-    return state
+            domain.now = body["now"]
+    _derive(domain)
+    domain.changed.clear()
+    return domain
 
 
-def _derive(state: AcdState) -> None:
+def _derive(domain: Domain) -> None:
     """Wait lists, reservations, capacity index and timers, from the entities."""
-    for conv in state.conversations.values():
-        if conv.queue_id not in state.config.queues:  # the file changed while we were down
-            conv.queue_id = state.config.default_queue
+    for conv in domain.conversations.values():
+        if conv.queue_id not in domain.config.queues:  # the file changed while we were down
+            conv.queue_id = domain.config.default_queue
         if conv.status == WAITING:
-            state.waiting[conv.queue_id].add(conv.entered_at, conv.priority, conv.conversation_id)
+            domain.waiting[conv.queue_id].add(conv.entered_at, conv.priority, conv.conversation_id)
             if conv.reserved_for:
-                state.reserved[conv.reserved_for].add(conv.conversation_id)
-                state.at(conv.reserved_until, "reserve", conv.conversation_id, conv.reserved_until)
+                domain.reserved[conv.reserved_for].add(conv.conversation_id)
+                at(domain, conv.reserved_until, "reserve", conv.conversation_id, conv.reserved_until)
         if conv.status in (WAITING, ALERTING):
-            state.schedule_ring(conv)
-    for agent in state.agents.values():
-        state._reindex(agent)
+            schedule_ring(domain, conv)
+    for agent in domain.agents.values():
+        reindex(domain, agent)
         for work in agent.work.values():
             if work.state == ALERTING:
-                state.at(work.deadline, "alert", work.conversation_id, work.offer_id)
+                at(domain, work.deadline, "alert", work.conversation_id, work.offer_id)
             elif work.state == WRAPUP and work.deadline is not None:
-                state.at(work.deadline, "acw", agent.agent_id, work.offer_id)
-
+                at(domain, work.deadline, "acw", agent.agent_id, work.offer_id)

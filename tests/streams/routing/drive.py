@@ -1,4 +1,4 @@
-"""Drive an AcdState with events built from the fixture files, and read back what it emitted."""
+"""Drive a routing domain with events built from the fixture files, and read back what it emitted."""
 from __future__ import annotations
 
 import copy
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from streams.routing.acd import AcdState
+from streams.routing.acd import apply_action, apply_request, apply_tick, new_domain
 from streams.routing.config import parse_config
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "routing"
@@ -42,10 +42,10 @@ def action(agent: str, kind: str, at: int, tenant: str = "t", **fields) -> dict:
 
 
 class Driver:
-    """An AcdState plus the log of every record it produced."""
+    """A routing domain plus the log of every record it produced."""
 
     def __init__(self, config=None, now: int = T0):
-        self.state = AcdState(config or tenant_config(), now)
+        self.state = new_domain(config or tenant_config(), now)
         self.records = []
 
     def _keep(self, records):
@@ -54,11 +54,11 @@ class Driver:
 
     def request(self, conv: str, at: int, **fields):
         """Apply a routing request."""
-        return self._keep(self.state.apply_request(request(conv, at, self.state.tenant, **fields)))
+        return self._keep(apply_request(self.state, request(conv, at, self.state.tenant, **fields)))
 
     def act(self, agent: str, kind: str, at: int, **fields):
         """Apply an agent action."""
-        return self._keep(self.state.apply_action(action(agent, kind, at, self.state.tenant, **fields)))
+        return self._keep(apply_action(self.state, action(agent, kind, at, self.state.tenant, **fields)))
 
     def on_queue(self, agent: str, at: int, presence: str = "on_queue"):
         """The agent changes presence."""
@@ -66,7 +66,7 @@ class Driver:
 
     def tick(self, at: int):
         """Advance the routing clock."""
-        return self._keep(self.state.apply_tick(at))
+        return self._keep(apply_tick(self.state, at))
 
     def offer_of(self, conv: str) -> dict:
         """The open offer of a conversation (its agent-event)."""

@@ -1,4 +1,5 @@
 """The ACD's semantics on the pure core: selection, last agent, rings, offers, wrap-up, transfers."""
+from streams.routing.acd import apply_action, apply_request
 from streams.routing.model import NOT_RESPONDING
 from streams.routing.snapshot import changes, restore
 
@@ -191,12 +192,12 @@ def test_replayed_requests_and_actions_change_nothing():
     d.on_queue("a1", T0)
     first = d.request("c1", T0 + S)
     assert d.offers() == [("c1", "a1")]
-    again = d.state.apply_request(dict(d.records and _request_of(first)))
+    again = apply_request(d.state, dict(d.records and _request_of(first)))
     assert again == []
     presence = {"action_id": "same", "tenant_id": "t", "agent_id": "a2", "type": "presence",
                 "occurred_at": T0 + 2 * S, "presence": "on_queue"}
-    d.state.apply_action(presence)
-    assert d.state.apply_action(presence) == []
+    apply_action(d.state, presence)
+    assert apply_action(d.state, presence) == []
 
 
 def _request_of(records):

@@ -2,10 +2,17 @@
 wrap-ups, arrivals and closes, no agent exceeds capacity, no conversation is lost or offered
 twice at once, every offer takes the best waiting conversation, and nothing routable is left
 waiting while an eligible agent has capacity."""
+from contextlib import contextmanager
+from unittest import mock
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from streams.routing import matching
+from streams.routing.domain import media
 from streams.routing.model import ALERTING, CONNECTED, ON_QUEUE, WAITING, WRAPUP
+from streams.routing.queueing import needs
+from streams.routing.roster import profile
 from streams.routing.selection import capacity_problem, skill_problem
 
 from .drive import T0, Driver
@@ -22,27 +29,28 @@ operation = st.one_of(
 )
 
 
-def _check_offer_order(d: Driver):
+@contextmanager
+def _offer_order_checked():
     """Wrap `offer` so every unreserved offer is checked against the waiting conversations."""
-    original = d.state.offer
+    original = matching.offer
 
-    def offer(conv, agent_id, *args):
-        state = d.state
+    def offer(state, conv, agent_id, *args):
         if not conv.reserved_for and not conv.consulting_agent:
             mine = state.waiting[conv.queue_id].key_of(conv.conversation_id)
-            agent, profile = state.agents[agent_id], state.profile(agent_id)
-            for queue_id in profile.queues:
+            agent, agent_profile = state.agents[agent_id], profile(state, agent_id)
+            for queue_id in agent_profile.queues:
                 for other_id in state.waiting[queue_id]:
                     other = state.conversations[other_id]
                     if state.waiting[queue_id].key_of(other_id) >= mine:
                         break
                     assert other.reserved_for or other.consulting_agent == agent_id or \
-                        skill_problem(profile, state.needs(other)) is not None, \
+                        skill_problem(agent_profile, needs(state, other)) is not None, \
                         f"{conv.conversation_id} offered to {agent_id} before older eligible {other_id}"
-        assert capacity_problem(state.config, state.agents[agent_id], state.media(conv)) is None
-        return original(conv, agent_id, *args)
+        assert capacity_problem(state.config, state.agents[agent_id], media(state, conv)) is None
+        return original(state, conv, agent_id, *args)
 
-    d.state.offer = offer
+    with mock.patch.object(matching, "offer", offer):
+        yield
 
 
 def _pick(items: list, index: int):
@@ -91,7 +99,7 @@ def _check_invariants(d: Driver) -> None:
             agent = state.agents.get(agent_id)
             if agent and agent.presence == ON_QUEUE and agent_id != conv.consulting_agent and \
                     capacity_problem(state.config, agent, "messaging") is None:
-                assert skill_problem(state.profile(agent_id), state.needs(conv)) is not None, \
+                assert skill_problem(profile(state, agent_id), needs(state, conv)) is not None, \
                     f"{conv.conversation_id} waits while {agent_id} could take it"
 
 
@@ -100,27 +108,27 @@ def _check_invariants(d: Driver) -> None:
        ops=st.lists(operation, max_size=60), steps=st.lists(st.integers(0, 20), min_size=60, max_size=60))
 def test_invariants_hold_under_any_interleaving(priorities, ops, steps):
     d = Driver()
-    _check_offer_order(d)
-    for i, text in enumerate(priorities):
-        d.request(f"w{i}", T0 + i * S, first_message_text=text)
-    now = T0 + 10 * S
-    for n, op in enumerate(ops):
-        now += steps[n] * S + (op[1] * S if op[0] == "tick" else 0)
-        if op[0] == "tick":
-            d.tick(now)
-        else:
-            _apply(d, op, now, n)
-        _check_invariants(d)
+    with _offer_order_checked():
+        for i, text in enumerate(priorities):
+            d.request(f"w{i}", T0 + i * S, first_message_text=text)
+        now = T0 + 10 * S
+        for n, op in enumerate(ops):
+            now += steps[n] * S + (op[1] * S if op[0] == "tick" else 0)
+            if op[0] == "tick":
+                d.tick(now)
+            else:
+                _apply(d, op, now, n)
+            _check_invariants(d)
 
 
 def test_three_agents_of_capacity_two_take_ten_waiting_conversations_in_priority_as_age_order():
     d = Driver()
-    _check_offer_order(d)
     texts = ["hello", "card", "stolen", "hello", "invoice", "stolen", "card", "hello", "card", "stolen"]
-    for i, text in enumerate(texts):
-        d.request(f"w{i}", T0 + i * 20 * S, first_message_text=text)
-    for i, agent in enumerate(AGENTS):
-        d.on_queue(agent, T0 + 300 * S + i)
+    with _offer_order_checked():
+        for i, text in enumerate(texts):
+            d.request(f"w{i}", T0 + i * 20 * S, first_message_text=text)
+        for i, agent in enumerate(AGENTS):
+            d.on_queue(agent, T0 + 300 * S + i)
     offered = [c for c, _ in d.offers()]
     keys = [d.state.conversations[c] for c in offered]
     virtual = [c.entered_at - c.priority * 60 * S for c in keys]

@@ -1,0 +1,81 @@
+"""An interaction ends and its agent wraps up, per the queue's after-call-work (ACW) mode.
+
+`optional` frees the capacity at once; `mandatory` holds it until the agent sends a code;
+`time_boxed` holds it until a code or the timeout, then applies the queue's default code.
+Wrap-up outlives the conversation's routing record: the customer may write again meanwhile.
+"""
+from __future__ import annotations
+
+from . import outputs as out
+from .roster import reindex
+from .domain import Domain, at, notify
+from .matching import fill
+from .model import CONNECTED, WRAPUP, AgentState, Conversation, Work
+from .queueing import finish
+from .transfers import release_consulting
+
+
+def on_end(domain: Domain, agent: AgentState, action: dict) -> None:
+    """The agent ends their conversation, or leaves a consult transfer (agent-action `end`)."""
+    conv = domain.conversations.get(action.get("conversation_id") or "")
+    if conv and conv.consulting_agent == agent.agent_id:
+        return release_consulting(domain, conv, "agent left during consult", outcome="transferred")
+    if conv and conv.status == CONNECTED and conv.agent_id == agent.agent_id:
+        end_interaction(domain, conv, agent, action.get("note") or "agent ended")
+
+
+def on_wrap_up(domain: Domain, agent: AgentState, action: dict) -> None:
+    """The agent sends the wrap-up code of their oldest wrap-up of the conversation (`wrap_up`)."""
+    works = sorted((w for w in agent.work.values() if w.state == WRAPUP and
+                    w.conversation_id == action.get("conversation_id")), key=lambda w: w.since)
+    if works:
+        finish_wrapup(domain, agent, works[0], action.get("wrapup_code"), "wrapped_up")
+
+
+def on_acw_timeout(domain: Domain, agent_id: str, offer_id: str) -> None:
+    """Timer `acw`: wrap-up time is over (the default code if time-boxed); stale if already wrapped up."""
+    agent = domain.agents.get(agent_id)
+    work = agent.work.get(offer_id) if agent else None
+    if work and work.state == WRAPUP and work.deadline is not None and work.deadline <= domain.now:
+        queue = domain.config.queues.get(work.queue_id)
+        code = queue.acw.default_code if queue and queue.acw.mode == "time_boxed" else None
+        finish_wrapup(domain, agent, work, code, "timeout")
+
+
+def end_interaction(domain: Domain, conv: Conversation, agent: AgentState, reason: str) -> None:
+    """The interaction ended (agent or customer): interact segment, then wrap-up; the conversation leaves."""
+    work = agent.work[conv.offer_id]
+    domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "interact", domain.now,
+                                           "completed"))
+    notify(domain, agent.agent_id, "conversation_ended", work=work, reason=reason)
+    _start_wrapup(domain, agent, work)
+    reindex(domain, agent)
+    finish(domain, conv)
+    if not work.holds_capacity:
+        fill(domain, agent.agent_id, "conversation ended (optional wrap-up)")
+
+
+def _start_wrapup(domain: Domain, agent: AgentState, work: Work) -> None:
+    queue = domain.config.queues.get(work.queue_id) or domain.config.queues[domain.config.default_queue]
+    acw = queue.acw
+    work.state, work.since = WRAPUP, domain.now
+    work.holds_capacity = acw.mode != "optional"
+    work.deadline = None if acw.mode == "mandatory" else domain.now + int(acw.timeout_seconds * 1000)
+    if work.deadline:
+        at(domain, work.deadline, "acw", agent.agent_id, work.offer_id)
+    notify(domain, agent.agent_id, "wrapup_required", work=work, expires_at=work.deadline, reason=acw.mode,
+           wrapup_codes=list(queue.wrapup_codes))
+
+
+def finish_wrapup(domain: Domain, agent: AgentState, work: Work, code: str | None, outcome: str) -> None:
+    """Wrap-up done (`wrapped_up` or `timeout`): facts, the final assignment, capacity back."""
+    reason = "wrapped up" if outcome == "wrapped_up" else "wrap-up time over"
+    domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "wrapup", domain.now,
+                                           outcome, wrapup_code=code))
+    domain.outputs.append(out.assignment(domain.tenant, work, agent.agent_id, "ended", domain.now,
+                                         reason=reason, wrapup_code=code))
+    del agent.work[work.offer_id]
+    if work.holds_capacity:
+        agent.last_free_at = domain.now
+    reindex(domain, agent)
+    fill(domain, agent.agent_id, "wrap-up completed")
