@@ -12,7 +12,7 @@ import logging
 from collections.abc import MutableMapping
 
 from schemas import Codec, topic
-from streams.records import millis
+from streams.records import Output, millis
 
 from .acd import apply_action, apply_request, apply_tick, reconfigure
 from .config import ConfigCache, RoutingConfigError
@@ -29,17 +29,23 @@ STATE_SUBJECT = "routing-state"
 class Router:
     """Routing domains of this worker, applied event by event (see module docstring)."""
 
-    def __init__(self, table: MutableMapping[str, bytes], configs: ConfigCache, codec: Codec | None = None):
-        self.table, self.configs, self.codec = table, configs, codec or Codec()
+    def __init__(self, table: MutableMapping[str, bytes], configs: ConfigCache, codec: Codec):
+        self.table, self.configs, self.codec = table, configs, codec
         self.states: dict[str, Domain] = {}
         self.partitions: dict[str, int] = {}
 
-    def handle(self, source: str, value: bytes, partition: int | None = None) -> list[tuple[str, bytes, bytes]]:
-        """Apply one event; (topic, key, value) records to produce. Raises on bad input."""
-        record = self.codec.decode(value, SUBJECTS[source])
+    def handle(self, source: str, record: dict, partition: int | None = None) -> list[Output]:
+        """Apply one decoded event; the records to produce. Raises on bad input, after discarding
+        the domain (its next event rebuilds it from the table, as the contract rolled it back)."""
         tenant = record["tenant_id"]
         self._check_partition(tenant, partition)
-        state = self.state(tenant)
+        try:
+            return self._apply(source, record, self.state(tenant))
+        except Exception:
+            self.discard(tenant)
+            raise
+
+    def _apply(self, source: str, record: dict, state: Domain) -> list[Output]:
         if source == REQUESTS:
             record["requested_at"] = millis(record["requested_at"])
             outputs = apply_request(state, record)
@@ -49,7 +55,7 @@ class Router:
         else:
             outputs = self._reload(state) + apply_tick(state, millis(record["tick_at"]))
         self._persist(state)
-        return [(o.topic, o.key.encode(), self.codec.encode(o.subject, o.value)) for o in outputs]
+        return outputs
 
     def state(self, tenant: str) -> Domain:
         """The domain's state, rebuilt from the table if this process has not seen it yet."""
