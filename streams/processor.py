@@ -37,7 +37,7 @@ from switchboard.dlq import dead_letter_record
 
 from .app import app, raw_topic
 from .faults import Fault
-from .produce import ProduceFailed, Record, retry, send_all
+from .produce import ProduceFailed, retry, send_all
 from .records import Output
 from .staged import Staged, event_context
 
@@ -96,7 +96,7 @@ class Processor:
 
     async def process(self, events: list) -> None:
         """Apply a batch, produce its outputs (acked), then write its staged state."""
-        records: list[Record] = []
+        records: list[Output] = []
         for event in events:
             records += await self._handle(event)
         due = self.fault.due(self.name, events)
@@ -110,16 +110,16 @@ class Processor:
             staged.flush()
         self.fault.crash_at("written", due)
 
-    async def _handle(self, event) -> list[Record]:
+    async def _handle(self, event) -> list[Output]:
         """One event's encoded outputs, or its dead letter; its staged writes undone on failure."""
         msg = event.message
         self.metrics["events"] += 1
 
-        async def attempt() -> list[Record]:
+        async def attempt() -> list[Output]:
             marks = [s.mark() for s in self.tables]
             try:
                 with event_context(event):
-                    return [self._encode(o) for o in self.handler(msg, self._decode(msg))]
+                    return [o.encoded(self.codec) for o in self.handler(msg, self._decode(msg))]
             except Exception:
                 for staged, mark in zip(self.tables, marks):
                     staged.rollback(mark)
@@ -138,12 +138,7 @@ class Processor:
     def _decode(self, msg) -> dict:
         return self.codec.decode(msg.value, self.subjects[msg.topic])
 
-    def _encode(self, o: Output) -> Record:
-        key = o.key.encode() if isinstance(o.key, str) else o.key
-        value = o.value if o.subject is None else self.codec.encode(o.subject, o.value)
-        return Record(o.topic, key, value, o.headers)
-
-    def _dead_letter(self, msg, exc: Exception) -> Record:
+    def _dead_letter(self, msg, exc: Exception) -> Output:
         self.metrics["dead_letters"] += 1
         bad_input = isinstance(exc, PERMANENT)   # a bug or a lasting fault gets its stack trace
         log.log(logging.WARNING if bad_input else logging.ERROR, "%s: dead letter from %s[%s]@%s: %s",
@@ -151,7 +146,7 @@ class Processor:
         dead = dead_letter_record(msg.topic, msg.key, msg.value, stage=self.stage,
                                   error=f"{type(exc).__name__}: {exc}", partition=msg.partition,
                                   offset=msg.offset, headers=_headers(msg))
-        return Record(dead.topic, dead.key, dead.value, dead.headers)
+        return Output(dead.topic, dead.key, None, dead.value, dead.headers)
 
 
 def _headers(msg) -> list[tuple[str, bytes]]:

@@ -4,25 +4,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from streams.app import app
+from streams.records import Output
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SEND_ATTEMPTS, FIRST_BACKOFF_S = 7, 0.2  # ~25 s of broker trouble before giving up
 
-
-
-class Record(NamedTuple):
-    """An encoded record to produce; `partition` None lets the producer's partitioner choose."""
-
-    topic: str
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]] | None = None
-    partition: int | None = None
 
 
 class ProduceFailed(RuntimeError):
@@ -45,11 +36,13 @@ async def retry(action: Callable[[], Awaitable[T]], *, attempts: int, backoff_s:
     raise ValueError("attempts must be at least 1")
 
 
-async def send_all(records: list[Record], attempts: int = SEND_ATTEMPTS, backoff_s: float = FIRST_BACKOFF_S) -> None:
-    """Send and await every ack; the whole list is resent on broker trouble (deterministic ids make
-    resends harmless); ProduceFailed when it keeps failing."""
+async def send_all(records: list[Output], attempts: int = SEND_ATTEMPTS, backoff_s: float = FIRST_BACKOFF_S) -> None:
+    """Send encoded records (`Output.encoded`) and await every ack; the whole list is resent on
+    broker trouble (deterministic ids make resends harmless); ProduceFailed when it keeps failing."""
     if not records:
         return
+    if any(r.subject is not None for r in records):
+        raise TypeError("send_all takes encoded records: call Output.encoded(codec) first")
     try:
         await retry(lambda: _send(records), attempts=attempts, backoff_s=backoff_s,
                     what=f"producing {len(records)} records")
@@ -57,7 +50,7 @@ async def send_all(records: list[Record], attempts: int = SEND_ATTEMPTS, backoff
         raise ProduceFailed(f"cannot produce {len(records)} records after {attempts} attempts: {exc!r}") from exc
 
 
-async def _send(records: list[Record]) -> None:
+async def _send(records: list[Output]) -> None:
     futures = [await app.producer.send(r.topic, r.key, r.value, partition=r.partition, timestamp=None,
                                        headers=r.headers) for r in records]
     await asyncio.gather(*futures)

@@ -2,8 +2,9 @@
 
 One `Output` type for all of `streams/`: the pure cores (threading, policy, identity, the ACD)
 return these with a dict value and an Avro subject; the processor contract (`streams/processor.py`)
-encodes them with the role's codec. A dead letter is an `Output` whose value is the original bytes
-(`subject` None) with provenance headers.
+encodes them with the role's codec (`encoded`) into the same type with raw bytes and no subject,
+which is what `streams.produce.send_all` sends. A dead letter is an encoded `Output` of the
+original bytes with provenance headers.
 """
 from __future__ import annotations
 
@@ -12,13 +13,21 @@ from typing import NamedTuple
 
 
 class Output(NamedTuple):
-    """One record to produce: catalogue topic, key, Avro subject (None: `value` is raw bytes), value."""
+    """One record to produce: catalogue topic, key, Avro subject (None: `value` is raw bytes), value;
+    `partition` None lets the producer's partitioner choose."""
 
     topic: str
     key: str | bytes | None
     subject: str | None
     value: dict | bytes | None
     headers: list[tuple[str, bytes]] | None = None
+    partition: int | None = None
+
+    def encoded(self, codec) -> "Output":
+        """This record as bytes: the key UTF-8, the value in the codec's wire format."""
+        key = self.key.encode() if isinstance(self.key, str) else self.key
+        value = self.value if self.subject is None else codec.encode(self.subject, self.value)
+        return self._replace(key=key, subject=None, value=value)
 
 
 def millis(value: datetime | int) -> int:

@@ -11,7 +11,7 @@ import time
 from schemas import topic
 from streams.app import app, raw_table
 from streams.processor import Processor, Wiring
-from streams.produce import Record, send_all
+from streams.produce import send_all
 from streams.records import Output
 
 from . import expiry
@@ -80,8 +80,8 @@ async def scan(now: int) -> int:
         found = expiry.finding(state, now, window_ms=Runtime.config.window_of(state),
                                ttl_ms=Runtime.config.ttl_ms, grace_ms=Runtime.config.grace_ms)
         if found:
-            records.append(Record(name, key, Runtime.wiring.codec.encode("conversation-timeout", found),
-                                  partition=state["partition"]))
+            records.append(Output(name, key, "conversation-timeout", found, partition=state["partition"])
+                           .encoded(Runtime.wiring.codec))
         if index % 1000 == 999:
             await asyncio.sleep(0)   # a large table must not starve the agent
     await send_all(records)

@@ -13,7 +13,8 @@ import time
 from schemas import topic
 from streams.app import app
 from streams.processor import Wiring
-from streams.produce import ProduceFailed, Record, send_all
+from streams.produce import ProduceFailed, send_all
+from streams.records import Output
 
 from .config import ConfigCache
 
@@ -39,9 +40,9 @@ async def tick_routing_domains() -> None:
     """Send the wall-clock time to every routing domain."""
     if Runtime.configs is None:
         return
-    now, encode = int(time.time() * 1000), Runtime.wiring.codec.encode
+    now = int(time.time() * 1000)
     try:
-        await send_all([Record(TICKS, tenant.encode(), encode("routing-tick", {"tenant_id": tenant, "tick_at": now}))
-                        for tenant in Runtime.configs.tenants()])
+        await send_all([Output(TICKS, tenant, "routing-tick", {"tenant_id": tenant, "tick_at": now})
+                        .encoded(Runtime.wiring.codec) for tenant in Runtime.configs.tenants()])
     except ProduceFailed as exc:  # a lost tick is harmless: the next one carries a later time
         log.warning("routing ticks not sent: %s", exc)
