@@ -1,24 +1,22 @@
-"""Shared pieces of outbound mapping: capability checks, message parts, HTTP answers."""
+"""Shared pieces of the connectors: the declared signature check, capability checks, message parts, HTTP answers."""
 from __future__ import annotations
 
 import json
 import time
 from email.utils import parsedate_to_datetime
 
-from schemas.channels import rules
+from channels.refusals import refusal
+from channels.registry import rules
 
 from .base import Refused, SendResult
 
 
-def check_capabilities(channel: str, content: list[dict]) -> None:
-    """Refused for the first element `schemas/channels.yaml` says the channel cannot carry."""
-    for element in content:
-        kind = element["type"]
-        text = element.get("text")
-        reason = rules(channel).refusal(kind, text)
-        if reason:
-            allowed = rules(channel).content.get(kind, False) is not False
-            raise Refused("limit.text_length" if allowed else f"capability.{kind}", reason)
+def check_capabilities(channel: str, outbound: dict) -> None:
+    """Refused for the first thing in `outbound` the channel cannot carry (`channels.refusals`, the
+    same check the outbound policy made)."""
+    refused = refusal(rules(channel), outbound)
+    if refused:
+        raise Refused(*refused)
 
 
 def parts(content: list[dict]) -> list[dict]:

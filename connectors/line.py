@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from schemas.channels import rules
+from channels.registry import rules
 
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, http_error, parts, require_field
@@ -86,7 +86,7 @@ class LineConnector:
 
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """Up to 5 message objects per call: a reply while the token is fresh, else push."""
-        check_capabilities(self.channel, outbound["content"])
+        check_capabilities(self.channel, outbound)
         objects = [_object(p, outbound.get("attributes") or {}) for p in parts(outbound["content"])]
         size = rules(self.channel).extra.get("max_messages_per_request", 5)
         chunks = [objects[i:i + size] for i in range(0, len(objects), size)]

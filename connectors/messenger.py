@@ -93,7 +93,7 @@ class MessengerConnector:
 
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """One Send API call per part: text (with quick replies), image by URL, sticker by id."""
-        check_capabilities(self.channel, outbound["content"])
+        check_capabilities(self.channel, outbound)
         url = f"{account.api_base_url}/me/messages"
         envelope = {"recipient": {"id": outbound["recipient_id"]}, **_messaging_type(outbound)}
         messages = []

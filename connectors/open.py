@@ -77,7 +77,7 @@ class OpenConnector:
 
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """One signed POST to the integration's outbound_url carrying the whole message."""
-        check_capabilities(self.channel, outbound["content"])
+        check_capabilities(self.channel, outbound)
         message = _outbound_body(account, outbound, parts(outbound["content"]))
         raw = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
         signature = b64_sha256(account.outbound_secret.get_secret_value().encode(), raw)

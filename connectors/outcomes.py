@@ -1,6 +1,8 @@
 """What delivery writes about one outbound message: ledger entries, statuses, rejections (pure)."""
 from __future__ import annotations
 
+from channels.refusals import rejection  # noqa: F401  (re-exported: the one outbound-rejection builder)
+
 from .normalize import event_id
 
 UNKNOWN_AFTER_RESTART = ("unknown_outcome", "unknown outcome after restart: a send may have reached the platform "
@@ -24,12 +26,3 @@ def status(outbound: dict, state: str, now_ms: int, *, ids=(), attempts: int = 0
             "status": state, "outbound_id": outbound["outbound_id"], "platform_message_ids": list(ids),
             "watermark": None, "occurred_at": now_ms, "error_code": code, "error_reason": reason,
             "retriable": False, "attempts": attempts, "attributes": {}}
-
-
-def rejection(outbound: dict, rule: str, reason: str, now_ms: int) -> dict:
-    """An outbound-rejection: refused before any platform call."""
-    return {"outbound_id": outbound["outbound_id"], "tenant_id": outbound["tenant_id"],
-            "conversation_id": outbound.get("conversation_id"), "thread_key": outbound["thread_key"],
-            "channel": outbound["channel"], "channel_account_id": outbound["channel_account_id"],
-            "agent_id": outbound.get("agent_id"), "rejected_at": now_ms, "rule": rule, "reason": reason,
-            "content": outbound.get("content") or []}

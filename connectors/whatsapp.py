@@ -101,7 +101,7 @@ class WhatsAppConnector:
 
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """One call per part (text, image by link, sticker by media id) or one template call."""
-        check_capabilities(self.channel, outbound["content"])
+        check_capabilities(self.channel, outbound)
         url = f"{account.api_base_url}/{account.account_id}/messages"
         envelope = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": outbound["recipient_id"]}
         objects = [_template(outbound["template"])] if outbound.get("template") else []

@@ -75,7 +75,7 @@ class XConnector:
 
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """One v2 DM per part: text, or an uploaded media id with its caption."""
-        check_capabilities(self.channel, outbound["content"])
+        check_capabilities(self.channel, outbound)
         url = f"{account.api_base_url}/2/dm_conversations/with/{outbound['recipient_id']}/messages"
         headers = {"Authorization": f"Bearer {account.access_token.get_secret_value()}"}
         return [PlatformRequest("POST", url, headers, _dm(p)) for p in parts(outbound["content"])]

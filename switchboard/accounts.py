@@ -8,105 +8,21 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .settings import MAX_WINDOW_HOURS, ConfigError
+from channels.registry import CHANNELS
+
+from .settings import ConfigError
 
 _ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 
-class _Account(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    account_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._@-]+$")
-    tenant_id: str = ""  # filled from the tenant the account is listed under
-    window_hours: float | None = Field(None, gt=0, le=MAX_WINDOW_HOURS,
-                                       description="conversation inactivity window; ≤ 72 h")
-    api_base_url: str | None = None
-    enabled: bool = True
-
-    _signing_secret_fields: ClassVar[tuple[str, ...]] = ()
-
-    def signing_secrets(self) -> list[bytes]:
-        """The secrets inbound signatures may use: current first, then previous (during rotation)."""
-        values = (getattr(self, name) for name in self._signing_secret_fields)
-        return [v.get_secret_value().encode() for v in values if v is not None]
-
-
-class MessengerAccount(_Account):
-    """A Facebook Page."""
-
-    _signing_secret_fields = ("app_secret", "previous_app_secret")
-
-    channel: Literal["messenger"]
-    app_secret: SecretStr
-    previous_app_secret: SecretStr | None = None
-    verify_token: SecretStr
-    access_token: SecretStr
-    policy: Literal["standard", "24+1", "human_agent"] = "human_agent"
-
-
-class WhatsAppAccount(_Account):
-    """A WhatsApp Business phone number (account_id is its phone_number_id)."""
-
-    _signing_secret_fields = ("app_secret", "previous_app_secret")
-
-    channel: Literal["whatsapp"]
-    app_secret: SecretStr
-    previous_app_secret: SecretStr | None = None
-    verify_token: SecretStr
-    access_token: SecretStr
-    display_phone_number: str | None = None
-    waba_id: str | None = None
-    messaging_limit_tier: str = "TIER_250"
-
-
-class LineAccount(_Account):
-    """A LINE Official Account channel (account_id is the bot's user id, the webhook destination)."""
-
-    _signing_secret_fields = ("channel_secret", "previous_channel_secret")
-
-    channel: Literal["line"]
-    channel_secret: SecretStr
-    previous_channel_secret: SecretStr | None = None
-    access_token: SecretStr
-
-
-class XAccount(_Account):
-    """An X account receiving Direct Messages (account_id is its user id, for_user_id)."""
-
-    _signing_secret_fields = ("consumer_secret", "previous_consumer_secret")
-
-    channel: Literal["x"]
-    consumer_secret: SecretStr
-    previous_consumer_secret: SecretStr | None = None
-    access_token: SecretStr
-
-
-class OpenAccount(_Account):
-    """An Open Messaging integration: any channel speaking our normalized JSON API."""
-
-    _signing_secret_fields = ("secret", "previous_secret")
-
-    channel: Literal["open"]
-    secret: SecretStr
-    previous_secret: SecretStr | None = None
-    outbound_url: str
-    outbound_secret: SecretStr
-
-
-class WebAccount(_Account):
-    """A web messaging widget deployment."""
-
-    channel: Literal["web"]
-    allowed_origins: list[str] = Field(default_factory=list)
-
-
-Account = Annotated[Union[MessengerAccount, WhatsAppAccount, LineAccount, XAccount, OpenAccount, WebAccount],
-                    Field(discriminator="channel")]
+# One model per channel, each declared in its module channels/<channel>.py; the file's entries are
+# told apart by `channel`.
+Account = Annotated[Union[tuple(spec.account for spec in CHANNELS.values())], Field(discriminator="channel")]
 
 
 class _File(BaseModel):

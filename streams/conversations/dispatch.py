@@ -1,8 +1,8 @@
 """Which pure function applies a record of each source topic, and with what subject and clock."""
 from __future__ import annotations
 
+from channels.registry import rules
 from schemas import topic
-from schemas.channels import rules
 
 from .assignments import on_assignment
 from .config import ThreadingConfig

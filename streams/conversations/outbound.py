@@ -4,8 +4,9 @@
 """
 from __future__ import annotations
 
+from channels.refusals import rejection
+from channels.spec import ChannelSpec
 from schemas import topic
-from schemas.channels import ChannelRules
 from streams.policy.decide import Approved, Rejected, decide
 from streams.records import Output
 
@@ -14,7 +15,7 @@ from .state import Step, new_thread, push_history, remember, seen, summary, touc
 from .threading import expire_if_inactive, start_conversation
 
 
-def on_outbound(state: dict | None, outbound: dict, *, account, rules: ChannelRules, now: int,
+def on_outbound(state: dict | None, outbound: dict, *, account, rules: ChannelSpec, now: int,
                 partition: int, window_ms: int, ttl_ms: int) -> Step:
     """Decide on one decoded outbound-message at `now`; an already decided outbound id is a duplicate."""
     ref = f"o:{outbound['outbound_id']}"
@@ -50,9 +51,5 @@ def _approve(state: dict, outbound: dict, verdict: Approved, now: int, window_ms
 
 def _rejection(state: dict, outbound: dict, verdict: Rejected, now: int) -> Output:
     conv = state["conversation"]
-    value = {"outbound_id": outbound["outbound_id"], "tenant_id": outbound["tenant_id"],
-             "conversation_id": outbound.get("conversation_id") or (conv and conv["conversation_id"]),
-             "thread_key": outbound["thread_key"], "channel": outbound["channel"],
-             "channel_account_id": outbound["channel_account_id"], "agent_id": outbound.get("agent_id"),
-             "rejected_at": now, "rule": verdict.rule, "reason": verdict.reason, "content": outbound["content"]}
+    value = rejection(outbound, verdict.rule, verdict.reason, now, conv and conv["conversation_id"])
     return Output(topic("outbound-rejected").name, outbound["thread_key"], "outbound-rejection", value)

@@ -1,7 +1,7 @@
 """The outbound policy: windows per channel, templates, anti-spam, content capabilities."""
 import pytest
 
-from schemas.channels import rules
+from channels.registry import rules
 from streams.conversations.outbound import on_outbound
 from streams.conversations.samples import on_thread
 from streams.conversations.threading import on_inbound

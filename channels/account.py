@@ -1,0 +1,32 @@
+"""What every channel account has: its id, tenant, window, API base URL and signing secrets."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from switchboard.settings import MAX_WINDOW_HOURS
+
+
+class ChannelAccount(BaseModel):
+    """Base of each channel's account model (one entry of the accounts file); secrets as SecretStr.
+
+    A subclass declares `channel: Literal["<channel>"]` (the discriminator of the accounts file)
+    and `_signing_secret_fields`, the fields inbound signatures may use: current, then previous.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._@-]+$")
+    tenant_id: str = ""  # filled from the tenant the account is listed under
+    window_hours: float | None = Field(None, gt=0, le=MAX_WINDOW_HOURS,
+                                       description="conversation inactivity window; ≤ 72 h")
+    api_base_url: str | None = None
+    enabled: bool = True
+
+    _signing_secret_fields: ClassVar[tuple[str, ...]] = ()
+
+    def signing_secrets(self) -> list[bytes]:
+        """The secrets inbound signatures may use: current first, then previous (during rotation)."""
+        values = (getattr(self, name) for name in self._signing_secret_fields)
+        return [v.get_secret_value().encode() for v in values if v is not None]

@@ -1,0 +1,41 @@
+"""LINE Messaging API: docs/channels/line.md, verified-facts.md."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr
+
+from .account import ChannelAccount
+from .spec import ChannelSpec, Signature
+from .verdicts import Approved, Rejected
+
+
+class LineAccount(ChannelAccount):
+    """A LINE Official Account channel (account_id is the bot's user id, the webhook destination)."""
+
+    _signing_secret_fields = ("channel_secret", "previous_channel_secret")
+
+    channel: Literal["line"]
+    channel_secret: SecretStr
+    previous_channel_secret: SecretStr | None = None
+    access_token: SecretStr
+
+
+def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
+    """No time window (push reaches followers; replies are free within the reply token's minute),
+    but push messages reach only users who follow the account: unfollow = blocked."""
+    if thread["unfollowed"]:
+        return Rejected("window.line_unfollowed", "the user unfollowed (blocked) the LINE account: "
+                        "push messages no longer reach them")
+    return Approved()
+
+
+SPEC = ChannelSpec(
+    channel="line", account=LineAccount,
+    content={"text": 5000, "url": True, "image": True, "sticker": True, "template": False},
+    window_rule=window_rule,
+    # x-line-signature: base64(HMAC-SHA256(channel secret, raw body)).
+    signature=Signature("x-line-signature", "base64"),
+    connector="connectors.line:LineConnector",
+    simulator="connectors.simulators.line:Line",
+    extra={"max_messages_per_request": 5})

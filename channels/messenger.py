@@ -1,0 +1,50 @@
+"""Facebook Messenger (Page webhooks, Send API): docs/channels/messenger.md, verified-facts.md."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr
+
+from .account import ChannelAccount
+from .spec import ChannelSpec, Signature
+from .verdicts import HOUR_MS, Approved, Rejected
+
+
+class MessengerAccount(ChannelAccount):
+    """A Facebook Page."""
+
+    _signing_secret_fields = ("app_secret", "previous_app_secret")
+
+    channel: Literal["messenger"]
+    app_secret: SecretStr
+    previous_app_secret: SecretStr | None = None
+    verify_token: SecretStr
+    access_token: SecretStr
+    policy: Literal["standard", "24+1", "human_agent"] = "human_agent"
+
+
+def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
+    """Standard messaging within 24 h of the person's last message; the HUMAN_AGENT tag lets a human
+    agent reply up to 7 days after it; the older "24 + 1" policy allows one more message. The
+    account's `policy` chooses."""
+    if since_ms <= window["standard_hours"] * HOUR_MS:
+        return Approved()
+    if account.policy == "human_agent" and since_ms <= window["human_agent_hours"] * HOUR_MS:
+        return Approved(messaging_tag="HUMAN_AGENT", after_window=True)
+    if account.policy == "24+1" and thread["outbound_after_window"] < window["plus_one_after_window"]:
+        return Approved(after_window=True)
+    allowed = {"human_agent": "7 days with the HUMAN_AGENT tag", "24+1": "24 hours plus one message"}
+    return Rejected("window.messenger", f"Messenger allows replies within "
+                    f"{allowed.get(account.policy, '24 hours')} of the customer's last message")
+
+
+SPEC = ChannelSpec(
+    channel="messenger", account=MessengerAccount,
+    # Quick replies ride on a text (Send API `quick_replies`); stickers by id since the 2026 Sticker API.
+    content={"text": 2000, "url": True, "image": True, "sticker": True, "quick_reply": True, "template": False},
+    window_rule=window_rule,
+    window={"standard_hours": 24, "human_agent_hours": 168, "plus_one_after_window": 1},
+    # X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>.
+    signature=Signature("X-Hub-Signature-256", "hex", prefix="sha256="),
+    connector="connectors.messenger:MessengerConnector",
+    simulator="connectors.simulators.messenger:Messenger")

@@ -1,0 +1,43 @@
+"""X (Twitter) Direct Messages, Account Activity API: docs/channels/x.md, verified-facts.md."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr
+
+from .account import ChannelAccount
+from .spec import ChannelSpec, Signature
+from .verdicts import HOUR_MS, Approved, Rejected
+
+
+class XAccount(ChannelAccount):
+    """An X account receiving Direct Messages (account_id is its user id, for_user_id)."""
+
+    _signing_secret_fields = ("consumer_secret", "previous_consumer_secret")
+
+    channel: Literal["x"]
+    consumer_secret: SecretStr
+    previous_consumer_secret: SecretStr | None = None
+    access_token: SecretStr
+
+
+def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
+    """Replies within 24 h of the customer's last DM, at most 5 per inbound DM (X's anti-spam rule
+    as Genesys enforces it)."""
+    if since_ms > window["standard_hours"] * HOUR_MS:
+        return Rejected("window.x_24h", "X allows replies within 24 hours of the customer's last message")
+    if thread["outbound_since_inbound"] >= window["max_replies_per_inbound"]:
+        return Rejected("limit.x_replies_per_inbound", f"X allows at most {window['max_replies_per_inbound']} "
+                        "replies per customer message: wait for the customer to write")
+    return Approved()
+
+
+SPEC = ChannelSpec(
+    channel="x", account=XAccount,
+    content={"text": 10000, "url": True, "image": True, "sticker": False, "template": False},
+    window_rule=window_rule,
+    window={"standard_hours": 24, "max_replies_per_inbound": 5},
+    # x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, raw body)>.
+    signature=Signature("x-twitter-webhooks-signature", "base64", prefix="sha256="),
+    connector="connectors.x:XConnector",
+    simulator="connectors.simulators.x:X")
