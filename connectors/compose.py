@@ -9,6 +9,14 @@ from channels.refusals import refusal
 from channels.registry import rules
 
 from .base import Refused, SendResult
+from .signatures import matches
+
+
+def signed(account, headers, body: bytes) -> bool:
+    """Whether `body` carries its platform's signature as the channel declares it (`channels/<channel>.py`
+    `Signature`: header, fixed algorithm), under the account's current or previous secret."""
+    scheme = rules(account.channel).signature
+    return matches(headers.get(scheme.header), account.signing_secrets(), body, scheme.render)
 
 
 def check_capabilities(channel: str, outbound: dict) -> None:

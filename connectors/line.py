@@ -6,9 +6,8 @@ import uuid
 from channels.registry import rules
 
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
-from .compose import body_json, check_capabilities, http_error, parts, require_field
+from .compose import body_json, check_capabilities, http_error, parts, require_field, signed
 from .normalize import NAMESPACE, identity, inbound, item, load_json, millis, require, text_items
-from .signatures import b64, matches
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
 
@@ -22,9 +21,7 @@ class LineConnector:
         """LINE has no GET handshake: its console Verify is a signed POST with no events."""
         return None
 
-    def verify(self, account, headers, body: bytes) -> bool:
-        """x-line-signature: base64(HMAC-SHA256(channel secret, raw body))."""
-        return matches(headers.get("x-line-signature"), account.signing_secrets(), body, b64)
+    verify = staticmethod(signed)   # x-line-signature, declared in channels/line.py
 
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
         """Every event: messages, postbacks, follow/unfollow; standby and other events counted."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import meta
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
-from .compose import body_json, check_capabilities, parts, require_field
+from .compose import body_json, check_capabilities, parts, require_field, signed
 from .normalize import identity, inbound, item, load_json, millis, require, status, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
@@ -14,7 +14,7 @@ class MessengerConnector:
 
     channel = "messenger"
     handshake = staticmethod(meta.handshake)
-    verify = staticmethod(meta.verify)
+    verify = staticmethod(signed)   # X-Hub-Signature-256 (hex), declared in channels/messenger.py
 
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
         """Every messaging event of every entry: messages, postbacks, delivery and read receipts."""

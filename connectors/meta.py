@@ -1,4 +1,4 @@
-"""What Messenger and WhatsApp share: Meta's webhook handshake, signature and Graph API errors."""
+"""What Messenger and WhatsApp share: Meta's webhook handshake and Graph API errors."""
 from __future__ import annotations
 
 import hmac
@@ -6,7 +6,6 @@ import re
 
 from .base import SendResult
 from .compose import body_json, http_error
-from .signatures import hex_sha256, matches
 
 # Graph error codes worth retrying with backoff (Meta's error-code references):
 # 1/2 unknown/temporary, 4/17/32/613/80006/80007 rate limits (app, user, page, call, Messenger,
@@ -25,11 +24,6 @@ def handshake(account, query) -> tuple[int, str, str] | None:
     if query.get("hub.mode") == "subscribe" and hmac.compare_digest(token, expected):
         return 200, query.get("hub.challenge", ""), "text/plain"
     return 403, "verify token mismatch", "text/plain"
-
-
-def verify(account, headers, body: bytes) -> bool:
-    """X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>."""
-    return matches(headers.get("X-Hub-Signature-256"), account.signing_secrets(), body, hex_sha256)
 
 
 def graph_error(status: int, headers, body: bytes) -> SendResult:

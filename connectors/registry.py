@@ -1,20 +1,11 @@
-"""Every channel connector, by channel name: adding a channel adds one line here."""
+"""Every channel connector, by channel name, from the channels' declarations (channels/registry.py)."""
 from __future__ import annotations
 
-from .base import Connector
-from .line import LineConnector
-from .messenger import MessengerConnector
-from .open import OpenConnector
-from .whatsapp import WhatsAppConnector
-from .x import XConnector
+from channels.registry import CHANNELS, resolve
 
-CONNECTORS: dict[str, Connector] = {
-    "messenger": MessengerConnector(),
-    "whatsapp": WhatsAppConnector(),
-    "line": LineConnector(),
-    "x": XConnector(),
-    "open": OpenConnector(),
-}
+from .base import Connector
+
+CONNECTORS: dict[str, Connector] = {name: resolve(spec.connector)() for name, spec in CHANNELS.items() if spec.connector}
 
 
 def connector(channel: str) -> Connector | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import meta
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
-from .compose import body_json, check_capabilities, parts, require_field
+from .compose import body_json, check_capabilities, parts, require_field, signed
 from .normalize import identity, inbound, item, load_json, millis, require, status, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "document": "file", "sticker": "sticker"}
@@ -15,7 +15,7 @@ class WhatsAppConnector:
 
     channel = "whatsapp"
     handshake = staticmethod(meta.handshake)
-    verify = staticmethod(meta.verify)
+    verify = staticmethod(signed)   # X-Hub-Signature-256 (hex), declared in channels/whatsapp.py
 
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
         """Every message and status of every change of every entry; other fields are counted."""

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
-from .compose import body_json, check_capabilities, http_error, parts
+from .compose import body_json, check_capabilities, http_error, parts, signed
 from .normalize import identity, inbound, item, load_json, millis, require, status, text_items
-from .signatures import b64_sha256, matches
+from .signatures import b64_sha256
 
 # Account Activity keys that are not DMs or read receipts (typing, follows, likes, posts, …).
 IGNORED = ("direct_message_indicate_typing_events", "favorite_events", "follow_events", "block_events",
@@ -24,9 +24,7 @@ class XConnector:
         token = b64_sha256(secret, query["crc_token"].encode())
         return 200, f'{{"response_token": "{token}"}}', "application/json"
 
-    def verify(self, account, headers, body: bytes) -> bool:
-        """x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, raw body)>."""
-        return matches(headers.get("x-twitter-webhooks-signature"), account.signing_secrets(), body, b64_sha256)
+    verify = staticmethod(signed)   # x-twitter-webhooks-signature, declared in channels/x.py
 
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
         """DM events (echoes of our own sends dropped) and read receipts; other activity counted."""

@@ -1,10 +1,11 @@
 """The counts `make run` prints: what each capability did during the run, from the topics."""
 from __future__ import annotations
 
+from channels.registry import CHANNELS
 from deploy.flow import FlowCounter
 
-# The third-party and integration channels the demo's simulated customers write on.
-DEMO_CHANNELS = ("messenger", "whatsapp", "line", "x", "open")
+# The channels the demo's simulated customers write on: those with a simulated platform.
+DEMO_CHANNELS = tuple(name for name, spec in CHANNELS.items() if spec.simulator)
 
 
 def per_channel(counter: FlowCounter, topic_name: str, kind: str | None = None) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""Layering: connectors/ and streams/ meet only at topics; deploy/ starts things and sits below the CLI."""
+"""Layering: connectors/ and streams/ meet only at topics; channels/ is declared below both of them;
+deploy/ starts things and sits below the CLI."""
 import ast
 from pathlib import Path
 
@@ -21,6 +22,12 @@ def _imported_packages(package: str) -> set[str]:
 @pytest.mark.parametrize("package,forbidden", [("connectors", "streams"), ("streams", "connectors")])
 def test_packages_do_not_import_each_other(package, forbidden):
     assert forbidden not in _imported_packages(package)
+
+
+@pytest.mark.parametrize("forbidden", ["connectors", "streams", "deploy"])
+def test_channels_import_neither_side_nor_deploy(forbidden):
+    # Both sides import the channels' declarations; connectors and simulators are named as strings.
+    assert forbidden not in _imported_packages("channels")
 
 
 @pytest.mark.parametrize("package", ["schemas", "switchboard"])

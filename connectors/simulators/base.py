@@ -2,7 +2,7 @@
 plumbing (faults, request log, stats, receipts after the answer) and a few id makers.
 
 A platform module subclasses `Platform` with the channel's payload factories and send-API checks;
-adding a platform means one module and one line in `simulator.PLATFORMS`.
+adding a platform means one module, named by its channel's declaration (channels/<channel>.py).
 """
 from __future__ import annotations
 

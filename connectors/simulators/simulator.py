@@ -5,16 +5,14 @@ import asyncio
 
 from aiohttp import web
 
+from channels.registry import CHANNELS, resolve
+
 from .customers import customer_pool
-from .line import Line
-from .messenger import Messenger
-from .open_messaging import OpenMessaging
 from .state import Clock, SimState
 from .webhooks import RETRY_DELAYS, WebhookClient
-from .whatsapp import WhatsApp
-from .x import X
 
-PLATFORMS = {"messenger": Messenger, "whatsapp": WhatsApp, "line": Line, "x": X, "open": OpenMessaging}
+# Each channel's simulated platform, as its declaration names it (channels/<channel>.py `simulator`).
+PLATFORMS = {name: resolve(spec.simulator) for name, spec in CHANNELS.items() if spec.simulator}
 
 
 class Simulator:

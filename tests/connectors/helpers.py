@@ -8,19 +8,20 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, TopicPartition
 
-from connectors.signatures import b64, b64_sha256, hex_sha256
+from channels.registry import CHANNELS as DECLARED
 from switchboard.accounts import load_accounts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-CHANNELS = ("messenger", "whatsapp", "line", "x", "open")
-# What each platform signs with, and in which header (docs/channels/*.md, Security).
-SIGNING = {"messenger": ("X-Hub-Signature-256", hex_sha256), "whatsapp": ("X-Hub-Signature-256", hex_sha256),
-           "line": ("x-line-signature", b64), "x": ("x-twitter-webhooks-signature", b64_sha256),
-           "open": ("X-Hub-Signature-256", b64_sha256)}
-SECRETS = {"messenger": "test-messenger-app-secret", "whatsapp": "test-whatsapp-app-secret",
-           "line": "test-line-channel-secret", "x": "test-x-consumer-secret", "open": "test-open-inbound-secret"}
-ACCOUNT_IDS = {"messenger": "104729385610293", "whatsapp": "109876543210987",
-               "line": "U4af4980629a1b2c3d4e5f60718293a4b", "x": "1466859271035789312", "open": "acme-sms-gateway"}
+# Every channel with a connector, in the registry's order (channels/registry.py).
+CHANNELS = tuple(name for name, spec in DECLARED.items() if spec.connector)
+# What each platform signs with, and in which header: its declaration (channels/<channel>.py).
+SIGNING = {c: (DECLARED[c].signature.header, DECLARED[c].signature.render) for c in CHANNELS}
+
+
+# The current signing secret and the id of each channel's test account (tests/fixtures/connectors/accounts.yaml).
+_TEST_ACCOUNTS = {a.channel: a for a in load_accounts(FIXTURES / "connectors" / "accounts.yaml")}
+SECRETS = {c: a.signing_secrets()[0].decode() for c, a in _TEST_ACCOUNTS.items()}
+ACCOUNT_IDS = {c: a.account_id for c, a in _TEST_ACCOUNTS.items()}
 
 
 def prune(value):

@@ -9,8 +9,13 @@ from aiohttp.test_utils import TestServer
 
 from tests.connectors.helpers import FIXTURES
 
-SUCCESS = {"messenger": (200, "messenger/text.response"), "whatsapp": (200, "whatsapp/text.response"),
-           "line": (200, "line/push_text.response"), "x": (201, "x/text.response"), "open": (200, None)}
+
+
+def success(channel: str, path: str) -> tuple[int, str | None]:
+    """How a platform answers a send it accepts: its first text-send response fixture
+    (`outbound/<channel>/*text.response.json`, none: `{}`), 201 Created from X's v2 DM endpoint."""
+    found = sorted((FIXTURES / "outbound" / channel).glob("*text.response.json"))
+    return (201 if "/2/dm_conversations/" in path else 200), (f"{channel}/{found[0].stem}" if found else None)
 
 
 @dataclass
@@ -38,7 +43,7 @@ class FakePlatform:
             return _answer(409, "line/error_409.response", {"x-line-accepted-request-id": "req-1"})
         if key:
             self.accepted_retry_keys.add(key)
-        return _answer(*SUCCESS[channel], {})
+        return _answer(*success(channel, request.path), {})
 
 
 def _answer(status: int, fixture: str | None, headers: dict) -> web.Response:
