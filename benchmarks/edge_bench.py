@@ -35,7 +35,7 @@ async def measure(bootstrap: str, transactional: bool, requests: int, concurrenc
     accounts = load_accounts(REPO / "deploy/accounts.yaml")
     publisher = Publisher(settings.kafka_client_config(),
                           transactional_id=f"bench-edge-{time.time_ns()}" if transactional else None)
-    runner = web.AppRunner(make_app(settings, accounts, publisher, Codec()), access_log=None)
+    runner = web.AppRunner(make_app(settings, accounts, publisher, Codec.from_settings(settings)), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -8,7 +8,7 @@ from collections import Counter
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from schemas import Codec, DecodeError, catalogue
+from schemas import RAW, Codec, DecodeError, catalogue
 
 POLL_SECONDS = 0.2
 # The field that says what kind of record it is, by subject (first present wins).
@@ -100,7 +100,7 @@ class FlowCounter:
     def _count(self, message) -> None:
         topic = catalogue()[message.topic()]
         self.by_topic[topic.name] += 1
-        if topic.is_dlq or message.value() is None:  # dead letters are raw; tombstones carry nothing
+        if topic.value == RAW or message.value() is None:  # dead letters are raw; tombstones carry nothing
             return
         try:
             record = self._codec.decode(message.value())

@@ -64,9 +64,12 @@ class Processor:
     """One faust agent over `sources`, applying a handler under the contract (module docstring)."""
 
     def __init__(self, name: str, sources: Iterable[str], *, stage: str, tables: Iterable[faust.Table] = (),
+                 subject_of: Callable[[faust.types.Message], str] | None = None,
                  batch: int = BATCH, within: float = BATCH_WITHIN_S):
+        """`subject_of(message)`: the Avro subject of a record, when its topic does not fix one."""
         self.name, self.stage, self.batch, self.within = name, stage, batch, within
         self.subjects = {topic(s).name: topic(s).value for s in sources}
+        self.subject_of = subject_of or (lambda msg: self.subjects[msg.topic])
         self.tables = [Staged(t) for t in tables]
         self.handler: Handler | None = None
         self.codec, self.fault = None, Fault()
@@ -136,7 +139,7 @@ class Processor:
         self.metrics["retries"] += 1
 
     def _decode(self, msg) -> dict:
-        return self.codec.decode(msg.value, self.subjects[msg.topic])
+        return self.codec.decode(msg.value, self.subject_of(msg))
 
     def _dead_letter(self, msg, exc: Exception) -> Output:
         self.metrics["dead_letters"] += 1
@@ -145,11 +148,12 @@ class Processor:
                 self.name, msg.topic, msg.partition, msg.offset, exc, exc_info=not bad_input)
         dead = dead_letter_record(msg.topic, msg.key, msg.value, stage=self.stage,
                                   error=f"{type(exc).__name__}: {exc}", partition=msg.partition,
-                                  offset=msg.offset, headers=_headers(msg))
+                                  offset=msg.offset, headers=message_headers(msg))
         return Output(dead.topic, dead.key, None, dead.value, dead.headers)
 
 
-def _headers(msg) -> list[tuple[str, bytes]]:
+def message_headers(msg) -> list[tuple[str, bytes]]:
+    """A faust message's headers as (name, bytes) pairs."""
     headers = msg.headers or []
     return list(headers.items()) if isinstance(headers, dict) else list(headers)
 

@@ -2,8 +2,8 @@
 `streams.app.app`. A module may define `setup(settings, options)`, called before the app starts.
 Add one line per processor."""
 PROCESSORS: list[str] = [
-    "streams.conversations.agent",   # dedupe, threading, last agent, routing requests, outbound policy
+    "streams.conversations.agent",   # inputs -> conversation-inputs; dedupe, threading, last agent, routing requests, policy
     "streams.identity.agent",        # identity matcher: link, merge or flag customers by claimed email/phone
-    "streams.routing.agent",         # ACD: routing-requests + agent-actions + routing-ticks -> offers, assignments
+    "streams.routing.agent",         # routing-requests + agent-actions + routing-ticks -> routing-inputs -> ACD
     "streams.routing.clock",         # a routing-tick per tenant every second
 ]

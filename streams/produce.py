@@ -51,6 +51,6 @@ async def send_all(records: list[Output], attempts: int = SEND_ATTEMPTS, backoff
 
 
 async def _send(records: list[Output]) -> None:
-    futures = [await app.producer.send(r.topic, r.key, r.value, partition=r.partition, timestamp=None,
+    futures = [await app.producer.send(r.topic, r.key, r.value, partition=r.partition, timestamp=r.timestamp,
                                        headers=r.headers) for r in records]
     await asyncio.gather(*futures)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 class Output(NamedTuple):
     """One record to produce: catalogue topic, key, Avro subject (None: `value` is raw bytes), value;
-    `partition` None lets the producer's partitioner choose."""
+    `partition` None lets the producer's partitioner choose; `timestamp` (seconds) None: now."""
 
     topic: str
     key: str | bytes | None
@@ -22,6 +22,7 @@ class Output(NamedTuple):
     value: dict | bytes | None
     headers: list[tuple[str, bytes]] | None = None
     partition: int | None = None
+    timestamp: float | None = None
 
     def encoded(self, codec) -> "Output":
         """This record as bytes: the key UTF-8, the value in the codec's wire format."""

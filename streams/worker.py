@@ -46,6 +46,7 @@ def main(argv: list[str]) -> int:
     app = configure(settings, worker_name=args.name, store=args.store)
     if args.app_id:
         app.conf.id = args.app_id
+        app.conf.consumer_group_instance_id = f"{args.app_id}-{args.name}"
     Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)   # faust creates only the last level
     wiring = Wiring(settings, args, Codec.from_settings(settings), Fault.parse(settings.fault_point))
     if settings.fault_point:

@@ -1,7 +1,9 @@
 """faust plumbing of the conversation processor: one agent, one table, one expiry task.
 
-The agent is a `streams.processor.Processor`: the batch's outputs are produced and acked before
-the new thread states are written (see the contract's docstring for the crash windows).
+Its four input topics are sequenced into `conversation-inputs` (`streams/sequencer.py`), so a
+replay applies a thread's records in the order they were first applied; the agent over that log
+is a `streams.processor.Processor`: the batch's outputs are produced and acked before the new
+thread states are written (see the contract's docstring for the crash windows).
 """
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ import time
 
 from schemas import topic
 from streams.app import app, raw_table
-from streams.processor import Processor, Wiring
+from streams.processor import Wiring
 from streams.produce import send_all
 from streams.records import Output
+from streams.sequencer import Sequencer, source_of
 
 from . import expiry
 from .config import ThreadingConfig
@@ -26,7 +29,8 @@ ROCKSDB_OPTIONS = {"write_buffer_size": 8 << 20, "max_write_buffer_number": 2, "
 
 conversation_by_thread = raw_table("conversation_by_thread", changelog="conversation-state", options=ROCKSDB_OPTIONS,
                                    help="Thread state by thread key (subject conversation-state).")
-processor = Processor("thread_conversations", SUBJECTS, stage=STAGE, tables=[conversation_by_thread])
+sequencer = Sequencer("sequence_conversation_inputs", SUBJECTS, "conversation-inputs", stage=STAGE)
+processor = sequencer.reader("thread_conversations", stage=STAGE, tables=[conversation_by_thread])
 threads = processor.staged(conversation_by_thread)
 metrics = processor.metrics
 metrics.update(applied=0, duplicates=0, expiry_findings=0)
@@ -45,13 +49,14 @@ def setup(wiring: Wiring) -> None:
     interval = getattr(wiring.options, "expiry_interval", None) or 30.0
     Runtime.config = ThreadingConfig.from_settings(wiring.settings, expiry_interval_s=interval)
     Runtime.states, Runtime.wiring = StateCodec(wiring.codec), wiring
+    sequencer.bind(wiring)
     processor.bind(handle, wiring)
 
 
 def handle(msg, value: dict) -> list[Output]:
     """Dedupe, thread, route, police outbound: one record of a thread, applied to its state."""
     key = value["thread_key"].encode()
-    step = apply(msg.topic, Runtime.states.loads(threads.get(key)), value, partition=msg.partition,
+    step = apply(source_of(msg), Runtime.states.loads(threads.get(key)), value, partition=msg.partition,
                  record_ms=int(msg.timestamp * 1000), config=Runtime.config)
     metrics["duplicates" if step.duplicate else "applied"] += 1
     if step.duplicate:

@@ -1,11 +1,14 @@
-"""The routing processor: one faust agent over routing-requests, agent-actions and routing-ticks.
+"""The routing processor: its inputs sequenced into one log, and the ACD over that log.
 
-All three topics are keyed by tenant and have the same partition count, so a tenant's events
-arrive on one partition number and one worker owns its ACD. The agent is a
-`streams.processor.Processor`: the ACD's records are produced and acked before its changed
-entities are written to `routing-state`, each under the event that changed it, so the
-`<tenant>:…` entries stay with the tenant's partition. A failed event discards its domain, which
-the next event rebuilds from the table (the contract rolled the failed event's writes back).
+Routing has three inputs — routing-requests, agent-actions, routing-ticks — keyed by tenant, with
+the same partition count. `sequence_routing_inputs` appends them to `routing-inputs`
+(`streams/sequencer.py`: the order is decided once, so a replay decides the same way) and
+`route_conversations` applies that log to each tenant's ACD under the processor contract: the
+ACD's records are produced and acked before its changed entities are written to `routing-state`,
+each under the event that changed it, so the `<tenant>:…` entries stay with the tenant's
+partition. A failed event discards its domain, which the next event rebuilds from the table (the
+contract rolled the failed event's writes back). Replayed duplicates are dropped by request and
+action id; ticks never move the ACD's clock back.
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from collections.abc import MutableMapping
 
 from schemas import topic
 from streams.app import app, raw_table
-from streams.processor import Processor, Wiring
+from streams.processor import Wiring
+from streams.sequencer import Sequencer, source_of
 
 from .config import ConfigCache
 from .router import SUBJECTS, Router
@@ -23,7 +27,8 @@ STATE = topic("routing-state")
 
 state_by_key = raw_table(STATE.name, changelog=STATE.name, options={"write_buffer_size": 8 << 20,
                          "max_write_buffer_number": 2}, help="ACD entities by <tenant>:<kind>:<id>.")
-processor = Processor("route_conversations", SUBJECTS, stage=STAGE, tables=[state_by_key])
+sequencer = Sequencer("sequence_routing_inputs", SUBJECTS, "routing-inputs", stage=STAGE)
+processor = sequencer.reader("route_conversations", stage=STAGE, tables=[state_by_key])
 
 
 class _TextKeys(MutableMapping):
@@ -55,10 +60,11 @@ class Runtime:
 
 
 def setup(wiring: Wiring) -> None:
-    """Build the router over the staged table and bind it (the worker calls this before start)."""
+    """Build the router over the staged table and bind both agents (the worker calls this first)."""
     router = Runtime.router = Router(_TextKeys(processor.staged(state_by_key)),
                                      ConfigCache(wiring.settings.routing_dir), wiring.codec)
-    processor.bind(lambda msg, record: router.handle(msg.topic, record, msg.partition), wiring)
+    sequencer.bind(wiring)
+    processor.bind(lambda msg, record: router.handle(source_of(msg), record, msg.partition), wiring)
 
 
 @app.on_partitions_revoked.connect

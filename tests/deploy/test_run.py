@@ -1,8 +1,6 @@
-"""`make run`'s engine: the whole system starts, stops by itself, and ends with one JSON line."""
+"""`make run`'s summary: what flowed, counted from the topics (the whole run, end to end, is
+tests/integration/test_registry_mode.py)."""
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -10,23 +8,8 @@ import pytest
 from deploy.flow import FlowCounter
 from schemas import Codec
 from switchboard.kafka import producer
-from tests.kafka_fixture import free_port
 
 pytestmark = pytest.mark.kafka
-
-
-def test_run_stops_by_itself_and_prints_the_summary_last(tmp_path):
-    env = os.environ | {"SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_RUN_SECONDS": "2",
-                        "SWITCHBOARD_KAFKA_PORT": str(free_port()),
-                        "SWITCHBOARD_KAFKA_CONTROLLER_PORT": str(free_port())}
-    done = subprocess.run([sys.executable, "-m", "switchboard.cli", "run"], env=env,
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert summary["ok"] is True and summary["stopped"] == "run time elapsed"
-    assert summary["kafka"] == f"127.0.0.1:{env['SWITCHBOARD_KAFKA_PORT']}"
-    leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
-    assert leftover.stdout == "", "the broker make run started must be stopped"
 
 
 def test_flow_counter_counts_what_was_written_since_it_started_by_topic_and_channel(kafka_bootstrap):

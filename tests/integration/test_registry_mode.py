@@ -1,9 +1,10 @@
 """The whole system with a schema registry: every role writes the Confluent wire format.
 
-`switchboard run` (edge, worker, sink, deliver, simulators) against its own broker and the test
-registry: webhooks become facts, nothing is dead-lettered, and every record on every catalogue
-topic but the dead-letter topics (which keep original bytes) carries the Confluent header and a
-schema id the registry knows — the tables' changelogs included.
+`switchboard run` (edge, worker, sink, deliver, simulators) with its own broker and the test
+registry: it stops by itself, prints its summary last and leaves no process behind; webhooks
+became facts, nothing was dead-lettered, and every record on every catalogue topic but the
+dead-letter topics (which keep original bytes) carries the Confluent header and a schema id the
+registry knows — the tables' changelogs included.
 """
 import json
 import os
@@ -14,7 +15,7 @@ import time
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from deploy.kafka.broker import LocalKafka
@@ -26,19 +27,28 @@ RUN_SECONDS = "15"
 CHANGELOGS = ("conversation-state", "identity-state", "routing-state")
 
 
+def _end(reader: Consumer, tp: TopicPartition, timeout: float = 30) -> int:
+    """The partition's end offset, once the restarted broker leads it again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return reader.get_watermark_offsets(tp, timeout=10)[1]
+        except KafkaException:   # NOT_LEADER_FOR_PARTITION while the broker loads its logs
+            assert time.monotonic() < deadline, f"{tp.topic}[{tp.partition}] has no leader"
+            time.sleep(0.2)
+
+
 def _every_record(bootstrap: str) -> dict[str, list[bytes]]:
     """The values of every catalogue topic, from the beginning to the end offsets of now."""
     reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{uuid.uuid4().hex}",
                        "enable.auto.commit": False, "isolation.level": "read_committed"})
-    ends = {}
-    for t in catalogue().values():
-        for p in range(t.partitions):
-            ends[(t.name, p)] = reader.get_watermark_offsets(TopicPartition(t.name, p), timeout=10)[1]
-    parts = [TopicPartition(name, p, 0) for (name, p), end in ends.items() if end > 0]
-    reader.assign(parts)
     values: dict[str, list[bytes]] = {t: [] for t in catalogue()}
-    deadline = time.monotonic() + 60
     try:  # positions, not record counts: transaction markers take offsets but are never delivered
+        ends = {(t.name, p): _end(reader, TopicPartition(t.name, p)) for t in catalogue().values()
+                for p in range(t.partitions)}
+        parts = [TopicPartition(name, p, 0) for (name, p), end in ends.items() if end > 0]
+        reader.assign(parts)
+        deadline = time.monotonic() + 60
         while any(max(tp.offset, 0) < ends[(tp.topic, tp.partition)] for tp in reader.position(parts)):
             assert time.monotonic() < deadline, "timed out reading the topics back"
             for message in reader.consume(1000, 1):
@@ -50,23 +60,26 @@ def _every_record(bootstrap: str) -> dict[str, list[bytes]]:
 
 
 def test_make_run_with_a_registry_writes_confluent_framing_everywhere_and_loses_nothing(tmp_path, schema_registry_url):
-    broker = LocalKafka(cache_dir=CACHE_DIR, data_dir=tmp_path / "kafka", port=free_port(), controller_port=free_port())
-    bootstrap = broker.start()   # already running when `run` starts: `run` leaves it up for the checks
-    env = os.environ | {"SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_RUN_SECONDS": RUN_SECONDS,
-                        "SWITCHBOARD_KAFKA_PORT": str(broker.port),
-                        "SWITCHBOARD_KAFKA_CONTROLLER_PORT": str(broker.controller_port),
-                        "SWITCHBOARD_SCHEMA_REGISTRY_URL": schema_registry_url}
-    try:
-        done = subprocess.run([sys.executable, "-m", "switchboard.cli", "run"], env=env,
-                              capture_output=True, text=True, timeout=240)
-        assert done.returncode == 0, done.stderr[-3000:]
-        summary = json.loads(done.stdout.strip().splitlines()[-1])
-        values = _every_record(bootstrap)
-    finally:
-        broker.stop()
-    assert summary["ok"] and summary["dead_letters"] == 0, summary
+    ports = {"SWITCHBOARD_KAFKA_PORT": str(free_port()), "SWITCHBOARD_KAFKA_CONTROLLER_PORT": str(free_port())}
+    env = os.environ | ports | {"SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_RUN_SECONDS": RUN_SECONDS,
+                                "SWITCHBOARD_SCHEMA_REGISTRY_URL": schema_registry_url}
+    done = subprocess.run([sys.executable, "-m", "switchboard.cli", "run"], env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])   # the summary is the last line
+    assert summary["ok"] is True and summary["stopped"] == "run time elapsed", summary
+    leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert leftover.stdout == "", "every process make run started, its broker included, must be stopped"
+    assert summary["dead_letters"] == 0, summary
     assert all(summary["inbound"][ch] > 0 for ch in ("messenger", "whatsapp", "line", "x", "open")), summary
     assert summary["messages"] > 0 and summary["facts"] > 0, summary
+
+    broker = LocalKafka(cache_dir=CACHE_DIR, data_dir=tmp_path / "kafka", port=int(ports["SWITCHBOARD_KAFKA_PORT"]),
+                        controller_port=int(ports["SWITCHBOARD_KAFKA_CONTROLLER_PORT"]))
+    try:   # the run's broker again, on its data dir, to read back what every role wrote
+        values = _every_record(broker.start())
+    finally:
+        broker.stop()
     registry = SchemaRegistryClient({"url": schema_registry_url})
     for name, found in values.items():
         if catalogue()[name].is_dlq:

@@ -19,13 +19,14 @@ from streams.conversations.ids import customer_id
 from streams.identity.matching import decide
 from switchboard.harness import Topics, Worker
 
-from .conversations.test_worker_integration import added, message
+from .conversations.factory import event
+from .conversations.test_worker_integration import NOW, added, message
 from .identity.claims import claim, key
 from .identity.worker import Claims, Reader
 from .routing.broker import Events, Outputs, RoutingWorker
 from .routing.drive import T0, action, request
 from .routing.test_routing_worker import _serve_until_all_connected
-from tests.streams_fixture import ACCOUNTS
+from tests.streams_fixture import ACCOUNTS, TenantReader
 
 pytestmark = pytest.mark.kafka
 POINTS = ("produced", "written")
@@ -54,20 +55,40 @@ def test_conversations_lose_no_event_and_apply_none_twice(kafka_bootstrap, tmp_p
     t = f"c{uuid.uuid4().hex[:10]}"
     worker = Worker(kafka_bootstrap, tmp_path, f"crash-conv-{t}", ACCOUNTS, processors="streams.conversations.agent")
     topics = Topics(kafka_bootstrap, Codec())
-    groups = {g: [message(t, f"{g}{n % 20}", n, T0 + n) for n in range(200)] for g in "ab"}
+    # Event times of now: the dedupe TTL is measured from the newest time a thread has seen.
+    groups = {g: [message(t, f"{g}{n % 20}", n, NOW - 1000 + n) for n in range(200)] for g in "ab"}
+    # One agent reply per thread, produced with the messages: two input topics in one window, and
+    # each verdict depends on whether the thread's first message was applied before it.
+    replies = {g: [event("outbound_reply", outbound_id=f"{t}-{g}{u}", tenant_id=t,
+                         thread_key=f"{t}:whatsapp:109876543210987:{g}{u}") for u in range(20)] for g in "ab"}
+
+    def produce(g: str) -> None:
+        topics.produce("inbound-messages", groups[g])
+        topics.produce("outbound-messages", replies[g])
+
     batch = groups["a"] + groups["b"]
     try:
         _through_both_windows(worker, "thread_conversations", [
-            (f"{t}:whatsapp:109876543210987:{g}", lambda g=g: topics.produce("inbound-messages", groups[g]))
-            for g in "ab"], at_event=80)
+            (f"{t}:whatsapp:109876543210987:{g}", lambda g=g: produce(g)) for g in "ab"], at_event=80)
         values = topics.collect("conversation-events", t,
                                 lambda v: len({e["message_id"] for e in added(v)}) >= len(batch), timeout=40)
+        verdicts = TenantReader(kafka_bootstrap, t, {topic("outbound-approved").name: "outbound-message",
+                                                     topic("outbound-rejected").name: "outbound-rejection"})
+        verdicts.wait_for(lambda r: len({v["outbound_id"] for _, _, v, _ in r}) >= 40)
+        by_topic = {name: [v for n, _, v, _ in verdicts.drain() if n == name]
+                    for name in ("outbound-approved", "outbound-rejected")}
+        verdicts.close()
     finally:
         worker.stop()
     unique = _identical_copies(values, "event_id")
-    assert sorted(e["message_id"] for e in added(unique.values())) == sorted(m["event_id"] for m in batch)
+    assert sorted(e["message_id"] for e in added(unique.values()) if e["direction"] == "inbound") == \
+        sorted(m["event_id"] for m in batch)
     sequences = {(e["conversation_id"], e["sequence"]) for e in unique.values()}
     assert len(sequences) == len(unique), "two different events took the same place in a conversation"
+    approved = _identical_copies(by_topic["outbound-approved"], "outbound_id")
+    rejected = _identical_copies(by_topic["outbound-rejected"], "outbound_id")
+    assert not set(approved) & set(rejected), "an outbound message both approved and rejected"
+    assert sorted(set(approved) | set(rejected)) == sorted(r["outbound_id"] for g in "ab" for r in replies[g])
 
 
 def _claims(tenant: str, group: int, details: int = 15) -> list[dict]:
@@ -126,7 +147,7 @@ def test_routing_offers_each_request_exactly_once(kafka_bootstrap, tmp_path):
     events, outputs = Events(kafka_bootstrap), {t: Outputs(kafka_bootstrap, t) for t in tenants}
     convs = [f"c{i}" for i in range(20)]
 
-    def produce(t: str) -> None:
+    def produce(t: str) -> None:  # two input topics in one window: routing-inputs fixes their order
         for agent in ("a1", "a2", "a3"):
             events.action(action(agent, "presence", T0, t, presence="on_queue"))
         for i, conv in enumerate(convs):
