@@ -107,7 +107,9 @@ class Processor:
             await send_all(records)
         except ProduceFailed as exc:
             halt(str(exc))
-        self.metrics["outputs"] += len(records)
+        dead = sum(1 for r in records if topic(r.topic).is_dlq)   # counted once acked, as in every stage
+        self.metrics["outputs"] += len(records) - dead
+        self.metrics["dead_letters"] += dead
         self.fault.crash_at("produced", due)
         for staged in self.tables:
             staged.flush()
@@ -142,7 +144,6 @@ class Processor:
         return self.codec.decode(msg.value, self.subject_of(msg))
 
     def _dead_letter(self, msg, exc: Exception) -> Output:
-        self.metrics["dead_letters"] += 1
         bad_input = isinstance(exc, PERMANENT)   # a bug or a lasting fault gets its stack trace
         log.log(logging.WARNING if bad_input else logging.ERROR, "%s: dead letter from %s[%s]@%s: %s",
                 self.name, msg.topic, msg.partition, msg.offset, exc, exc_info=not bad_input)

@@ -51,3 +51,9 @@ def test_kafka_client_config_carries_sasl_credentials(monkeypatch):
         monkeypatch.setenv(f"SWITCHBOARD_KAFKA_{name}", value)
     conf = load_settings().kafka_client_config()
     assert conf["sasl.mechanism"] == "SCRAM-SHA-512" and conf["sasl.password"] == "s3cret"
+
+
+def test_a_malformed_fault_point_is_refused_with_its_format():
+    with pytest.raises(ConfigError, match=r"SWITCHBOARD_FAULT_POINT to <processor>:<produced\|written>:<n>"):
+        load_settings(fault_point="route_conversations:later:1")
+    assert load_settings(fault_point="route_conversations:written:3:acme").fault_point.endswith(":acme")
