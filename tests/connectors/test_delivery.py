@@ -175,6 +175,7 @@ async def test_a_crash_between_send_and_commit_sends_nothing_twice(world, channe
     with pytest.raises(PublishError):
         await world.run(crashing, until=1)
     crashing.consumer.close()  # the process is gone; its offsets were never committed
+    crashing.publisher.close()  # (its thread would keep the producer alive past the broker)
     world.opened = [o for o in world.opened if o[0] is not crashing.consumer]
     await world.run(world.delivery(), until=1)
     calls = world.fake.of(channel)

@@ -23,7 +23,7 @@ from schemas import catalogue
 from tests.kafka_fixture import CACHE_DIR, free_port
 
 pytestmark = pytest.mark.kafka
-RUN_SECONDS = "15"
+RUN_SECONDS = "25"  # a fresh broker: the worker may need ~10 s to join its group
 CHANGELOGS = ("conversation-state", "identity-state", "routing-state")
 
 
@@ -73,6 +73,8 @@ def test_make_run_with_a_registry_writes_confluent_framing_everywhere_and_loses_
     assert summary["dead_letters"] == 0, summary
     assert all(summary["inbound"][ch] > 0 for ch in ("messenger", "whatsapp", "line", "x", "open")), summary
     assert summary["messages"] > 0 and summary["facts"] > 0, summary
+    assert all(summary["events"].get(name, 0) > 0 for name in ("conversation-inputs", "conversation-events",
+                                                             "routing-inputs", "identity-events")), summary["events"]
 
     broker = LocalKafka(cache_dir=CACHE_DIR, data_dir=tmp_path / "kafka", port=int(ports["SWITCHBOARD_KAFKA_PORT"]),
                         controller_port=int(ports["SWITCHBOARD_KAFKA_CONTROLLER_PORT"]))
