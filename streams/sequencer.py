@@ -32,12 +32,12 @@ class Sequencer:
 
     def __init__(self, name: str, sources: Iterable[str], log: str, *, stage: str):
         self.log = topic(log).name
-        self.subjects = {topic(s).name: topic(s).value for s in sources}
-        self.processor = Processor(name, self.subjects, stage=stage)
+        self.processor = Processor(name, sources, stage=stage)
 
     def reader(self, name: str, **options) -> Processor:
         """The processor that applies the log's records (subjects named by their source topic)."""
-        return Processor(name, [self.log], subject_of=lambda msg: self.subjects[source_of(msg)], **options)
+        subjects = self.processor.subjects
+        return Processor(name, [self.log], subject_of=lambda msg: subjects[source_of(msg)], **options)
 
     def bind(self, wiring: Wiring) -> None:
         """Start appending (the processor module's `setup`)."""
