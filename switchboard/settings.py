@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     # Longer than any platform's redelivery period (WhatsApp retries for up to 7 days).
     dedupe_ttl_hours: float = Field(8 * 24, ge=7 * 24)
     run_seconds: float | None = Field(None, gt=0)
+    # People and sessions (switchboard/auth.py, switchboard/directory.py). Without a secret, the
+    # processes of one machine share a random one kept in `<data_dir>/auth-secret`; several hosts
+    # must share SWITCHBOARD_AUTH_SECRET.
+    auth_secret: SecretStr | None = None
+    session_hours: float = Field(12, gt=0, le=24 * 7)
+    people_file: Path = PROJECT_ROOT / "deploy" / "people.yaml"  # seeded into the directory
+    # An agent whose page is gone this long (or who signed out) has offers revoked, conversations requeued.
+    presence_grace_seconds: float = Field(60, ge=1)
+    # The media store (connectors/media/): a directory shared by every edge replica.
+    media_dir: Path | None = None          # default <data_dir>/media
+    media_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    media_url_seconds: float = Field(300, gt=0)   # life of a signed media URL given to a page
+    # Where platforms fetch the media agents send (a public https URL in production).
+    public_base_url: str | None = None     # default http://<edge_host>:<edge_port>
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Crash-window tests only: `<processor>:<produced|written>:<n>[:<key part>]` exits the worker there
     # (streams/faults.py). Never set in production.
@@ -72,6 +86,14 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, str]:
         """Every setting as text, secrets shown as ********** (safe to print or log)."""
         return {name: str(value) for name, value in self}
+
+    def media_path(self) -> Path:
+        """Where the media store keeps its files."""
+        return self.media_dir or self.data_dir / "media"
+
+    def public_url(self) -> str:
+        """The edge's public base URL (no trailing slash)."""
+        return (self.public_base_url or f"http://{self.edge_host}:{self.edge_port}").rstrip("/")
 
     def clickhouse_http_url(self) -> str:
         """Where ClickHouse answers: the configured server, else the sink's embedded engine."""
