@@ -12,7 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The browser tests drive Debian's chromium (never `playwright install`); they fail without it.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 install: $(STAMP)
+	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-noto-color-emoji)
 
 run: install
 	$(BIN)/switchboard run

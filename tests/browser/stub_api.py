@@ -1,0 +1,117 @@
+"""A stand-in for the edge's agent API (docs/workspace.md) serving the real page, for page tests
+that need no running system: sign-in, /me, one conversation, and a push socket the test feeds."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+STATIC = Path(__file__).resolve().parents[2] / "connectors" / "workspace" / "static"
+PERSON = {"person_id": "alice", "tenant_id": "acme", "name": "Alice Martin", "role": "agent"}
+
+
+@dataclass
+class StubApi:
+    """The stub's state: conversations it lists, events pushed, acks and `since` values received."""
+
+    url: str = ""
+    conversations: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    acks: list[str] = field(default_factory=list)
+    connects: list[str] = field(default_factory=list)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def push(self, event: dict) -> None:
+        """Record an event (id `0-<n>`) and send it to every open socket."""
+        event = {"id": f"0-{len(self.events)}", **event}
+        self.events.append(event)
+        for ws in list(self.sockets):
+            asyncio.run_coroutine_threadsafe(ws.send_str(json.dumps(event)), self.loop).result(5)
+
+    def drop_sockets(self) -> None:
+        """Close every socket from the server side, as a lost connection or a restarted edge would."""
+        for ws in list(self.sockets):
+            asyncio.run_coroutine_threadsafe(ws.close(), self.loop).result(5)
+
+
+def _app(stub: StubApi) -> web.Application:
+    def signed_in(request):
+        if request.cookies.get("sb_token") != "stub-token":
+            raise web.HTTPUnauthorized(text=json.dumps({"error": "sign in first"}), content_type="application/json")
+
+    async def index(request):
+        return web.FileResponse(STATIC / "index.html")
+
+    async def login(request):
+        body = await request.json()
+        if (body.get("username"), body.get("password")) != ("alice", "demo-password-alice"):
+            return web.json_response({"error": "wrong username or password"}, status=401)
+        response = web.json_response({"token": "stub-token", "expires_at": 0, "person": PERSON})
+        response.set_cookie("sb_token", "stub-token", httponly=True, samesite="Strict")
+        return response
+
+    async def me(request):
+        signed_in(request)
+        return web.json_response({"person": PERSON, **PERSON, "presence": "available", "on_queue": True})
+
+    async def listing(request):
+        signed_in(request)
+        return web.json_response(stub.conversations if request.path.endswith("conversations") else [])
+
+    async def details(request):
+        signed_in(request)
+        found = [c for c in stub.conversations if c["conversation_id"] == request.match_info["id"]]
+        return web.json_response(found[0] if found else {"error": "not yours"}, status=200 if found else 403)
+
+    async def history(request):
+        signed_in(request)
+        return web.json_response({"items": [], "next": None})
+
+    async def socket(request):
+        signed_in(request)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        since = request.query.get("since", "")
+        stub.connects.append(since)
+        after = int(since.split("-")[1]) + 1 if since else 0
+        for event in stub.events[after:]:   # the replay the real edge does from Kafka
+            await ws.send_str(json.dumps(event))
+        stub.sockets.append(ws)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT and json.loads(message.data).get("type") == "ack":
+                stub.acks.append(json.loads(message.data)["id"])
+        stub.sockets.remove(ws)
+        return ws
+
+    app = web.Application()
+    app.add_routes([web.get("/", index), web.static("/static", STATIC), web.post("/api/v1/auth/login", login),
+                    web.get("/api/v1/me", me), web.get("/api/v1/conversations", listing), web.get("/api/v1/offers", listing),
+                    web.get("/api/v1/canned-responses", listing), web.get("/api/v1/conversations/{id}", details),
+                    web.get("/api/v1/conversations/{id}/history", history), web.get("/api/v1/ws", socket)])
+    return app
+
+
+def serve(stub: StubApi) -> threading.Event:
+    """Serve the stub on a free port in a thread; set the returned event to stop it."""
+    stop, ready = threading.Event(), threading.Event()
+
+    async def main():
+        stub.loop = asyncio.get_running_loop()
+        runner = web.AppRunner(_app(stub), shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        stub.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        await runner.cleanup()
+
+    threading.Thread(target=asyncio.run, args=(main(),), daemon=True).start()
+    assert ready.wait(10), "the stub API did not start"
+    return stop
