@@ -19,6 +19,9 @@ class LineAccount(ChannelAccount):
     channel_secret: SecretStr
     previous_channel_secret: SecretStr | None = None
     access_token: SecretStr
+    # Group and room chats are not one-to-one conversations: their events are counted and ignored
+    # unless enabled; then each group or room is one thread, its speakers the senders.
+    groups: bool = False
 
 
 def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:

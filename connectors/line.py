@@ -7,9 +7,10 @@ from channels.registry import rules
 
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, http_error, parts, require_field, signed
-from .normalize import NAMESPACE, identity, inbound, item, load_json, millis, require, text_items
+from .normalize import NAMESPACE, identity, inbound, item, load_json, location, millis, require, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
+KINDS = ("message", "postback", "follow", "unfollow", "unsend")
 
 
 class LineConnector:
@@ -41,28 +42,38 @@ class LineConnector:
 
     def _event(self, account, event: dict, received_at: int, out: Parsed) -> dict | None:
         kind = event.get("type")
-        if event.get("mode") == "standby" or kind not in ("message", "postback", "follow", "unfollow"):
-            return None  # standby: another module channel answers; join/leave/unsend/beacon: not modelled
+        if event.get("mode") == "standby" or kind not in KINDS:
+            return None  # standby: another module channel answers; join/leave/beacon: not modelled
         source = require(event, "source")
-        user = source.get("userId") or source.get("groupId") or source.get("roomId")
+        chat = source.get("groupId") or source.get("roomId")
+        if chat and not account.groups:
+            return None  # a group or room chat is not a one-to-one conversation: counted, ignored
+        user = source.get("userId") or chat
         if not user:
             raise ParseError("event source without userId")
         event_id = require(event, "webhookEventId")
+        # An enabled group is one thread (replies and pushes go to the group id); the speaker is the sender.
         common = dict(occurred_at=millis(require(event, "timestamp")), received_at=received_at,
-                      sender=identity(user), platform_event_id=event_id, reply_token=event.get("replyToken"),
+                      sender=identity(user), thread_id=chat, platform_event_id=event_id,
+                      reply_token=event.get("replyToken"),
                       redelivery=(event.get("deliveryContext") or {}).get("isRedelivery", False))
+        where = {"source_type": source["type"], "group_id": source.get("groupId"), "room_id": source.get("roomId")} \
+            if chat else {}
         if kind == "message":
             message = require(event, "message")
             text, content = self._content(message, out)
             return inbound(account, platform_message_id=str(require(message, "id")), text=text, content=content,
-                           attributes={"quote_token": message.get("quoteToken")}, **common)
+                           reply_to_message_id=message.get("quotedMessageId"),  # the past message it quotes
+                           attributes={"quote_token": message.get("quoteToken"), **where}, **common)
         if kind == "postback":
             data = (event.get("postback") or {}).get("data")
             return inbound(account, platform_message_id=event_id, kind="postback",
-                           content=[item("postback", payload=data)], **common)
-        return inbound(account, platform_message_id=event_id, kind=kind,
-                       attributes={"unblocked": str((event.get("follow") or {}).get("isUnblocked", "")).lower() or None},
-                       **common)
+                           content=[item("postback", payload=data)], attributes=where, **common)
+        if kind == "unsend":  # the user took back one of their messages (reference: unsend event)
+            return inbound(account, platform_message_id=event_id, kind="unsend", attributes=where,
+                           target_message_id=str(require(event, "unsend", "messageId")), **common)
+        return inbound(account, platform_message_id=event_id, kind=kind, attributes={
+            "unblocked": str((event.get("follow") or {}).get("isUnblocked", "")).lower() or None, **where}, **common)
 
     def _content(self, message: dict, out: Parsed) -> tuple[str | None, list[dict]]:
         kind = message.get("type")
@@ -76,8 +87,8 @@ class LineConnector:
             return None, [item("sticker", sticker_package_id=str(message.get("packageId")),
                                sticker_id=str(message.get("stickerId")))]
         if kind == "location":
-            return None, [item("location", latitude=message.get("latitude"), longitude=message.get("longitude"),
-                               title=message.get("title"), address=message.get("address"))]
+            return None, [location(message.get("latitude"), message.get("longitude"),
+                                   title=message.get("title"), address=message.get("address"))]
         out.unsupported += 1
         return None, [item("unsupported", raw_type=str(kind))]
 

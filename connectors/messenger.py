@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import meta
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, parts, require_field, signed
-from .normalize import identity, inbound, item, load_json, millis, require, status, text_items
+from .normalize import identity, inbound, item, load_json, location, millis, require, status, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
 
@@ -40,6 +40,8 @@ class MessengerConnector:
             out.messages.append(self._message(account, event, customer, when, received_at, out))
         elif "postback" in event:
             out.messages.append(self._postback(account, event, customer, when, received_at))
+        elif "message_edit" in event:
+            out.messages.append(self._edit(account, event, customer, when, received_at))
         elif "delivery" in event or "read" in event:
             state = "delivered" if "delivery" in event else "read"
             receipt = event.get("delivery") or event.get("read") or {}
@@ -72,16 +74,25 @@ class MessengerConnector:
                 continue
             if kind in MEDIA:
                 items.append(item(MEDIA[kind], url=payload.get("url")))
-            elif kind == "location":
+            elif kind == "location":  # attachment.url is a redirect through l.facebook.com: the map link replaces it
                 point = payload.get("coordinates") or {}
-                items.append(item("location", latitude=point.get("lat"), longitude=point.get("long"),
-                                  title=attachment.get("title"), url=attachment.get("url")))
+                items.append(location(point.get("lat"), point.get("long"), title=attachment.get("title")))
             elif kind == "fallback":
                 items.append(item("url", url=attachment.get("url") or payload.get("url"), title=attachment.get("title")))
             else:
                 out.unsupported += 1
                 items.append(item("unsupported", raw_type=str(kind), url=payload.get("url"), title=payload.get("title")))
         return items
+
+    def _edit(self, account, event, customer, when, received_at) -> dict:
+        """message_edits: the new text of an earlier message; each edit (≤ 5, num_edit) is its own event."""
+        edit = event["message_edit"]
+        mid, text = require(edit, "mid"), edit.get("text")
+        return inbound(account, platform_message_id=f"{mid}#edit{edit.get('num_edit', '')}", kind="edit",
+                       occurred_at=when, received_at=received_at, sender=identity(customer), text=text,
+                       content=text_items(text), target_message_id=mid,
+                       recipient_id=(event.get("recipient") or {}).get("id"),
+                       attributes={"num_edit": edit.get("num_edit")})
 
     def _postback(self, account, event, customer, when, received_at) -> dict:
         postback = event["postback"]

@@ -13,7 +13,8 @@ from .base import ParseError
 NAMESPACE = uuid.UUID("6f1c2d0e-8a4b-5c3d-9e2f-5b7c9d1e3f20")
 URL = re.compile(r"https?://[^\s<>\"']+")
 ITEM_FIELDS = ("text", "url", "media_id", "mime_type", "sticker_package_id", "sticker_id",
-               "latitude", "longitude", "title", "address", "payload", "raw_type")
+               "latitude", "longitude", "title", "address", "payload", "raw_type",
+               "media_key", "size_bytes", "contact", "order")  # the last four: ContentItem v2
 IDENTITY_FIELDS = ("display_name", "first_name", "last_name", "phone", "email", "platform_user_id")
 
 
@@ -33,6 +34,14 @@ def item(type_: str, **fields) -> dict:
     if unknown:
         raise TypeError(f"not ContentItem fields: {sorted(unknown)}")
     return {"type": type_, **{name: fields.get(name) for name in ITEM_FIELDS}}
+
+
+def location(latitude, longitude, **fields) -> dict:
+    """A location item with a map link (OpenStreetMap: no key, no tracking redirect) when it has coordinates."""
+    if latitude is None or longitude is None:
+        return item("location", **fields)
+    return item("location", latitude=float(latitude), longitude=float(longitude), **fields,
+                url=f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}#map=17/{latitude}/{longitude}")
 
 
 def identity(external_id: str, id_type: str = "platform_id", **fields) -> dict:
@@ -57,7 +66,7 @@ def inbound(account, *, platform_message_id: str, occurred_at: int, received_at:
         "event_id": event_id("in", account.channel, account.account_id, platform_message_id),
         "tenant_id": account.tenant_id, "channel": account.channel,
         "channel_account_id": account.account_id,
-        "thread_key": thread_key(account, sender["external_id"]),
+        "thread_key": thread_key(account, optional.get("thread_id") or sender["external_id"]),
         "kind": kind, "platform_message_id": platform_message_id,
         "platform_event_id": optional.get("platform_event_id"),
         "redelivery": bool(optional.get("redelivery", False)),
@@ -66,6 +75,8 @@ def inbound(account, *, platform_message_id: str, occurred_at: int, received_at:
         "text": text, "content": content or [],
         "reply_to_message_id": optional.get("reply_to_message_id"),
         "reply_token": optional.get("reply_token"), "language": optional.get("language"),
+        "reply_to_text": optional.get("reply_to_text"), "target_message_id": optional.get("target_message_id"),
+        "forwarded": bool(optional.get("forwarded")), "frequently_forwarded": bool(optional.get("frequently_forwarded")),
         "attributes": {k: str(v) for k, v in (optional.get("attributes") or {}).items() if v is not None},
     }
 

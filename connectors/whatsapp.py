@@ -5,9 +5,11 @@ from __future__ import annotations
 from . import meta
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, parts, require_field, signed
-from .normalize import identity, inbound, item, load_json, millis, require, status, text_items
+from .normalize import identity, inbound, item, load_json, location, millis, require, status, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "document": "file", "sticker": "sticker"}
+# Coexistence numbers (WhatsApp Business app users) get a customer's edits and deletions.
+CHANGES = {"edit": "edit", "revoke": "unsend"}
 
 
 class WhatsAppConnector:
@@ -55,25 +57,43 @@ class WhatsAppConnector:
         # The phone when WhatsApp shows it, else the business-scoped user id (username era).
         sender = identity(phone or bsuid, "phone" if phone else "platform_id", display_name=profile.get("name"),
                           phone=phone, platform_user_id=bsuid if phone else None)
-        kind, text, content = self._content(message, out)
+        change = message.get(message["type"]) or {} if message.get("type") in CHANGES else None
+        kind, text, content = self._content(message, out) if change is None else self._changed(message, change, out)
+        context = (change or {}).get("message", {}).get("context") or message.get("context") or {}
+        product = context.get("referred_product") or {}
         return inbound(account, platform_message_id=require(message, "id"), kind=kind,
                        occurred_at=millis(require(message, "timestamp")) * 1000, received_at=received_at,
                        sender=sender, text=text, content=content,
-                       reply_to_message_id=(message.get("context") or {}).get("id")
-                       or (message.get("reaction") or {}).get("message_id"),
+                       reply_to_message_id=context.get("id") or (message.get("reaction") or {}).get("message_id"),
+                       forwarded=context.get("forwarded") or context.get("frequently_forwarded"),
+                       frequently_forwarded=context.get("frequently_forwarded"),
+                       target_message_id=(change or {}).get("original_message_id"),
                        attributes={"profile_name": profile.get("name"), "username": profile.get("username"),
-                                   "error_code": _first_error_code(message)})
+                                   "error_code": _first_error_code(message),
+                                   # "Message business" on a product: the product the customer asks about
+                                   "referred_product_catalog_id": product.get("catalog_id"),
+                                   "referred_product_retailer_id": product.get("product_retailer_id")})
+
+    def _changed(self, message: dict, change: dict, out: Parsed) -> tuple[str, str | None, list[dict]]:
+        """An edit carries the new version of the message, a revoke only the original's id
+        (webhooks/reference/messages/edit and …/revoke)."""
+        _, text, content = self._content(change["message"], out) if change.get("message") else ("", None, [])
+        return CHANGES[message["type"]], text, content
 
     def _content(self, message: dict, out: Parsed) -> tuple[str, str | None, list[dict]]:
         kind, body = message.get("type"), message.get(message.get("type") or "") or {}
+        if kind == "contacts":  # one item per shared card (webhooks/reference/messages/contacts)
+            return "message", None, [item("contact", title=_card(c)["name"], contact=_card(c)) for c in message["contacts"]]
+        if kind == "order":  # a cart from the catalog (webhooks/reference/messages/order)
+            return "message", body.get("text"), [item("order", text=body.get("text"), order=_order(body))]
         if kind == "text":
             return "message", body.get("body"), text_items(body.get("body"))
         if kind in MEDIA:
             return "message", body.get("caption"), [item(MEDIA[kind], media_id=body.get("id"), mime_type=body.get("mime_type"),
                                                          text=body.get("caption"), title=body.get("filename"))]
-        if kind == "location":
-            return "message", None, [item("location", latitude=body.get("latitude"), longitude=body.get("longitude"),
-                                          title=body.get("name"), address=body.get("address"), url=body.get("url"))]
+        if kind == "location":  # body.url is the place's website, not a map: the map link replaces it
+            return "message", None, [location(body.get("latitude"), body.get("longitude"),
+                                              title=body.get("name"), address=body.get("address"))]
         if kind == "interactive":  # reply buttons and list rows on our messages: postbacks
             reply = body.get("button_reply") or body.get("list_reply") or {}
             return "postback", reply.get("title"), [item("postback", text=reply.get("title"), payload=reply.get("id"))]
@@ -114,6 +134,33 @@ class WhatsAppConnector:
             ids = tuple(m["id"] for m in body_json(body).get("messages") or [] if m.get("id"))
             return SendResult(ok=True, platform_message_ids=ids)
         return meta.graph_error(status_code, headers, body)
+
+
+def _card(card: dict) -> dict:
+    """A WhatsApp contacts[] card as a ContentItem v2 Contact."""
+    name, org = card.get("name") or {}, card.get("org") or {}
+    addresses = [", ".join(filter(None, (a.get(k) for k in ("street", "city", "state", "zip", "country"))))
+                 for a in card.get("addresses") or []]
+    return {"name": name.get("formatted_name") or " ".join(filter(None, (name.get("first_name"), name.get("last_name")))),
+            "first_name": name.get("first_name"), "last_name": name.get("last_name"),
+            "organization": " / ".join(filter(None, (org.get("company"), org.get("department"), org.get("title")))) or None,
+            "birthday": card.get("birthday"), "phones": _points(card, "phones", "phone"),
+            "emails": _points(card, "emails", "email"), "urls": _points(card, "urls", "url"),
+            "addresses": [{"value": v, "label": a.get("type"), "wa_id": None}
+                          for v, a in zip(addresses, card.get("addresses") or []) if v]}
+
+
+def _points(card: dict, key: str, field: str) -> list[dict]:
+    return [{"value": str(p[field]), "label": p.get("type"), "wa_id": p.get("wa_id")}
+            for p in card.get(key) or [] if p.get(field)]
+
+
+def _order(order: dict) -> dict:
+    """A WhatsApp order as a ContentItem v2 Order."""
+    return {"catalog_id": order.get("catalog_id"), "items": [
+        {"product_retailer_id": str(require(p, "product_retailer_id")), "quantity": int(p.get("quantity") or 1),
+         "item_price": float(p["item_price"]) if p.get("item_price") is not None else None,
+         "currency": p.get("currency")} for p in order.get("product_items") or []]}
 
 
 def _first_error_code(message: dict) -> str | None:

@@ -1,7 +1,16 @@
-"""Avro subjects as files: schemas/avro/<subject>/v<N>.avsc, with shared named types in avro/common."""
+"""Avro subjects as files: schemas/avro/<subject>/v<N>.avsc, with shared named types in avro/common.
+
+A shared type is either one file, `common/<Name>.avsc`, or versioned, `common/<Name>/v<N>.avsc`
+(every version keeps the same full name, so Avro resolves one against another). A subject version
+names the type (`cx.switchboard.common.ContentItem`), never its version: a released subject
+version is expanded with the type versions whose expansion gives its frozen fingerprint
+(`released.json`), so it keeps reading and writing what it shipped with; any other version gets
+the newest type versions. So a new type version reaches every new subject version by itself.
+"""
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -37,12 +46,28 @@ class SchemaVersion:
 
 
 @cache
-def _common_types() -> dict[str, dict]:
-    types = {}
-    for path in sorted(COMMON_DIR.glob("*.avsc")):
-        definition = json.loads(path.read_text())
-        types[f"{definition['namespace']}.{definition['name']}"] = definition
+def common_versions() -> dict[str, list[dict]]:
+    """Every shared named type by full name, its versions oldest first (one for an unversioned type)."""
+    types: dict[str, list[dict]] = {}
+    flat = [[p] for p in sorted(COMMON_DIR.glob("*.avsc"))]
+    versioned = [sorted(d.glob("v*.avsc"), key=lambda p: int(p.stem[1:]))
+                 for d in sorted(COMMON_DIR.iterdir()) if d.is_dir()]
+    for paths in flat + versioned:
+        for path in paths:
+            definition = json.loads(path.read_text())
+            types.setdefault(f"{definition['namespace']}.{definition['name']}", []).append(definition)
     return types
+
+
+def _type_sets() -> list[dict[str, dict]]:
+    """Every combination of shared type versions, the newest first."""
+    names = list(common_versions())
+    choices = [reversed(common_versions()[name]) for name in names]
+    return [dict(zip(names, combo)) for combo in itertools.product(*choices)]
+
+
+def _common_types() -> dict[str, dict]:
+    return _type_sets()[0]
 
 
 def _inline(node, types: dict[str, dict], defined: set[str]):
@@ -60,9 +85,10 @@ def _inline(node, types: dict[str, dict], defined: set[str]):
     return node
 
 
-def expand(definition: dict | list | str) -> dict | list | str:
-    """A schema with every shared named type it uses defined inline: self-contained, registrable."""
-    return _inline(copy.deepcopy(definition), _common_types(), set())
+def expand(definition: dict | list | str, types: dict[str, dict] | None = None) -> dict | list | str:
+    """A schema with every shared named type it uses defined inline (the newest versions unless
+    `types` says otherwise): self-contained, registrable."""
+    return _inline(copy.deepcopy(definition), types or _common_types(), set())
 
 
 def fingerprint(parsed) -> bytes:
@@ -91,9 +117,16 @@ def load_schema(subject: str, version: int | None = None) -> SchemaVersion:
     path = AVRO_DIR / subject / f"v{version}.avsc"
     if not path.exists():
         raise UnknownSubject(f"subject {subject!r} has no version {version} ({path})")
-    definition = expand(json.loads(path.read_text()))
+    raw = json.loads(path.read_text())
+    frozen = released().get(f"{subject}/v{version}")
+    candidates = [_parsed(expand(raw, types)) for types in _type_sets()]
+    definition, parsed, fp = next((c for c in candidates if c[2].hex() == frozen), candidates[0])
+    return SchemaVersion(subject, version, definition, parsed, fp)
+
+
+def _parsed(definition: dict) -> tuple[dict, dict, bytes]:
     parsed = parse_schema(definition, _write_hint=False)
-    return SchemaVersion(subject, version, definition, parsed, fingerprint(parsed))
+    return definition, parsed, fingerprint(parsed)
 
 
 @cache
