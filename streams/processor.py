@@ -37,6 +37,8 @@ from switchboard.dlq import dead_letter_record
 
 from .app import app, raw_topic
 from .faults import Fault
+from switchboard.directory import DirectoryView
+
 from .produce import ProduceFailed, retry, send_all
 from .records import Output
 from .staged import Staged, event_context
@@ -58,6 +60,8 @@ class Wiring:
     options: argparse.Namespace
     codec: Codec
     fault: Fault
+    directory: DirectoryView | None = None   # people and configuration (switchboard/directory.py)
+    configs: object | None = None            # routing configurations by tenant (streams/routing/sources.py)
 
 
 class Processor:

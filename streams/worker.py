@@ -41,14 +41,21 @@ def main(argv: list[str]) -> int:
     mode.loop.use("uvloop")            # faust's `-L uvloop`: must precede any event loop
     from .app import configure
     from .faults import Fault
+    from switchboard.directory import DirectoryView
+
     from .processor import Wiring
+    from .routing.sources import DirectoryConfigs
 
     app = configure(settings, worker_name=args.name, store=args.store)
     if args.app_id:
         app.conf.id = args.app_id
         app.conf.consumer_group_instance_id = f"{args.app_id}-{args.name}"
     Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)   # faust creates only the last level
-    wiring = Wiring(settings, args, Codec.from_settings(settings), Fault.parse(settings.fault_point))
+    codec = Codec.from_settings(settings)
+    directory = DirectoryView(settings.kafka_client_config(), codec).start()
+    directory.wait_ready(60)      # routing must not start on an empty roster
+    wiring = Wiring(settings, args, codec, Fault.parse(settings.fault_point), directory,
+                    DirectoryConfigs(directory, settings.routing_dir))
     if settings.fault_point:
         log.warning("fault injection on: %s (tests only)", settings.fault_point)
     for name in args.processors.split(",") if args.processors else PROCESSORS:

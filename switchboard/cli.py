@@ -106,6 +106,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "sql": ("sink.sql:main", "run a ClickHouse SQL query against the facts"),
     "rules": ("streams.routing.rules_cli:main", "routing rules: `rules test TEXT` shows which rule fires"),
     "dlq": ("switchboard.dlq_cli:main", "inspect and replay dead-letter topics"),
+    "admin": ("switchboard.admin_cli:main", "people and configuration: tenants, routing, agents, canned responses"),
 }
 
 
