@@ -1,6 +1,7 @@
 """faust plumbing of the conversation processor: one agent, one table, one expiry task.
 
-Its four input topics are sequenced into `conversation-inputs` (`streams/sequencer.py`), so a
+Its five input topics (inbound-messages, assignments, outbound-messages, conversation-timeouts,
+delivery-status) are sequenced into `conversation-inputs` (`streams/sequencer.py`), so a
 replay applies a thread's records in the order they were first applied; the agent over that log
 is a `streams.processor.Processor`: the batch's outputs are produced and acked before the new
 thread states are written (see the contract's docstring for the crash windows).
@@ -47,7 +48,9 @@ class Runtime:
 def setup(wiring: Wiring) -> None:
     """Read accounts and windows, bind the handler (the worker calls this before the app starts)."""
     interval = getattr(wiring.options, "expiry_interval", None) or 30.0
-    Runtime.config = ThreadingConfig.from_settings(wiring.settings, expiry_interval_s=interval)
+    directory = getattr(wiring, "directory", None)   # the tenant's allowed system senders, once wired
+    senders = directory.system_senders if directory is not None else (lambda tenant: frozenset())
+    Runtime.config = ThreadingConfig.from_settings(wiring.settings, expiry_interval_s=interval, system_senders=senders)
     Runtime.states, Runtime.wiring = StateCodec(wiring.codec), wiring
     sequencer.bind(wiring)
     processor.bind(handle, wiring)

@@ -2,8 +2,11 @@
 
 `connected` makes the agent the conversation's connected and last agent (and the customer's last
 agent on any queue); `transferred` frees the conversation while routing finds the next agent;
-`ended` frees it (a later customer message asks routing again, preferring the last agent) and
-carries the wrap-up code. Agent activity counts as conversation activity.
+`ended` (routing sends it once the agent ended and wrapped up) frees it and closes the
+*interaction*: `interaction_ended` (reason `agent_ended`), which facts tell apart from the
+conversation's `closed` (reason `inactivity`). The conversation itself stays open: a customer
+message within the window continues it and asks routing again, preferring the last agent.
+Agent activity counts as conversation activity.
 """
 from __future__ import annotations
 
@@ -26,10 +29,17 @@ def on_assignment(state: dict | None, assignment: dict, *, partition: int, ttl_m
     conv, is_open = _target(state, assignment["conversation_id"])
     if conv is None:
         return Step(state, [])  # a conversation this thread no longer knows: only the last agent counts
+    ended_by_agent = is_open and assignment["type"] == "ended" and conv["connected_agent_id"] == assignment["agent_id"]
     if is_open:
         touch(conv, at)
         _update_open(conv, assignment)
-    return Step(state, _events(state, conv, assignment, at))
+    outputs = _events(state, conv, assignment, at)
+    if ended_by_agent:
+        outputs.append(conversation_event(state, conv, "interaction_ended", at, f"{assignment['assignment_id']}:end",
+                                          reason="agent_ended", agent_id=assignment["agent_id"],
+                                          queue_id=assignment.get("queue_id"),
+                                          wrapup_code=assignment.get("wrapup_code")))
+    return Step(state, outputs)
 
 
 def _target(state: dict, conversation_id: str) -> tuple[dict | None, bool]:

@@ -1,6 +1,7 @@
 """What the conversation processor reads from settings and the accounts file, once, at start."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from switchboard.accounts import Accounts, load_accounts
@@ -13,19 +14,26 @@ HOUR_MS = 3_600_000
 
 @dataclass(frozen=True)
 class ThreadingConfig:
-    """Inactivity windows per channel account, the dedupe TTL, the expiry grace and timer interval."""
+    """Inactivity windows per channel account, the dedupe TTL, the expiry grace and timer interval,
+    and the tenant's system senders (the policy accepts them besides the connected agent)."""
 
     accounts: Accounts
     default_window_ms: int
     ttl_ms: int
     grace_ms: int = DEFAULT_GRACE_MS
     expiry_interval_s: float = 30.0
+    system_senders: Callable[[str], frozenset[str]] = lambda tenant: frozenset()  # noqa: ARG005
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> "ThreadingConfig":
         """The config of `settings` (windows in hours there, millis here)."""
         return cls(load_accounts(settings.accounts_file), int(settings.threading_window_hours * HOUR_MS),
                    int(settings.dedupe_ttl_hours * HOUR_MS), **overrides)
+
+    def account_of(self, thread_key: str):
+        """The enabled channel account of a thread (None: unknown or disabled)."""
+        _, channel, account, _ = thread_key.split(":", 3)
+        return self.accounts.get(channel, account)
 
     def window_ms(self, channel: str, account_id: str) -> int:
         """The account's own (lower) window if it sets one, else the deployment's."""

@@ -1,31 +1,62 @@
-"""Which pure function applies a record of each source topic, and with what subject and clock."""
+"""Which pure function applies a record of each source topic, with what subject and clock, and what
+the connected agent is told about it (`feed`)."""
 from __future__ import annotations
 
 from channels.registry import rules
 from schemas import topic
+from streams.records import millis
 
+from . import feed
 from .assignments import on_assignment
 from .config import ThreadingConfig
 from .expiry import on_timeout
 from .outbound import on_outbound
 from .state import Step
-from .threading import on_inbound
+from .threading import FOLLOW_KINDS, on_inbound
+
+REJECTED = topic("outbound-rejected").name
 
 
 def _inbound(state: dict | None, value: dict, *, partition: int, record_ms: int, config: ThreadingConfig) -> Step:
-    return on_inbound(state, value, partition=partition, window_ms=config.window_of(value["thread_key"]),
+    step = on_inbound(state, value, partition=partition, window_ms=config.window_of(value["thread_key"]),
                       ttl_ms=config.ttl_ms)
+    if step.duplicate:
+        return step
+    at, told = millis(value["occurred_at"]), []
+    if value["kind"] not in FOLLOW_KINDS:
+        told = feed.message(step.state, at, message_id=value["event_id"], direction="inbound",
+                            text=value.get("text"), content=value.get("content", []))
+    told += feed.policy(step.state, at, value["event_id"], account=config.account_of(value["thread_key"]),
+                        rules=rules(value["channel"]))
+    return step._replace(outputs=step.outputs + told)
 
 
 def _assignment(state: dict | None, value: dict, *, partition: int, record_ms: int, config: ThreadingConfig) -> Step:
-    return on_assignment(state, value, partition=partition, ttl_ms=config.ttl_ms)
+    step = on_assignment(state, value, partition=partition, ttl_ms=config.ttl_ms)
+    if step.duplicate or value["type"] != "connected" or feed.connected_agent(step.state) != value["agent_id"]:
+        return step
+    told = feed.policy(step.state, millis(value["occurred_at"]), value["assignment_id"],
+                       account=config.account_of(value["thread_key"]), rules=rules(step.state["channel"]))
+    return step._replace(outputs=step.outputs + told)
 
 
 def _outbound(state: dict | None, value: dict, *, partition: int, record_ms: int, config: ThreadingConfig) -> Step:
     # The policy's clock is the request's record time: a replay decides exactly as before.
-    account = config.accounts.get(value["channel"], value["channel_account_id"])
-    return on_outbound(state, value, account=account, rules=rules(value["channel"]), now=record_ms,
-                       partition=partition, window_ms=config.window_of(value["thread_key"]), ttl_ms=config.ttl_ms)
+    account, spec = config.account_of(value["thread_key"]), rules(value["channel"])
+    step = on_outbound(state, value, account=account, rules=spec, now=record_ms, partition=partition,
+                       window_ms=config.window_of(value["thread_key"]), ttl_ms=config.ttl_ms,
+                       system_senders=config.system_senders(value["tenant_id"]))
+    if step.duplicate:
+        return step
+    refusal = next((o.value for o in step.outputs if o.topic == REJECTED), None)
+    if refusal:
+        told = feed.rejected(step.state, value, refusal["rule"], refusal["reason"], record_ms)
+    else:
+        told = feed.message(step.state, record_ms, message_id=value["outbound_id"], direction="outbound",
+                            text=" ".join(i["text"] for i in value["content"] if i.get("text")) or None,
+                            content=value["content"])
+        told += feed.policy(step.state, record_ms, value["outbound_id"], account=account, rules=spec)
+    return step._replace(outputs=step.outputs + told)
 
 
 def _timeout(state: dict | None, value: dict, *, partition: int, record_ms: int, config: ThreadingConfig) -> Step:
@@ -33,10 +64,16 @@ def _timeout(state: dict | None, value: dict, *, partition: int, record_ms: int,
                       grace_ms=config.grace_ms)
 
 
+def _receipt(state: dict | None, value: dict, *, partition: int, record_ms: int, config: ThreadingConfig) -> Step:
+    if state is None:
+        return Step(None, [], duplicate=True)   # a receipt for a thread this processor never saw
+    return Step(state, feed.receipt(state, value))
+
+
 # Source topic -> the pure function of its records. All are keyed by thread key and co-partitioned
 # (same partition count, same partitioner), so one agent serializes every change of a thread.
 HANDLERS = {"inbound-messages": _inbound, "assignments": _assignment, "outbound-messages": _outbound,
-            "conversation-timeouts": _timeout}
+            "conversation-timeouts": _timeout, "delivery-status": _receipt}
 # Source topic -> the Avro subject of its values.
 SUBJECTS = {topic(name).name: topic(name).value for name in HANDLERS}
 

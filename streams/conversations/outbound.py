@@ -16,12 +16,12 @@ from .threading import expire_if_inactive, start_conversation
 
 
 def on_outbound(state: dict | None, outbound: dict, *, account, rules: ChannelSpec, now: int,
-                partition: int, window_ms: int, ttl_ms: int) -> Step:
+                partition: int, window_ms: int, ttl_ms: int, system_senders: frozenset[str] = frozenset()) -> Step:
     """Decide on one decoded outbound-message at `now`; an already decided outbound id is a duplicate."""
     ref = f"o:{outbound['outbound_id']}"
     if state is not None and seen(state, ref):
         return Step(state, [], duplicate=True)
-    verdict = decide(outbound, state, account, rules, now)
+    verdict = decide(outbound, state, account, rules, now, system_senders)
     state = working_copy(state) or new_thread(outbound["thread_key"], partition, now)
     remember(state, ref, now, ttl_ms)
     if isinstance(verdict, Rejected):

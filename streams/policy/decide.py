@@ -1,6 +1,11 @@
 """May this outbound message go out now? One pure function over the thread state and the rules.
 
-The rules are each channel's declaration (channels/<channel>.py, docs/channels/verified-facts.md):
+First who may speak on the thread (issue 10, docs/workspace.md): the sender must be the agent
+connected to the thread's open conversation or a system sender the tenant allows, the recipient
+must be the thread's customer, and a named conversation must be the thread's open one — so a
+message that passes one thread's window can never reach another customer.
+
+Then the rules, each channel's declaration (channels/<channel>.py, docs/channels/verified-facts.md):
 what it can carry (`channels.refusals.refusal`, the same check delivery makes) and its window rule
 (Messenger's 24 h / HUMAN_AGENT / 24 + 1, WhatsApp's 24 h customer service window, X's 24 h and
 5 replies per inbound DM, LINE's unfollow). Every channel: never an unsolicited message (nothing
@@ -12,14 +17,15 @@ from channels.refusals import refusal
 from channels.spec import ChannelSpec
 from channels.verdicts import Approved, Rejected
 
-__all__ = ["Approved", "Rejected", "decide"]
+__all__ = ["Approved", "Rejected", "authorize", "decide"]
 
 
-def decide(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now: int) -> Approved | Rejected:
+def decide(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now: int,
+           system_senders: frozenset[str] = frozenset()) -> Approved | Rejected:
     """The policy's verdict on `outbound` at `now` (epoch millis) for the thread's state."""
     if account is None:
         return Rejected("account.unknown", f"no enabled {outbound['channel']} account {outbound['channel_account_id']}")
-    refused = refusal(rules, outbound)
+    refused = authorize(outbound, thread, system_senders) or refusal(rules, outbound)
     if refused:
         return Rejected(*refused)
     templates = bool(rules.content.get("template"))
@@ -32,6 +38,26 @@ def decide(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now
     # Hook: WhatsApp messaging-limit tiers (business-initiated conversations per 24 h, channels/
     # whatsapp.py `messaging_limit_tiers`) belong here as one more check once they are counted.
     return rules.window_rule(outbound, thread, account, rules.window, now - last_inbound)
+
+
+def authorize(outbound: dict, thread: dict | None, system_senders: frozenset[str]) -> tuple[str, str] | None:
+    """(rule, reason) when the sender, recipient or conversation does not belong to the thread."""
+    conv = thread and thread["conversation"]
+    connected = conv and conv["connected_agent_id"]
+    sender = outbound.get("agent_id")
+    if sender not in system_senders and (sender is None or sender != connected):
+        who = f"agent {connected} is" if connected else "no agent is"
+        return "sender.not_connected", f"{sender or 'an anonymous sender'} may not write here: {who} connected " \
+                                       "to this thread's conversation"
+    customer = outbound["thread_key"].split(":", 3)[3]
+    if outbound["recipient_id"] != customer:
+        return "recipient.not_thread_customer", f"recipient {outbound['recipient_id']} is not this thread's " \
+                                                f"customer ({customer})"
+    wanted = outbound.get("conversation_id")
+    if wanted and wanted != (conv and conv["conversation_id"]):
+        open_ = f"the open one is {conv['conversation_id']}" if conv else "the thread has no open conversation"
+        return "conversation.mismatch", f"conversation {wanted} is not this thread's ({open_})"
+    return None
 
 
 def _is_template(outbound: dict) -> bool:

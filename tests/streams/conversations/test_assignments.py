@@ -37,8 +37,11 @@ def test_a_message_after_the_agent_ended_asks_routing_again_preferring_the_last_
     state = message(state, 2, T0 + 2 * MINUTE).state                      # agent connected: no request
     ended = assign(state, "assignment_ended", at=T0 + 3 * MINUTE)
     events = outputs_of([ended], "conversation-events")
-    assert [(e["type"], e.get("wrapup_code")) for e in events] == [("agent_ended", None), ("wrapped_up", "card-blocked")]
+    assert [(e["type"], e.get("wrapup_code")) for e in events] == [
+        ("agent_ended", None), ("wrapped_up", "card-blocked"), ("interaction_ended", "card-blocked")]
+    assert events[-1]["reason"] == "agent_ended"
     again = message(ended.state, 3, T0 + 4 * MINUTE)
+    assert {e["conversation_id"] for e in outputs_of([again], "conversation-events")} == {conversation_of(state)}
     [request] = outputs_of([again], "routing-requests")
     assert (request["reason"], request["preferred_agent_id"]) == ("no_agent", "agent-ana")
     assert [h["text"] for h in request["history"]][-1] == inbound(3)["text"]
@@ -80,3 +83,25 @@ def test_transferred_frees_the_agent_but_keeps_routing_in_charge():
     step = assign(state, type="transferred", assignment_id="as-0008", transfer_target="queue:loans")
     assert step.state["conversation"]["connected_agent_id"] is None and step.state["conversation"]["awaiting_agent"]
     assert outputs_of([message(step.state, 2, T0 + 2 * MINUTE)], "routing-requests") == []
+
+
+def test_an_agent_end_closes_the_interaction_and_the_inactivity_close_stays_a_different_event():
+    from streams.conversations.expiry import finding, on_timeout
+    state = assign(message(None, 1, T0).state).state
+    ended = assign(state, "assignment_ended", at=T0 + 3 * MINUTE)
+    [interaction] = [e for e in outputs_of([ended], "conversation-events") if e["type"] == "interaction_ended"]
+    assert (interaction["reason"], interaction["agent_id"]) == ("agent_ended", "agent-ana")
+    assert ended.state["conversation"] is not None                    # still threadable
+    timeout = finding(ended.state, T0 + 80 * HOUR, window_ms=WINDOW, ttl_ms=TTL)
+    closed = on_timeout(ended.state, timeout, window_ms=WINDOW, ttl_ms=TTL)
+    [close] = [e for e in outputs_of([closed], "conversation-events") if e["type"] == "closed"]
+    assert close["reason"] == "inactivity" and close["conversation_id"] == interaction["conversation_id"]
+
+
+def test_an_ended_assignment_after_the_inactivity_close_is_no_agent_end():
+    from streams.conversations.expiry import finding, on_timeout
+    state = assign(message(None, 1, T0).state).state
+    timeout = finding(state, T0 + 80 * HOUR, window_ms=WINDOW, ttl_ms=TTL)
+    state = on_timeout(state, timeout, window_ms=WINDOW, ttl_ms=TTL).state
+    late = assign(state, "assignment_ended", at=T0 + 80 * HOUR)      # routing wraps up after the close
+    assert "interaction_ended" not in [e["type"] for e in outputs_of([late], "conversation-events")]

@@ -2,6 +2,7 @@
 import pytest
 
 from channels.registry import rules
+from streams.conversations.assignments import on_assignment
 from streams.conversations.outbound import on_outbound
 from streams.conversations.samples import on_thread
 from streams.conversations.threading import on_inbound
@@ -20,16 +21,27 @@ THREADS = {"whatsapp": "acme:whatsapp:109876543210987:14155550123",
            "web": "acme:web:acme-website:session-1"}
 
 
-def thread(where: str, last_inbound: int | None = T0) -> dict | None:
-    """The state of a thread whose customer last wrote at `last_inbound` (None: never)."""
+def thread(where: str, last_inbound: int | None = T0, agent: str | None = "agent-ana") -> dict | None:
+    """The state of a thread whose customer last wrote at `last_inbound` (None: never), `agent` connected."""
     if last_inbound is None:
         return None
     msg = on_thread(inbound(1, last_inbound), THREADS[where])
-    return on_inbound(None, msg, partition=0, window_ms=WINDOW, ttl_ms=TTL).state
+    state = on_inbound(None, msg, partition=0, window_ms=WINDOW, ttl_ms=TTL).state
+    return connect(state, agent, last_inbound + 1) if agent else state
+
+
+def connect(state: dict, agent: str, at: int) -> dict:
+    """The state once routing connected `agent` to the open conversation."""
+    assignment = event("assignment_connected", assignment_id=f"as-{agent}-{at}", agent_id=agent, occurred_at=at,
+                       thread_key=state["thread_key"], tenant_id=state["tenant_id"],
+                       conversation_id=state["conversation"]["conversation_id"])
+    return on_assignment(state, assignment, partition=0, ttl_ms=TTL).state
 
 
 def reply(where: str, n: int = 1, **overrides) -> dict:
-    return on_thread(event("outbound_reply", outbound_id=f"out-{n}"), THREADS[where]) | overrides
+    """Agent Ana's reply on the thread, to its customer."""
+    customer = THREADS[where].rsplit(":", 1)[1]
+    return on_thread(event("outbound_reply", outbound_id=f"out-{n}"), THREADS[where]) | {"recipient_id": customer} | overrides
 
 
 def verdict(where: str, since: int, state=None, **overrides):
@@ -65,16 +77,17 @@ def test_reply_windows(where, since, expected):
 
 @pytest.mark.parametrize("where", ["whatsapp", "messenger", "x", "line", "web"])
 def test_never_an_unsolicited_message(where):
-    out = reply(where)
-    result = decide(out, None, ACCOUNTS_.get(out["channel"], out["channel_account_id"]), rules(out["channel"]), T0)
+    out = reply(where, agent_id="bot-reminders")   # a system sender: nobody is connected on a new thread
+    result = decide(out, None, ACCOUNTS_.get(out["channel"], out["channel_account_id"]), rules(out["channel"]), T0,
+                    frozenset({"bot-reminders"}))
     assert isinstance(result, Rejected) and result.rule == "window.unsolicited"
 
 
 def test_a_whatsapp_template_may_open_a_conversation_at_any_time():
-    template = event("outbound_template")
-    account = ACCOUNTS_.get("whatsapp", template["channel_account_id"])
-    assert decide(template, None, account, rules("whatsapp"), T0) == Approved()
-    assert decide(template, thread("whatsapp"), account, rules("whatsapp"), T0 + 100 * HOUR) == Approved()
+    template = event("outbound_template", agent_id="bot-reminders", conversation_id=None)
+    account, system = ACCOUNTS_.get("whatsapp", template["channel_account_id"]), frozenset({"bot-reminders"})
+    assert decide(template, None, account, rules("whatsapp"), T0, system) == Approved()
+    assert decide(template, thread("whatsapp"), account, rules("whatsapp"), T0 + 100 * HOUR, system) == Approved()
 
 
 @pytest.mark.parametrize("where,item,rule", [
