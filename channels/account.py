@@ -23,6 +23,9 @@ class ChannelAccount(BaseModel):
                                        description="conversation inactivity window; ≤ 72 h")
     api_base_url: str | None = None
     enabled: bool = True
+    # Hosts inbound media may be fetched from (connectors/media/fetch.py, the SSRF control); empty:
+    # only the api_base_url host. "*.fbcdn.net" allows that domain's subdomains.
+    media_hosts: tuple[str, ...] = ()
 
     _signing_secret_fields: ClassVar[tuple[str, ...]] = ()
 

@@ -1,7 +1,9 @@
 """Shared pieces of the connectors: the declared signature check, capability checks, message parts, HTTP answers."""
 from __future__ import annotations
 
+import hashlib
 import json
+import mimetypes
 import time
 from email.utils import parsedate_to_datetime
 
@@ -90,3 +92,19 @@ def http_error(status: int, headers, code: str | None, reason: str, retriable: b
         retriable = status == 429 or status >= 500
     return SendResult(ok=False, retriable=retriable, error_code=code, reason=reason,
                       retry_after=retry_after(headers) if retriable else None)
+
+
+def multipart(fields: list[tuple[str, str]], file_field: str, data: bytes, mime_type: str) -> tuple[bytes, str]:
+    """A multipart/form-data body (RFC 7578) of text fields plus one file, and its Content-Type.
+
+    Built as exact bytes so a `PlatformRequest` can carry it; the boundary comes from the file's
+    hash, so the same upload gives the same body.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    boundary, filename = f"switchboard-{digest[:32]}", digest[:16] + (mimetypes.guess_extension(mime_type) or "")
+    out = bytearray()
+    for name, value in fields:
+        out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").encode()
+    out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: {mime_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"

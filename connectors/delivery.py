@@ -24,6 +24,7 @@ from switchboard.dlq import DeadLetter, dead_letter_record
 from . import outcomes
 from .base import Refused
 from .ledger import LEDGER, Ledger
+from .media.outbound import OutboundMedia, UploadFailed, media_keys
 from .publisher import Publisher, Record
 from .registry import connector
 from .sending import RetryPolicy, send
@@ -38,8 +39,10 @@ class Delivery:
     """The delivery loop around injected clients (consumer, publisher, ledger, HTTP session)."""
 
     def __init__(self, accounts, consumer, publisher: Publisher, ledger: Ledger, session: aiohttp.ClientSession,
-                 *, codec: Codec, policy: RetryPolicy = RetryPolicy(), clock=time.time, sleep=asyncio.sleep):
+                 *, codec: Codec, policy: RetryPolicy = RetryPolicy(), clock=time.time, sleep=asyncio.sleep,
+                 media: OutboundMedia | None = None):
         self.accounts, self.consumer, self.publisher, self.ledger = accounts, consumer, publisher, ledger
+        self.media = media  # None: messages with stored media (media_key) are refused
         self.session, self.codec, self.policy = session, codec, policy
         self.clock, self.sleep = clock, sleep
         self.needs_catch_up = True
@@ -104,7 +107,12 @@ class Delivery:
             return self._finish(outbound, "failed", now, code="no_account",
                                 reason=f"no {outbound['channel']} account {outbound['channel_account_id']} is configured")
         try:
+            if media_keys(outbound):
+                outbound = await self._with_media(channel, account, outbound)
             requests = channel.requests_for(account, outbound)
+        except UploadFailed as failed:
+            return self._finish(outbound, "failed", now, code=failed.result.error_code,
+                                reason=f"media upload: {failed.result.reason}")
         except Refused as refused:
             self.counters["rejected"] += 1
             entry = outcomes.attempt(outbound, "failed", now, code=refused.rule)
@@ -116,6 +124,12 @@ class Delivery:
             return self._finish(outbound, "failed", now, code=outcomes.UNKNOWN_AFTER_RESTART[0],
                                 reason=outcomes.UNKNOWN_AFTER_RESTART[1])
         return await self._send_all(channel, outbound, requests)
+
+    async def _with_media(self, channel, account, outbound: dict) -> dict:
+        """Stored images as the channel takes them: signed public URL, or uploaded first (media id)."""
+        if self.media is None:
+            raise Refused("media.unavailable", "this delivery process has no media store (SWITCHBOARD_MEDIA_DIR)")
+        return await self.media.prepare(channel, account, outbound)
 
     async def _send_all(self, channel, outbound: dict, requests) -> tuple[list[Record], list[dict]]:
         sending = outcomes.attempt(outbound, "sending", int(self.clock() * 1000))
@@ -166,7 +180,7 @@ def main(argv: list[str]) -> int:
     consumer, ledger = make_consumer(config, args.group), Ledger(config, codec)
     publisher = Publisher(config, transactional_id=None, timeout_s=10.0)
     try:
-        asyncio.run(_serve(accounts, consumer, publisher, ledger, codec, args))
+        asyncio.run(_serve(settings, accounts, consumer, publisher, ledger, codec, args))
     finally:
         consumer.close()
         ledger.close()
@@ -174,13 +188,25 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-async def _serve(accounts, consumer, publisher, ledger, codec, args) -> None:
+def _outbound_media(settings, session, policy: RetryPolicy) -> OutboundMedia:
+    """The media store every edge replica writes, and URLs signed under the edge's public address."""
+    from switchboard.auth import secret
+
+    from .media.signing import Signer
+    from .media.store import DirectoryStore
+
+    store = DirectoryStore(settings.media_path(), settings.media_max_bytes)
+    return OutboundMedia(store, Signer(secret(settings)), settings.public_url(), session, policy)
+
+
+async def _serve(settings, accounts, consumer, publisher, ledger, codec, args) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with aiohttp.ClientSession() as session:
-        delivery = Delivery(accounts, consumer, publisher, ledger, session, codec=codec,
-                            policy=RetryPolicy(attempts=args.attempts))
+        policy = RetryPolicy(attempts=args.attempts)
+        delivery = Delivery(accounts, consumer, publisher, ledger, session, codec=codec, policy=policy,
+                            media=_outbound_media(settings, session, policy))
         consumer.subscribe([APPROVED], on_assign=delivery.on_assign)
         await delivery.run(stop, args.batch_size)
         log.info("stopped: %s", dict(delivery.counters))

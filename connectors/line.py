@@ -113,6 +113,10 @@ class LineConnector:
                                {**_auth(account), "X-Line-Retry-Key": key},
                                {"to": outbound["recipient_id"], "messages": chunk}, idempotent=True)
 
+    # Agents' images go by URL: long-lived signed https URLs of the store, a small preview beside
+    # the original (connectors/media/outbound.py).
+    media_form = "url"
+
     def result_of(self, request: PlatformRequest, status: int, headers, body: bytes) -> SendResult:
         """sentMessages ids on 200 and on 409 (retry key already accepted); errors by status."""
         answer = body_json(body)
@@ -141,7 +145,7 @@ def _object(part: dict, attributes: dict) -> dict:
         url = require_field(part, "url", rule="capability.image", reason="LINE images are sent by https URL")
         # LINE shows previewImageUrl in the chat (≤ 1 MB); without one the original is reused.
         return {"type": "image", "originalContentUrl": url,
-                "previewImageUrl": attributes.get("preview_image_url") or url}
+                "previewImageUrl": part.get("preview_url") or attributes.get("preview_image_url") or url}
     if kind == "sticker":
         package = require_field(part, "sticker_package_id", rule="capability.sticker",
                                 reason="LINE stickers need a package id and a sticker id")

@@ -114,6 +114,9 @@ class MessengerConnector:
                 messages.append({"text": part["text"]})
         return [PlatformRequest("POST", url, meta.bearer(account), {**envelope, "message": m}) for m in messages]
 
+    # Agents' images go by URL: a long-lived signed URL of the media store (connectors/media/outbound.py).
+    media_form = "url"
+
     def result_of(self, request: PlatformRequest, status_code: int, headers, body: bytes) -> SendResult:
         """`message_id` on success; Graph errors classified by code (meta.RETRIABLE_CODES)."""
         if 200 <= status_code < 300:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import meta
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
-from .compose import body_json, check_capabilities, parts, require_field, signed
+from .compose import body_json, check_capabilities, multipart, parts, require_field, signed
 from .normalize import identity, inbound, item, load_json, location, millis, require, status, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "document": "file", "sticker": "sticker"}
@@ -127,6 +127,27 @@ class WhatsAppConnector:
         objects = [_template(outbound["template"])] if outbound.get("template") else []
         objects += [_object(p) for p in parts(outbound["content"])]
         return [PlatformRequest("POST", url, meta.bearer(account), {**envelope, **o}) for o in objects]
+
+    # Agents' images are uploaded first, then sent by id (connectors/media/outbound.py).
+    media_form = "upload"
+
+    def upload_request(self, account, media, data: bytes) -> PlatformRequest:
+        """POST /{phone-number-id}/media, multipart messaging_product + type + file → {"id"}
+        (developers.facebook.com/docs/whatsapp/cloud-api/reference/media#upload-media)."""
+        body, content_type = multipart([("messaging_product", "whatsapp"), ("type", media.mime_type)],
+                                       "file", data, media.mime_type)
+        headers = {**meta.bearer(account), "Content-Type": content_type}
+        # A repeated upload only makes a second media id: safe to retry after a lost answer.
+        return PlatformRequest("POST", f"{account.api_base_url}/{account.account_id}/media", headers,
+                               body=body, idempotent=True)
+
+    def upload_result(self, request: PlatformRequest, status_code: int, headers, body: bytes) -> SendResult:
+        """The media id on success (as platform_message_ids[0]); Graph errors by code."""
+        if 200 <= status_code < 300:
+            media_id = body_json(body).get("id")
+            return SendResult(ok=bool(media_id), platform_message_ids=(str(media_id),) if media_id else (),
+                              error_code=None if media_id else "upload", reason=None if media_id else "no media id")
+        return meta.graph_error(status_code, headers, body)
 
     def result_of(self, request: PlatformRequest, status_code: int, headers, body: bytes) -> SendResult:
         """messages[].id (the wamid later seen in statuses) on success; Graph errors by code."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
-from .compose import body_json, check_capabilities, http_error, parts, signed
+from .compose import body_json, check_capabilities, http_error, multipart, parts, signed
 from .normalize import identity, inbound, item, load_json, millis, require, status, text_items
 from .signatures import b64_sha256
 
@@ -78,6 +78,26 @@ class XConnector:
         headers = {"Authorization": f"Bearer {account.access_token.get_secret_value()}"}
         return [PlatformRequest("POST", url, headers, _dm(p)) for p in parts(outbound["content"])]
 
+    # Agents' images are uploaded first, then sent by media id (connectors/media/outbound.py).
+    media_form = "upload"
+
+    def upload_request(self, account, media, data: bytes) -> PlatformRequest:
+        """POST /2/media/upload, multipart media + media_category (dm_image / dm_gif / dm_video) +
+        media_type → 200 {"data": {"id", "media_key"}} (docs.x.com/x-api/media/upload-media)."""
+        category = {"image/gif": "dm_gif", "video/mp4": "dm_video"}.get(media.mime_type, "dm_image")
+        body, content_type = multipart([("media_category", category), ("media_type", media.mime_type)],
+                                       "media", data, media.mime_type)
+        headers = {"Authorization": f"Bearer {account.access_token.get_secret_value()}", "Content-Type": content_type}
+        return PlatformRequest("POST", f"{account.api_base_url}/2/media/upload", headers, body=body, idempotent=True)
+
+    def upload_result(self, request: PlatformRequest, status_code: int, headers, body: bytes) -> SendResult:
+        """data.id (the media_id a DM attaches) on success; errors as for DMs."""
+        if 200 <= status_code < 300:
+            media_id = (body_json(body).get("data") or {}).get("id")
+            return SendResult(ok=bool(media_id), platform_message_ids=(str(media_id),) if media_id else (),
+                              error_code=None if media_id else "upload", reason=None if media_id else "no media id")
+        return self.result_of(request, status_code, headers, body)
+
     def result_of(self, request: PlatformRequest, status_code: int, headers, body: bytes) -> SendResult:
         """data.dm_event_id on 201; 429 waits for x-rate-limit-reset; 403 (349) is permanent."""
         answer = body_json(body)
@@ -110,7 +130,7 @@ def _dm(part: dict) -> dict:
         return {"text": part["text"]}
     if kind == "image":
         if not part.get("media_id"):
-            raise Refused("capability.image_url", "X sends images as uploaded media ids (upload with "
-                                                  "media category dm_image first); this image has only a URL")
+            raise Refused("capability.image_url", "X sends images as uploaded media ids: send the image "
+                                                  "from the media store (media_key), which delivery uploads first")
         return {**({"text": part["text"]} if part.get("text") else {}), "attachments": [{"media_id": part["media_id"]}]}
     raise Refused(f"capability.{kind}", f"x cannot carry {kind} content")

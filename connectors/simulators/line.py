@@ -7,6 +7,7 @@ import uuid
 
 from aiohttp import web
 
+from . import media
 from .base import Platform, Reply, Webhook, bearer, json_body
 from .line_rules import messages_problem
 from .signing import line_headers, utf8_json
@@ -51,6 +52,8 @@ class Line(Platform):
     def _message(self, content) -> dict:
         head = {"id": self.digits(18), "quoteToken": self.token(88)}
         kind = content.kind
+        if kind in ("image", "video", "audio", "file"):  # LINE keeps the bytes: GET …/{id}/content
+            media.hold(self.state, self.channel, head["id"], media.sample(self.ids, kind))
         if kind == "sticker":
             package, sticker, resource, keywords = self.ids.choice(STICKERS)
             return {"type": "sticker", **head, "stickerId": sticker, "packageId": package,
@@ -94,7 +97,15 @@ class Line(Platform):
     # --- send APIs ------------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
         return [web.post(f"{p}/v2/bot/message/{op}", self.serve(handler)) for p in self.prefixes()
-                for op, handler in (("reply", self.reply), ("push", self.push))]
+                for op, handler in (("reply", self.reply), ("push", self.push))] + \
+            [web.get(f"{p}/v2/bot/message/{{message_id}}/content", self.content) for p in self.prefixes()]
+
+    async def content(self, request: web.Request) -> web.Response:
+        """GET /v2/bot/message/{messageId}/content (api-data.line.me): the bytes, with the channel token."""
+        if self.account_by_token(bearer(request)) is None:
+            return web.json_response({"message": AUTH_FAILED}, status=401)
+        item = media.held(self.state, self.channel, request.match_info["message_id"])
+        return media.file_response(item) if item else web.json_response({"message": "Not found"}, status=404)
 
     def _check(self, request: web.Request, raw: bytes, target: str):
         """(account, body) or an error Reply: bearer channel token, then the body's shape."""

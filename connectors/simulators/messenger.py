@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import string
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
+from . import media
 from .base import Reply, json_body
 from .meta import MetaPlatform, access_token, graph_error
 
@@ -32,9 +34,9 @@ class Messenger(MetaPlatform):
         mid = self.mid()
         if content.kind == "postback":
             return base | {"postback": {"title": content.title, "payload": content.payload, "mid": mid}}
-        return base | {"message": {"mid": mid, **self._message(content)}}
+        return base | {"message": {"mid": mid, **self._message(account, content)}}
 
-    def _message(self, content) -> dict:
+    def _message(self, account, content) -> dict:
         kind = content.kind
         if kind == "quick_reply":
             return {"text": content.title, "quick_reply": {"payload": content.payload}}
@@ -47,9 +49,27 @@ class Messenger(MetaPlatform):
                                      "type": "location", "payload": {"coordinates": {
                                          "lat": content.latitude, "long": content.longitude}}}]}
         if kind in MEDIA:
-            url = MEDIA[kind].format(n=self.digits(18), t=self.token(30))
+            url = self._cdn(account, kind, MEDIA[kind].format(n=self.digits(18), t=self.token(30)))
             return {"attachments": [{"type": kind, "payload": {"url": url}}]}
         return {"text": content.text}
+
+    def _cdn(self, account, kind: str, url: str) -> str:
+        """The CDN URL of a sample file, served by the simulator under /messenger-cdn/<cdn host>/…;
+        like fbcdn's, it is signed by its `oh` parameter and needs no token."""
+        parts, item = urlsplit(url), media.sample(self.ids, kind)
+        path = f"/messenger-cdn/{parts.netloc}{parts.path.rsplit('.', 1)[0]}.{item.name.rsplit('.', 1)[1]}"
+        token = parse_qs(parts.query)["oh"][0]
+        media.hold(self.state, self.channel, path, media.Held(item.data, item.mime_type, item.name, token))
+        return f"{media.origin(account)}{path}?{parts.query}"
+
+    async def cdn(self, request: web.Request) -> web.Response:
+        """GET a CDN URL: the bytes when its `oh` signature matches (fbcdn answers 403 "Bad URL hash")."""
+        item = media.held(self.state, self.channel, request.path)
+        if item is None:
+            return web.Response(status=404, text="Not Found")
+        if request.query.get("oh") != item.token:
+            return web.Response(status=403, text="Bad URL hash")
+        return media.file_response(item)
 
     def envelope(self, account, events: list[dict]) -> dict:
         # Meta batches by entry: one entry per event (fixtures webhooks/messenger/batch.json).
@@ -66,7 +86,8 @@ class Messenger(MetaPlatform):
     # --- Send API -------------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
         handler = self.serve(self.send)
-        return [web.post(f"{p}/{{page}}/messages", handler) for p in self.prefixes()]
+        return [web.post(f"{p}/{{page}}/messages", handler) for p in self.prefixes()] + \
+            [web.get("/messenger-cdn/{tail:.*}", self.cdn)]
 
     async def send(self, request: web.Request, raw: bytes) -> Reply:
         """POST /{page-id|me}/messages: auth, body, window, then echo + delivery + read receipts."""

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 
 from aiohttp import web
 
+from . import media
 from .base import Reply, json_body
 from .meta import MetaPlatform, access_token, graph_error
 from .whatsapp_rules import TEMPLATES, body_problem, template_problem
@@ -48,12 +48,14 @@ class WhatsApp(MetaPlatform):
             return {"type": "button", "button": {"payload": content.payload, "text": content.title}}
         if kind in MEDIA:
             typ, mime = MEDIA[kind]
-            media = {"mime_type": mime, "sha256": base64.b64encode(hashlib.sha256(self.token(12).encode()).digest()).decode(),
-                     "id": self.digits(16)}
-            media |= {"caption": content.text} if content.text else {}
-            media |= {"voice": True} if typ == "audio" else {"animated": False} if typ == "sticker" else {}
-            media |= {"filename": "Statement_Feb_2025.pdf"} if typ == "document" else {}
-            return {"type": typ, typ: media}
+            media_id = self.digits(16)  # what the customer sent, fetched later by GET /{media-id}
+            held = media.hold(self.state, self.channel, media_id, media.sample(self.ids, kind))
+            mime = mime if typ == "audio" else held.mime_type  # voice notes: "audio/ogg; codecs=opus"
+            media_ = {"mime_type": mime, "sha256": held.sha256_b64, "id": media_id}
+            media_ |= {"caption": content.text} if content.text else {}
+            media_ |= {"voice": True} if typ == "audio" else {"animated": False} if typ == "sticker" else {}
+            media_ |= {"filename": "Statement_Feb_2025.pdf"} if typ == "document" else {}
+            return {"type": typ, typ: media_}
         return {"type": "text", "text": {"body": content.text}}
 
     def envelope(self, account, events: list[dict]) -> dict:
@@ -80,7 +82,48 @@ class WhatsApp(MetaPlatform):
     # --- Send API -------------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
         handler = self.serve(self.send)
-        return [web.post(f"{p}/{{phone_number_id}}/messages", handler) for p in self.prefixes()]
+        return [route for p in self.prefixes() for route in (
+            web.post(f"{p}/{{phone_number_id}}/messages", handler),
+            web.post(f"{p}/{{phone_number_id}}/media", self.upload),
+            web.get(f"{p}/{{media_id:[0-9]+}}", self.media_url))] + [web.get(LOOKASIDE, self.download)]
+
+    # --- Media API (developers.facebook.com/docs/whatsapp/cloud-api/reference/media) ------------
+    async def media_url(self, request: web.Request) -> web.Response:
+        """GET /{media-id} (bearer): {url, mime_type, sha256, file_size, id}; the url needs the token too."""
+        if self.account_by_token(access_token(request)) is None:
+            return _json(self.bad_token())
+        media_id = request.match_info["media_id"]
+        item = media.held(self.state, self.channel, media_id)
+        if item is None:
+            return _json(self.bad_param(f"Unsupported get request. Object with ID '{media_id}' does not exist", subcode=33))
+        query = f"mid={media_id}&ext={int(self.state.clock.now())}&hash=AT{self.token(22)}"
+        return web.json_response({"messaging_product": "whatsapp", "url": f"{request.url.origin()}{LOOKASIDE}?{query}",
+                                  "mime_type": item.mime_type, "sha256": item.sha256_b64,
+                                  "file_size": len(item.data), "id": media_id})
+
+    async def download(self, request: web.Request) -> web.Response:
+        """The lookaside URL: the bytes, only with a WhatsApp account's bearer token."""
+        if self.account_by_token(access_token(request)) is None:
+            return web.Response(status=401, text="Unauthorized")
+        item = media.held(self.state, self.channel, request.query.get("mid", ""))
+        return media.file_response(item) if item else web.Response(status=404, text="Not Found")
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """POST /{phone-number-id}/media (multipart messaging_product, type, file) → {"id"}."""
+        fields, file = await media.upload(request, "file")
+        account = self.account_by_token(access_token(request))
+        if account is None or request.match_info["phone_number_id"] != account.account_id:
+            reply = self.bad_token() if account is None else self.bad_param("Unsupported post request.", subcode=33)
+        elif fields.get("messaging_product") != "whatsapp":
+            reply = self.bad_param("The parameter messaging_product is required.")
+        elif file is None or not fields.get("type"):
+            reply = self.bad_param("The parameter file is required." if file is None else "Param type is required.")
+        else:
+            media_id = self.digits(16)
+            media.hold(self.state, self.channel, media_id, media.Held(file.data, fields["type"], file.name))
+            reply = Reply(200, {"id": media_id})
+        media.log_upload(self, request, fields, file, reply.status, reply.body)
+        return _json(reply)
 
     async def send(self, request: web.Request, raw: bytes) -> Reply:
         """Auth, body, templates and the 24 h window; then sent/delivered/read (or failed) statuses."""
@@ -141,6 +184,13 @@ class WhatsApp(MetaPlatform):
         "server_error": lambda p, f: graph_error(p, 500, 131000, "(#131000) Something went wrong",
                                                  details="Something went wrong"),
     }
+
+
+LOOKASIDE = "/whatsapp-lookaside/whatsapp_business/attachments/"  # lookaside.fbsbx.com in production
+
+
+def _json(reply: Reply) -> web.Response:
+    return web.json_response(reply.body, status=reply.status, headers=reply.headers)
 
 
 def _unique(contacts: list[dict]) -> list[dict]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from . import media
 from .base import Platform, Reply, bearer, json_body
 from .signing import utf8_json, x_crc_response, x_headers
 
@@ -49,7 +50,7 @@ class X(Platform):
             data["entities"]["urls"].append({"url": short, "expanded_url": content.url, "indices": [start, start + len(short)],
                                              "display_url": display if len(display) <= 26 else display[:25] + "…"})
         if content.kind in ("image", "video"):
-            data["attachment"] = self._media(data, content.kind)
+            data["attachment"] = self._media(account, data, content.kind)
         if content.kind in ("postback", "quick_reply"):
             data["quick_reply_response"] = {"type": "options", "metadata": content.payload}
         event_id = self.digits(19)
@@ -58,15 +59,50 @@ class X(Platform):
             "target": {"recipient_id": account.account_id}, "sender_id": customer.x_id, "source_app_id": "3033300",
             "message_data": data}}
 
-    def _media(self, data: dict, kind: str) -> dict:
+    def _media(self, account, data: dict, kind: str) -> dict:
         short, media_id = f"https://t.co/{self.token(10)}", self.digits(19)
         data["text"] = f"{data['text']} {short}".lstrip()
         start = data["text"].index(short)
-        url = f"https://ton.twitter.com/1.1/ton/data/dm/{media_id}/{self.token(8)}.jpg"
-        return {"type": "media", "media": {"id": int(media_id), "id_str": media_id, "indices": [start, start + len(short)],
+        url = self._ton(account, f"/1.1/ton/data/dm/{media_id}/{self.token(8)}", "image")  # a video's: its still
+        extra = {"video_info": {"aspect_ratio": [16, 9], "duration_millis": 4200, "variants": [
+            {"bitrate": 832000, "content_type": "video/mp4", "url": self._ton(account, f"/dm_video/{media_id}/vid/640x360/"
+                                                                               f"{self.token(12)}", "video")}]}} \
+            if kind == "video" else {}
+        return {"type": "media", "media": extra | {"id": int(media_id), "id_str": media_id, "indices": [start, start + len(short)],
                                            "media_url": url, "media_url_https": url, "url": short,
                                            "display_url": f"pic.x.com/{short[-10:]}", "type": "photo" if kind == "image" else "video",
                                            "expanded_url": f"https://x.com/messages/media/{media_id}"}}
+
+    def _ton(self, account, path: str, kind: str) -> str:
+        """A sample file at a ton.twitter.com-like URL the simulator serves (only with the account's token)."""
+        item = media.sample(self.ids, kind)
+        path = f"/x-ton{path}.{item.name.rsplit('.', 1)[1]}"
+        media.hold(self.state, self.channel, path, item)
+        return f"{media.origin(account)}{path}"
+
+    async def ton(self, request: web.Request) -> web.Response:
+        """GET a DM media URL: X serves DM media only to the conversation's authenticated user."""
+        if self.account_by_token(bearer(request)) is None:
+            return web.Response(status=401, text="Unauthorized")
+        item = media.held(self.state, self.channel, request.path)
+        return media.file_response(item) if item else web.Response(status=404, text="Not Found")
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """POST /2/media/upload (multipart media, media_category, media_type) → {"data": {"id", "media_key", …}}."""
+        fields, file = await media.upload(request, "media")
+        if self.account_by_token(bearer(request)) is None:
+            reply = Reply(401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})
+        elif file is None or fields.get("media_category") not in ("dm_image", "dm_gif", "dm_video"):
+            problem = "media is required." if file is None else "media_category must be dm_image, dm_gif or dm_video for DMs."
+            reply = Reply(400, {"errors": [{"parameters": {}, "message": problem}], **INVALID})
+        else:
+            media_id = self.digits(19)
+            self.state.scratch["x_uploads"][media_id] = media.Held(file.data, fields.get("media_type", ""), file.name)
+            reply = Reply(200, {"data": {"id": media_id, "media_key": f"3_{media_id}", "size": len(file.data),
+                                         "expires_after_secs": 86400,
+                                         "image": {"image_type": fields.get("media_type")}}})
+        media.log_upload(self, request, fields, file, reply.status, reply.body)
+        return web.json_response(reply.body, status=reply.status)
 
     def envelope(self, account, events: list[dict], key: str = "direct_message_events") -> dict:
         people = {e.get("sender_id") or e["message_create"]["sender_id"] for e in events}
@@ -90,7 +126,8 @@ class X(Platform):
     def routes(self) -> list[web.RouteDef]:
         return [route for p in self.prefixes() for route in (
             web.post(f"{p}/2/dm_conversations/with/{{participant_id}}/messages", self.serve(self.send_v2)),
-            web.post(f"{p}/1.1/direct_messages/events/new.json", self.serve(self.send_v1)))]
+            web.post(f"{p}/1.1/direct_messages/events/new.json", self.serve(self.send_v1)),
+            web.post(f"{p}/2/media/upload", self.upload))] + [web.get("/x-ton/{tail:.*}", self.ton)]
 
     async def send_v2(self, request: web.Request, raw: bytes) -> Reply:
         """POST /2/dm_conversations/with/{participant_id}/messages → 201 {data: {dm_conversation_id, dm_event_id}}."""
