@@ -30,8 +30,12 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
-             max_body_bytes: int = MAX_BODY_BYTES, clock=time.time) -> web.Application:
-    """The edge's aiohttp application (publisher, accounts and codec are injected, so tests can too)."""
+             max_body_bytes: int = MAX_BODY_BYTES, clock=time.time, workspace=None) -> web.Application:
+    """The edge's aiohttp application (publisher, accounts and codec are injected, so tests can too).
+
+    With a `connectors.workspace.Workspace` it also serves the agent API and push socket behind the
+    one auth middleware (docs/workspace.md); without one, only the webhooks.
+    """
     counters: Counter = Counter()
 
     def lookup(request: web.Request):
@@ -84,6 +88,10 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
     app.add_routes([web.get("/webhooks/{channel}/{account_id}", handshake),
                     web.post("/webhooks/{channel}/{account_id}", receive),
                     web.get("/edge/stats", stats)])
+    if workspace is not None:
+        from .workspace import mount
+
+        mount(app, workspace)
     return app
 
 
@@ -130,6 +138,8 @@ def main(argv: list[str]) -> int:
     from switchboard.accounts import load_accounts
     from switchboard.settings import load_settings
 
+    from .workspace import build as build_workspace
+
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="switchboard edge", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=settings.edge_host)
@@ -139,14 +149,19 @@ def main(argv: list[str]) -> int:
                         help="plain idempotent produce instead of one Kafka transaction per group commit")
     parser.add_argument("--publish-timeout", type=float, default=5.0, help="seconds before answering 503")
     parser.add_argument("--max-body-kb", type=int, default=MAX_BODY_BYTES // 1024, help="larger bodies get 413")
+    parser.add_argument("--no-workspace", action="store_true", help="only the webhooks: no agent API, no socket")
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _use_uvloop()
     txn_id = None if args.no_transactions else (args.transactional_id or f"switchboard-edge-{args.host}-{args.port}")
     publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)
-    app = make_app(settings, load_accounts(settings.accounts_file), publisher, Codec.from_settings(settings),
-                   max_body_bytes=args.max_body_kb * 1024)
+    codec = Codec.from_settings(settings)
+    workspace = None if args.no_workspace else build_workspace(settings, publisher, codec)
+    app = make_app(settings, load_accounts(settings.accounts_file), publisher, codec,
+                   max_body_bytes=args.max_body_kb * 1024, workspace=workspace)
     app.on_cleanup.append(lambda _app: _close(publisher))
+    if workspace is not None:
+        app.on_startup.append(lambda _app: _caught_up(workspace))
     web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
     return 0
 
@@ -155,6 +170,14 @@ async def _close(publisher: Publisher) -> None:
     import asyncio
 
     await asyncio.to_thread(publisher.close)
+
+
+async def _caught_up(workspace) -> None:
+    """Serve only once the book holds every agent-notifications event already on the topic."""
+    import asyncio
+
+    if not await asyncio.to_thread(workspace.tailer.wait_ready, 120):
+        log.warning("agent-notifications not read to the end in 120 s: offers may be missing until it is")
 
 
 def _use_uvloop() -> None:

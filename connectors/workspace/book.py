@@ -1,0 +1,127 @@
+"""The per-agent book: which conversations are offered to, connected to or wrapping up with whom.
+
+Every edge replica builds the same book from `agent-notifications` read from the start of the topic
+(then live), so any replica can answer "is this conversation this agent's?" (docs/workspace.md).
+Pure: `apply(event, event_id)` with decoded `agent-event` dicts (times in epoch millis).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CARRIED = ("conversation_id", "offer_id", "queue_id", "customer_id", "channel", "thread_key",
+           "channel_account_id")
+# A wrap-up that nobody finished leaves the book this long after its deadline (time-boxed and
+# optional wrap-ups end by themselves in the ACD, streams/routing/wrapup.py, without an event).
+WRAPUP_LINGER_MS = 5_000
+
+
+@dataclass
+class Entry:
+    """One conversation as one agent sees it."""
+
+    state: str                      # offered | connected | ended | wrapup
+    since: int                      # when it was offered (the wait the page shows)
+    fields: dict
+    expires_at: int | None = None   # offer alert timeout, or wrap-up deadline
+    unread: int = 0
+    policy: dict | None = None
+    wrapup_codes: list = field(default_factory=list)
+    wrapup_mode: str | None = None
+
+    def view(self) -> dict:
+        """The JSON the API answers with."""
+        return {**self.fields, "state": self.state, "waiting_since": self.since, "expires_at": self.expires_at,
+                "unread": self.unread, "policy": self.policy, "wrapup_codes": self.wrapup_codes,
+                "wrapup_mode": self.wrapup_mode}
+
+
+@dataclass
+class AgentPage:
+    """Everything the book knows about one agent."""
+
+    conversations: dict[str, Entry] = field(default_factory=dict)
+    presence: str | None = None
+    last_event_id: str | None = None
+
+
+class Book:
+    """Offers and conversations per (tenant, agent), from agent-notifications."""
+
+    def __init__(self):
+        self.agents: dict[tuple[str, str], AgentPage] = {}
+
+    def page(self, tenant: str, agent: str) -> AgentPage:
+        """The agent's page (empty if the book never heard of them)."""
+        return self.agents.get((tenant, agent)) or AgentPage()
+
+    def entry(self, tenant: str, agent: str, conversation_id: str, now: int) -> Entry | None:
+        """The agent's entry for a conversation, if offered or assigned to them right now."""
+        found = self.page(tenant, agent).conversations.get(conversation_id)
+        if found and found.state == "wrapup" and found.expires_at and now > found.expires_at + WRAPUP_LINGER_MS:
+            return None
+        return found
+
+    def conversations(self, tenant: str, agent: str, now: int) -> list[Entry]:
+        """The agent's live entries, oldest first."""
+        conversations = self.page(tenant, agent).conversations
+        live = [e for cid in conversations if (e := self.entry(tenant, agent, cid, now))]
+        return sorted(live, key=lambda e: e.since)
+
+    def holders(self, tenant: str, conversation_id: str) -> list[tuple[str, Entry]]:
+        """(agent id, entry) of every agent of the tenant the conversation is with."""
+        return [(agent, page.conversations[conversation_id]) for (t, agent), page in self.agents.items()
+                if t == tenant and conversation_id in page.conversations]
+
+    def apply(self, event: dict, event_id: str) -> None:
+        """Fold one agent-notifications event in."""
+        page = self.agents.setdefault((event["tenant_id"], event["agent_id"]), AgentPage())
+        page.last_event_id = event_id
+        kind, cid = event["type"], event.get("conversation_id")
+        if kind == "presence_changed":
+            page.presence = event.get("presence") or event.get("reason")
+            return
+        if not cid:
+            return
+        current = page.conversations.get(cid)
+        if kind == "offered":
+            page.conversations[cid] = Entry("offered", event["occurred_at"], _carried(event),
+                                            expires_at=event.get("expires_at"))
+        elif current is None:
+            _start_late(page, kind, event)
+        else:
+            _update(page, current, kind, event)
+
+
+def _carried(event: dict) -> dict:
+    return {name: event.get(name) for name in CARRIED}
+
+
+def _start_late(page: AgentPage, kind: str, event: dict) -> None:
+    """An assignment or transfer-in with no offer before it (a forced or direct transfer)."""
+    if kind in ("assigned", "transferred") and event.get("reason") != "transferred_away":
+        page.conversations[event["conversation_id"]] = Entry("connected", event["occurred_at"], _carried(event))
+
+
+def _update(page: AgentPage, entry: Entry, kind: str, event: dict) -> None:
+    cid = event["conversation_id"]
+    if kind == "offer_revoked" and entry.state == "offered":
+        del page.conversations[cid]
+    elif kind == "assigned":
+        entry.state, entry.expires_at = "connected", None
+        entry.fields |= {k: v for k, v in _carried(event).items() if v is not None}
+    elif kind == "conversation_ended":
+        # A transfer away ends the conversation for this agent without wrap-up (streams/routing/transfers.py).
+        if event.get("reason") == "transferred":
+            del page.conversations[cid]
+        else:
+            entry.state = "ended"
+    elif kind == "wrapup_required":
+        entry.state, entry.expires_at = "wrapup", event.get("expires_at")
+        entry.wrapup_codes, entry.wrapup_mode = list(event.get("wrapup_codes") or []), event.get("reason")
+    elif kind in ("wrapped_up", "transferred") and not (kind == "transferred" and entry.state == "offered"):
+        del page.conversations[cid]
+    elif kind == "message":
+        entry.unread = entry.unread + 1 if event.get("direction") == "inbound" else 0
+    elif kind == "policy":
+        entry.policy = event.get("policy") or {k: event.get(k) for k in ("window_open_until", "template_only",
+                                                                          "replies_left")}

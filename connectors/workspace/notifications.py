@@ -1,0 +1,129 @@
+"""`agent-notifications` read two ways: a tailer of every partition (live), and a bounded replay.
+
+Each edge replica tails all partitions from the start of the topic with `assign` (no consumer
+group: every replica must see every event, docs/architecture.md "How a push reaches the agent's
+socket"). A reconnecting page is replayed from Kafka by a short-lived consumer that reads one
+partition from `since + 1` up to where the tailer had got when the socket registered.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+
+from schemas import topic
+from switchboard.kafka import consumer
+
+log = logging.getLogger("switchboard.workspace")
+NOTIFICATIONS = topic("agent-notifications")
+Item = tuple[int, int, dict]   # (partition, offset, decoded agent-event)
+BATCH = 500
+
+
+def event_id(partition: int, offset: int) -> str:
+    """The id the page acknowledges: `<partition>-<offset>`."""
+    return f"{partition}-{offset}"
+
+
+def parse_event_id(text: str) -> tuple[int, int]:
+    """`<partition>-<offset>` -> (partition, offset); ValueError otherwise."""
+    partition, sep, offset = text.partition("-")
+    if not sep or not partition.isdigit() or not offset.isdigit() or int(partition) >= NOTIFICATIONS.partitions:
+        raise ValueError(f"bad event id {text!r}: expected <partition>-<offset> from an event's `id`")
+    return int(partition), int(offset)
+
+
+def plain(value):
+    """A decoded Avro value as JSON data (timestamp-millis back to epoch millis)."""
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+class Tailer:
+    """A thread that reads every partition from the beginning and hands batches to `on_batch`."""
+
+    def __init__(self, client_config: dict, codec, on_batch: Callable[[list[Item]], None]):
+        self.client_config, self.codec, self.on_batch = client_config, codec, on_batch
+        self.ready, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name="notifications-tailer", daemon=True)
+
+    def start(self) -> None:
+        """Begin reading (on_batch is called from this thread)."""
+        self._thread.start()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the tailer read everything that was on the topic at start within `timeout`."""
+        return self.ready.wait(timeout)
+
+    def close(self) -> None:
+        """Stop reading."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        c = consumer(self.client_config, f"workspace-tail-{uuid.uuid4().hex[:8]}", **{"enable.partition.eof": True})
+        c.assign([TopicPartition(NOTIFICATIONS.name, p, OFFSET_BEGINNING) for p in range(NOTIFICATIONS.partitions)])
+        at_end: set[int] = set()
+        try:
+            while not self._stop.is_set():
+                messages = c.consume(BATCH, 0.2)
+                items = []
+                for m in messages:
+                    if m.error():
+                        if m.error().code() == KafkaError._PARTITION_EOF:
+                            at_end.add(m.partition())
+                        continue
+                    items += _decoded(self.codec, m)
+                if items:
+                    self.on_batch(items)
+                if len(at_end) == NOTIFICATIONS.partitions and not self.ready.is_set():
+                    self.ready.set()
+        except Exception:
+            log.exception("the agent-notifications tailer stopped; sockets get no more pushes")
+            raise
+        finally:
+            c.close()
+
+
+def replay(client_config: dict, codec, partition: int, start: int, end: int, tenant: str, agent: str,
+           timeout: float = 10.0) -> list[Item]:
+    """The agent's events of `partition` with start <= offset < end, read from Kafka."""
+    if start >= end:
+        return []
+    c = consumer(client_config, f"workspace-replay-{uuid.uuid4().hex[:8]}")
+    c.assign([TopicPartition(NOTIFICATIONS.name, partition, start)])
+    found, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            m = c.poll(0.2)
+            if m is None or m.error():
+                continue
+            if m.offset() >= end:
+                break
+            found += [i for i in _decoded(codec, m) if i[2]["tenant_id"] == tenant and i[2]["agent_id"] == agent]
+            if m.offset() >= end - 1:
+                break
+        else:
+            log.warning("replay of %s-%d..%d stopped after %.0f s", NOTIFICATIONS.name, start, end, timeout)
+    finally:
+        c.close()
+    return found
+
+
+def _decoded(codec, m) -> list[Item]:
+    try:
+        return [(m.partition(), m.offset(), plain(codec.decode(m.value(), "agent-event")))]
+    except Exception as exc:  # a record we cannot read is the sink's dead letter, not the page's problem
+        log.warning("unreadable agent-notifications record %d-%d: %s", m.partition(), m.offset(), exc)
+        return []

@@ -1,0 +1,72 @@
+"""What the agent API writes, as `connectors.publisher.Record`s: actions, replies, identity claims.
+
+Pure builders. Actions are keyed by the routing domain (the tenant), replies and claims as their
+topics say (schemas/topics.yaml); ids are deterministic where a client retry must not act twice.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+
+from schemas import topic
+from connectors.normalize import ITEM_FIELDS
+from connectors.publisher import Record
+
+ACTIONS, OUTBOUND, CLAIMS = topic("agent-actions").name, topic("outbound-messages").name, topic("identity-claims").name
+NAMESPACE = uuid.UUID("5d1e0c2a-7b43-4f0e-9c61-2a8f3e9d4b17")
+NOT_DIGITS = re.compile(r"\D")
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    """A deterministic id: the same request twice names the same record."""
+    return f"{prefix}-{uuid.uuid5(NAMESPACE, '|'.join(parts)).hex}"
+
+
+def action(codec, tenant: str, agent: str, kind: str, now: int, *, actor: str | None = None, **fields) -> Record:
+    """An agent-actions record; `actor` is the supervisor acting on the agent's conversation."""
+    value = {"action_id": f"ws-{uuid.uuid4().hex}", "tenant_id": tenant, "agent_id": agent, "type": kind,
+             "occurred_at": now, "actor_id": actor, **fields}
+    return Record(ACTIONS, tenant, codec.encode("agent-action", value))
+
+
+def reply(codec, principal, entry: dict, content: list[dict], client_id: str, now: int) -> tuple[str, Record]:
+    """(outbound id, outbound-messages record) of an agent's reply on a conversation of theirs."""
+    outbound_id = stable_id("ws-out", principal.tenant_id, principal.person_id, client_id)
+    thread_key = entry["thread_key"]
+    value = {"outbound_id": outbound_id, "tenant_id": principal.tenant_id,
+             "conversation_id": entry["conversation_id"], "thread_key": thread_key, "channel": entry["channel"],
+             "channel_account_id": entry["channel_account_id"] or "",
+             "recipient_id": thread_key.split(":", 3)[-1], "agent_id": principal.person_id, "kind": "reply",
+             "created_at": now, "content": [content_item(c) for c in content]}
+    return outbound_id, Record(OUTBOUND, thread_key, codec.encode("outbound-message", value))
+
+
+def content_item(item: dict) -> dict:
+    """A ContentItem with every field present; ValueError on unknown fields."""
+    unknown = set(item) - set(ITEM_FIELDS) - {"type"}
+    if unknown or not isinstance(item.get("type"), str):
+        raise ValueError(f"content items have a `type` and only {', '.join(ITEM_FIELDS)}; got {sorted(unknown)}")
+    return {"type": item["type"], **{name: item.get(name) for name in ITEM_FIELDS}}
+
+
+def normalized(detail_type: str, value: str) -> str | None:
+    """The identity-claim contract's form (streams/identity/normalize.py): lower-case email, E.164 digits."""
+    text = (value or "").strip()
+    if detail_type == "email":
+        local, at, domain = text.lower().rpartition("@")
+        return text.lower() if at and local and "." in domain and " " not in text else None
+    digits = NOT_DIGITS.sub("", text)
+    if digits.startswith("00") and not text.startswith("+"):
+        digits = digits[2:]
+    return digits if 7 <= len(digits) <= 15 else None
+
+
+def claim(codec, principal, entry: dict, detail_type: str, value: str, now: int) -> Record:
+    """An `agent_entered` identity claim for the conversation's channel identity."""
+    thread_key = entry["thread_key"]
+    record = {"claim_id": stable_id("claim-agent", thread_key, detail_type, value), "tenant_id": principal.tenant_id,
+              "detail_type": detail_type, "detail_value": value, "source": "agent_entered",
+              "thread_key": thread_key, "channel": entry["channel"],
+              "channel_account_id": entry["channel_account_id"] or "", "external_id": thread_key.split(":", 3)[-1],
+              "customer_id": entry["customer_id"] or "", "display_name": None, "occurred_at": now}
+    return Record(CLAIMS, f"{principal.tenant_id}:{detail_type}:{value}", codec.encode("identity-claim", record))
