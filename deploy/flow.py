@@ -35,6 +35,7 @@ class FlowCounter:
         self.by_topic: Counter[str] = Counter()
         self.by_channel: Counter[tuple[str, str]] = Counter()
         self.by_kind: Counter[tuple[str, str | None, str]] = Counter()  # (topic, channel, kind)
+        self.by_agent: Counter[tuple[str, str, str]] = Counter()  # (topic, kind, agent id)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="flow-counter", daemon=True)
 
@@ -56,6 +57,10 @@ class FlowCounter:
         self._thread.join()
         self._consumer.close()
         return self.summary()
+
+    def agents(self, topic_name: str, kind: str, among: set[str]) -> dict[str, int]:
+        """Records of `kind` on a topic per agent, for the agents in `among`."""
+        return {a: n for (t, k, a), n in self.by_agent.items() if t == topic_name and k == kind and a in among}
 
     def tally(self, topic_name: str, kind: str, channel: str | None = None) -> int:
         """How many records of `kind` (type/status/kind value) flowed on a topic, optionally per channel."""
@@ -112,3 +117,5 @@ class FlowCounter:
         kind = next((record[f] for f in KIND_FIELDS if record.get(f)), None)
         if kind:
             self.by_kind[(topic.name, channel, kind)] += 1
+            if record.get("agent_id"):
+                self.by_agent[(topic.name, kind, record["agent_id"])] += 1

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 from deploy.flow import FlowCounter
-from deploy.summary import capability_counts
+from deploy.summary import capability_counts, human_counts
 
 # The roles `make run` starts, in order (stopped in reverse). Each capability adds its line here.
 PROCESSES: list[tuple[str, ...]] = [
@@ -87,6 +87,29 @@ def _settled_fact_counts(settings) -> dict:
         return {"facts_error": str(exc)}
 
 
+def _seed_directory(settings) -> list[tuple[str, str, str, str]]:
+    """Publish the routing files and demo people to the directory; who may sign in."""
+    from switchboard.admin_cli import Admin
+    from switchboard.seed import demo_people, seed
+
+    admin = Admin(settings)
+    try:
+        counts = seed(admin, settings.routing_dir, settings.people_file)
+    finally:
+        admin.close()
+    print(f"directory seeded: {counts['written']} entries written, {counts['unchanged']} unchanged",
+          file=sys.stderr, flush=True)
+    return demo_people(settings.people_file)
+
+
+def _print_sign_in(settings, people) -> None:
+    """Where the agent desk is and who can sign in (demo passwords, deploy/people.yaml)."""
+    print(f"agent desk: {settings.public_url()}/  (sign in with a demo person below)", file=sys.stderr)
+    for tenant, pid, role, password in people:
+        print(f"  tenant {tenant}  {role:10} {pid:8} password {password}", file=sys.stderr)
+    sys.stderr.flush()
+
+
 def run_all(settings) -> int:
     """Start everything, wait, stop everything, print the summary line; 0 if all went well."""
     from deploy.kafka.broker import LocalKafka
@@ -102,9 +125,11 @@ def run_all(settings) -> int:
     counter = FlowCounter(bootstrap, since_ms=int(time.time() * 1000), codec=Codec.from_settings(settings),
                           client_config=settings.kafka_client_config())
     counter.start()
+    people = _seed_directory(settings)
     children = _start_children(settings, bootstrap)
     print(f"switchboard running: kafka {bootstrap}, {len(children)} processes; Ctrl-C to stop",
           file=sys.stderr, flush=True)
+    _print_sign_in(settings, people)
     started = time.monotonic()
     reason, crashed = _wait(settings, children)
     sink, producers = children[:1], children[1:]
@@ -117,6 +142,7 @@ def run_all(settings) -> int:
     if not already_running:
         broker.stop()
     summary = {"ok": not crashed, "stopped": reason, "seconds": round(time.monotonic() - started, 1),
-               "kafka": bootstrap, **capability_counts(counter), **facts, **flowed}
+               "kafka": bootstrap, **capability_counts(counter),
+               **human_counts(counter, {pid for _t, pid, role, _p in people if role == "agent"}), **facts, **flowed}
     print(json.dumps(summary, separators=(",", ":")), flush=True)
     return 1 if crashed else 0

@@ -29,3 +29,13 @@ def capability_counts(counter: FlowCounter) -> dict:
         "accepted": counter.tally("agent-actions", "accept"),
         "wrapped_up": counter.tally("segment-facts", "wrapup"),
     }
+
+
+def human_counts(counter: FlowCounter, humans: set[str]) -> dict:
+    """What the people who signed in to the agent desk did (the simulated agents are not among them)."""
+    signed_in = set(counter.agents("agent-actions", "signed_in", humans)) | set(
+        counter.agents("agent-actions", "page_open", humans))
+    return {"agents_signed_in": len(signed_in),
+            "human_offers": sum(counter.agents("agent-notifications", "offered", humans).values()),
+            "human_accepted": sum(counter.agents("agent-actions", "accept", humans).values()),
+            "human_replies": sum(counter.agents("outbound-messages", "reply", humans).values())}

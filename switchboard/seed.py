@@ -73,3 +73,11 @@ def seed(admin, routing_dir, people_file) -> dict:
     for tenant, kind, entry_id, body in work:
         counts["written" if admin.put(tenant, kind, entry_id, body) else "unchanged"] += 1
     return counts
+
+
+def demo_people(people_file) -> list[tuple[str, str, str, str]]:
+    """(tenant, id, role, demo password) of everyone the people file lets sign in."""
+    data = yaml.safe_load(Path(people_file).read_text()) if Path(people_file).exists() else {}
+    return [(tenant, pid, p.get("role", "agent"), p["password"])
+            for tenant, spec in ((data or {}).get("tenants") or {}).items()
+            for pid, p in (spec.get("people") or {}).items() if p.get("password")]
