@@ -30,7 +30,8 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
-             max_body_bytes: int = MAX_BODY_BYTES, clock=time.time, workspace=None) -> web.Application:
+             max_body_bytes: int = MAX_BODY_BYTES, clock=time.time, workspace=None,
+             media=None) -> web.Application:
     """The edge's aiohttp application (publisher, accounts and codec are injected, so tests can too).
 
     With a `connectors.workspace.Workspace` it also serves the agent API and push socket behind the
@@ -74,6 +75,8 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
                 counters["unavailable"] += 1
                 log.error("%s: broker did not acknowledge %d events: %s", where, len(records), exc)
                 return web.Response(status=503, text="try again later")
+            if media is not None:  # published: fetch the media in the background, never failing the webhook
+                media.prefetch(parsed.messages)
         counters.update(messages=len(parsed.messages), statuses=len(parsed.statuses), echoes=parsed.echoes,
                         unsupported=parsed.unsupported, ignored=parsed.ignored)
         log.info("%s: %d messages, %d statuses, %d echoes, %d unsupported, %d ignored", where,
@@ -88,10 +91,12 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
     app.add_routes([web.get("/webhooks/{channel}/{account_id}", handshake),
                     web.post("/webhooks/{channel}/{account_id}", receive),
                     web.get("/edge/stats", stats)])
+    if media is not None:  # GET /media/{key} by signed URL (connectors.media)
+        media.mount(app)
     if workspace is not None:
         from .workspace import mount
 
-        mount(app, workspace)
+        mount(app, workspace, media)
     return app
 
 
@@ -138,6 +143,7 @@ def main(argv: list[str]) -> int:
     from switchboard.accounts import load_accounts
     from switchboard.settings import load_settings
 
+    from .media import edge_media
     from .workspace import build as build_workspace
 
     settings = load_settings()
@@ -157,8 +163,9 @@ def main(argv: list[str]) -> int:
     publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)
     codec = Codec.from_settings(settings)
     workspace = None if args.no_workspace else build_workspace(settings, publisher, codec)
-    app = make_app(settings, load_accounts(settings.accounts_file), publisher, codec,
-                   max_body_bytes=args.max_body_kb * 1024, workspace=workspace)
+    accounts = load_accounts(settings.accounts_file)
+    app = make_app(settings, accounts, publisher, codec, max_body_bytes=args.max_body_kb * 1024,
+                   workspace=workspace, media=edge_media(settings, accounts))
     app.on_cleanup.append(lambda _app: _close(publisher))
     if workspace is not None:
         app.on_startup.append(lambda _app: _caught_up(workspace))
