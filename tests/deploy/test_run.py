@@ -55,3 +55,29 @@ def test_capability_counts_come_from_the_records_that_prove_them(kafka_bootstrap
     assert counts["delivered"]["whatsapp"] == 1  # the ledger's `sent`, not the platform's `sent` status
     assert counts["receipts"]["messenger"] == 1
     assert (counts["offers"], counts["accepted"], counts["wrapped_up"]) == (1, 1, 1)
+
+
+def test_human_counts_are_those_of_the_people_who_sign_in_not_the_simulated_agents(kafka_bootstrap):
+    from deploy.summary import human_counts
+
+    offer = json.loads(open("schemas/examples/agent-event/offered.json").read())
+    action = json.loads(open("schemas/examples/agent-action/wrap_up.json").read())
+    reply = json.loads(open("schemas/examples/outbound-message/" + _first("outbound-message")).read())
+    counter = FlowCounter(kafka_bootstrap, since_ms=int(time.time() * 1000), codec=Codec())
+    counter.start()
+    out, codec = producer({"bootstrap.servers": kafka_bootstrap}), Codec()
+    for agent in ("alice", "alice", "agent-ana"):
+        out.produce("agent-notifications", key=agent, value=codec.encode("agent-event", offer | {"agent_id": agent}))
+    for agent, kind in [("alice", "page_open"), ("alice", "page_open"), ("agent-ana", "page_open"), ("alice", "accept")]:
+        out.produce("agent-actions", key="acme", value=codec.encode("agent-action", action | {"agent_id": agent, "type": kind}))
+    out.produce("outbound-messages", key="k", value=codec.encode("outbound-message", reply | {"agent_id": "alice", "kind": "reply"}))
+    out.flush(10)
+    counter.stop()
+    assert human_counts(counter, {"alice", "bob"}) == {
+        "agents_signed_in": 1, "human_offers": 2, "human_accepted": 1, "human_replies": 1}
+
+
+def _first(subject: str) -> str:
+    import os
+
+    return sorted(os.listdir(f"schemas/examples/{subject}"))[0]
