@@ -5,7 +5,10 @@ TEXTS = {
            "I was charged twice on my last bill", "How do I upgrade to the 5G plan?",
            "Can I change the delivery address of my order?", "Hello? Is anyone there?",
            "I'd like to cancel my subscription", "The router light keeps blinking red",
-           "When will my replacement card arrive?", "Thanks, that solved it!"],
+           "When will my replacement card arrive?", "Thanks, that solved it!",
+           # The `vip` rule (deploy/routing/acme.yaml) sends these to the human demo agents.
+           "I'm a private banking customer, I need help with a transfer",
+           "Premium account here: can someone call me back about my mortgage?"],
     "es": ["¿Dónde está mi pedido? Lo compré el lunes", "Me cobraron dos veces este mes",
            "Quiero cambiar mi plan de datos", "No tengo señal desde ayer en casa",
            "¿Pueden bloquear mi tarjeta? La perdí", "Gracias por la ayuda, muy amables"],
