@@ -165,14 +165,15 @@ def _accounts_file(tmp: Path, sim_port: int, edge_port: int) -> Path:
 
 
 def _routing_dir(tmp: Path) -> Path:
-    """Copies of deploy/routing/*.yaml; the demo tenant's gains the tests' queues and rule, first."""
+    """Copies of deploy/routing/*.yaml; the demo tenant's gains the tests' queues and rule if it lacks them."""
     target = tmp / "routing"
     target.mkdir()
     for source in (REPO / "deploy" / "routing").glob("*.yaml"):
         data = yaml.safe_load(source.read_text())
         if source.stem == TENANT:
-            data["queues"] = data.get("queues", {}) | TEST_QUEUES
-            data["rules"] = [TEST_RULE, *data.get("rules", [])]
+            data["queues"] = TEST_QUEUES | data.get("queues", {})   # the demo's own `vip` wins
+            if not any(rule.get("name") == TEST_RULE["name"] for rule in data.get("rules", [])):
+                data["rules"] = [TEST_RULE, *data.get("rules", [])]
         (target / source.name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     return target
 
@@ -219,7 +220,7 @@ def running_system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactor
         "SWITCHBOARD_ACCOUNTS_FILE": str(_accounts_file(tmp, ports["sim"], ports["edge"])),
         "SWITCHBOARD_ROUTING_DIR": str(_routing_dir(tmp)), "SWITCHBOARD_PEOPLE_FILE": str(_people_file(tmp)),
         "SWITCHBOARD_EDGE_PORT": str(ports["edge"]), "SWITCHBOARD_SINK_PORT": str(ports["sink"]),
-        "SWITCHBOARD_AUTH_SECRET": f"test-auth-secret-{run}", "SWITCHBOARD_LOG_LEVEL": "INFO"}
+        "SWITCHBOARD_AUTH_SECRET": f"test-auth-secret-of-this-session-{uuid.uuid4().hex}", "SWITCHBOARD_LOG_LEVEL": "INFO"}
     (tmp / "data").mkdir()
     _seed(env, tmp)
     edge_url, sim_url = f"http://127.0.0.1:{ports['edge']}", f"http://127.0.0.1:{ports['sim']}"

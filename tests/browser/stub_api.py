@@ -45,7 +45,7 @@ def _app(stub: StubApi) -> web.Application:
             raise web.HTTPUnauthorized(text=json.dumps({"error": "sign in first"}), content_type="application/json")
 
     async def index(request):
-        return web.FileResponse(STATIC / "index.html")
+        raise web.HTTPFound("/app/index.html")
 
     async def login(request):
         body = await request.json()
@@ -89,7 +89,7 @@ def _app(stub: StubApi) -> web.Application:
         return ws
 
     app = web.Application()
-    app.add_routes([web.get("/", index), web.static("/static", STATIC), web.post("/api/v1/auth/login", login),
+    app.add_routes([web.get("/", index), web.static("/app", STATIC), web.post("/api/v1/auth/login", login),
                     web.get("/api/v1/me", me), web.get("/api/v1/conversations", listing), web.get("/api/v1/offers", listing),
                     web.get("/api/v1/canned-responses", listing), web.get("/api/v1/conversations/{id}", details),
                     web.get("/api/v1/conversations/{id}/history", history), web.get("/api/v1/ws", socket)])

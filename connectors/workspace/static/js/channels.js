@@ -18,7 +18,8 @@ export const EMOJI = ["😊", "😀", "😂", "🙏", "👍", "👋", "❤️", 
 
 export function channelOf(name) { return CHANNELS[name] || { name: name || "unknown", text: 2000, image: false, stickers: false }; }
 
-export function iconUrl(channel) { return `/static/icons/${CHANNELS[channel] ? channel : "open"}.svg`; }
+// Relative to this module, so the page works wherever the edge mounts it.
+export function iconUrl(channel) { return new URL(`../icons/${CHANNELS[channel] ? channel : "open"}.svg`, import.meta.url).href; }
 
 // The composer's rules: from GET /conversations/{id} (limits / capabilities) over the table above.
 export function rulesOf(details) {

@@ -22,6 +22,7 @@ export class Desk {
     $("wrapup-open").onclick = () => this.active && openWrapup(this.active, () => this.leave(this.active.id));
     $("customer-form").onsubmit = (event) => this.saveCustomer(event);
     $("history-more").onclick = () => this.loadHistory(this.active, true);
+    $("customer-box").addEventListener("toggle", (event) => { if (event.target.open && this.active) this.loadHistory(this.active); });
     addEventListener("keydown", (event) => this.shortcut(event));
     setInterval(() => this.renderList(), 1000);
   }
@@ -175,8 +176,11 @@ export class Desk {
     const form = event.target, details = {};
     if (form.email.value) details.email = form.email.value;
     if (form.phone.value) details.phone = form.phone.value;
-    try { await api.customer(this.active.id, details); this.composer.error(""); form.reset(); }
-    catch (exc) { this.composer.error(exc.message); }
+    const c = this.active;
+    try { await api.customer(c.id, details); this.composer.error(""); form.reset(); }
+    catch (exc) { this.composer.error(exc.message); return; }
+    // The claim is matched (and customers merged) by the identity processor a moment later: look again.
+    for (const ms of [1000, 3000, 6000, 12000, 20000]) setTimeout(() => { if (this.active === c) this.loadHistory(c); }, ms);
   }
 
   shortcut(event) {

@@ -1,9 +1,10 @@
 // Offer toasts: accept / decline with the alert countdown to `expires_at`, and the offer sound.
 import { el } from "./render.js";
 import { toMs } from "./messages.js";
+import { iconUrl } from "./channels.js";
 
 let gestured = false;
-const sound = new Audio("/static/sounds/offer.wav");
+const sound = new Audio(new URL("../sounds/offer.wav", import.meta.url));
 // Browsers refuse audio before a user gesture; after the first one, offers ring.
 for (const type of ["pointerdown", "keydown"]) addEventListener(type, () => { gestured = true; }, { once: true, capture: true });
 
@@ -19,7 +20,7 @@ export class Offers {
     const countdown = el("span", { class: "countdown", role: "timer" });
     const who = offer.customer_name || (offer.customer && offer.customer.name) || offer.customer_id || "customer";
     const toast = el("div", { class: "toast", role: "alertdialog", "aria-label": `Offer from ${who}`, "data-offer-id": offer.offer_id },
-      el("img", { src: `/static/icons/${offer.channel || "open"}.svg`, alt: offer.channel || "", width: 20, height: 20 }),
+      el("img", { src: iconUrl(offer.channel), alt: offer.channel || "", width: 20, height: 20 }),
       el("span", { class: "toast-text", text: `${who} · ${offer.queue_id || ""}` }), countdown,
       el("button", { type: "button", class: "accept", text: "Accept", onclick: () => this.onAccept(offer) }),
       el("button", { type: "button", class: "decline", text: "Decline", onclick: () => this.onDecline(offer) }));
