@@ -12,11 +12,11 @@ from streams.records import Output
 
 from .roster import agent_state, index_config
 from .config import RoutingConfig
-from .domain import Domain, decide
+from .domain import Domain, decide, refuse
 from .matching import fill
 from .model import WAITING, remember
 from .offers import on_accept, on_decline
-from .presence import on_presence
+from .presence import on_page_closed, on_page_open, on_presence, on_signed_out
 from .queueing import dequeue, enqueue, forget_finished
 from .requests import on_request
 from .timers import advance
@@ -25,12 +25,16 @@ from .wrapup import on_end, on_wrap_up
 
 # agent-action `type` -> handler(domain, agent, action); other types are ignored
 ACTIONS = {"presence": on_presence, "accept": on_accept, "decline": on_decline, "end": on_end,
-           "wrap_up": on_wrap_up, "transfer": on_transfer}
+           "wrap_up": on_wrap_up, "transfer": on_transfer, "signed_out": on_signed_out,
+           "page_closed": on_page_closed, "page_open": on_page_open}
+# What a supervisor may do to an agent's conversation (agent-action v2 `actor_id`; the edge checked
+# the role and the tenant): force a transfer or an end. `agent_id` is the conversation's agent.
+FORCEABLE = {"transfer", "end"}
 
 
-def new_domain(config: RoutingConfig, now: int = 0) -> Domain:
+def new_domain(config: RoutingConfig, now: int = 0, presence_grace_ms: int = 60_000) -> Domain:
     """An empty domain for the routing file, its clock at `now`."""
-    domain = Domain(config, now)
+    domain = Domain(config, now, presence_grace_ms)
     index_config(domain)
     return domain
 
@@ -55,7 +59,10 @@ def apply_action(domain: Domain, action: dict) -> list[Output]:
     remember(agent.recent_actions, action["action_id"])
     domain.changed.agents.add(agent_id)
     handler = ACTIONS.get(action["type"])
-    if handler:
+    if action.get("actor_id") and action["type"] not in FORCEABLE:
+        refuse(domain, agent_id, action, "actor.not_allowed",
+               f"{action['actor_id']} may force only a transfer or an end, not {action['type']}")
+    elif handler:
         handler(domain, agent, action)
     return drain(domain)
 

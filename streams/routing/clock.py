@@ -32,7 +32,8 @@ class Runtime:
 
 def setup(wiring: Wiring) -> None:
     """Read the routing files of the settings (the worker calls this before the app starts)."""
-    Runtime.configs, Runtime.wiring = ConfigCache(wiring.settings.routing_dir), wiring
+    Runtime.configs = getattr(wiring, "configs", None) or ConfigCache(wiring.settings.routing_dir)
+    Runtime.wiring = wiring
 
 
 @app.timer(interval=TICK_SECONDS)

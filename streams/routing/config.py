@@ -223,6 +223,11 @@ def load_config(routing_dir: Path, tenant: str) -> RoutingConfig:
     return parse_config(path.read_text(), tenant, str(path))
 
 
+def default_config(tenant: str) -> RoutingConfig:
+    """The routing of a tenant nobody configured: one queue, `general`, no rules, no agents."""
+    return RoutingConfig(tenant=tenant, default_queue="general", queues={"general": Queue()})
+
+
 class ConfigCache:
     """Routing files by tenant, re-read when their modification time changes."""
 
@@ -231,12 +236,17 @@ class ConfigCache:
         self._entries: dict[str, tuple[float, RoutingConfig]] = {}
 
     def get(self, tenant: str) -> RoutingConfig:
-        """The current configuration (the last valid one if the file became invalid)."""
+        """The current configuration (the last valid one if the file became invalid; `default_config`
+        for a tenant with no file, logged once, so its requests route instead of dead-lettering)."""
         path = config_path(self.routing_dir, tenant)
         mtime = path.stat().st_mtime if path.exists() else -1.0
         cached = self._entries.get(tenant)
         if cached and cached[0] == mtime:
             return cached[1]
+        if mtime < 0:
+            log.warning("tenant %r has no routing file %s: routing with one queue `general`", tenant, path)
+            self._entries[tenant] = (mtime, default_config(tenant))
+            return self._entries[tenant][1]
         try:
             config = load_config(self.routing_dir, tenant)
         except RoutingConfigError as exc:

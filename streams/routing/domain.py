@@ -46,6 +46,7 @@ class Domain:
 
     config: RoutingConfig
     now: int = 0
+    presence_grace_ms: int = 60_000  # a gone page's grace (settings.presence_grace_seconds)
     tenant: str = field(init=False)
     agents: dict[str, AgentState] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
@@ -87,3 +88,12 @@ def decide(domain: Domain, kind: str, reason: str, **fields) -> None:
 def notify(domain: Domain, agent_id: str, kind: str, **fields) -> None:
     """Tell an agent what happened (an agent-notifications record) at the domain's time."""
     domain.outputs.append(out.agent_event(domain.tenant, agent_id, kind, domain.now, **fields))
+
+
+def refuse(domain: Domain, agent_id: str, action: dict, rule: str, reason: str, **fields) -> None:
+    """An action routing will not apply: told to the agent (`action_refused`), recorded as ignored."""
+    decide(domain, "ignored", f"{action['type']} refused: {reason}", agent_id=agent_id, **fields)
+    domain.outputs.append(out.agent_event(domain.tenant, agent_id, "action_refused", domain.now,
+                                          ref=action["action_id"], rule=rule, reason=reason,
+                                          conversation_id=action.get("conversation_id"),
+                                          actor_id=action.get("actor_id")))

@@ -47,6 +47,7 @@ class AgentState:
     last_free_at: int = 0  # for longest-idle ordering: when the agent last gained capacity
     work: dict[str, Work] = field(default_factory=dict)
     recent_actions: list[str] = field(default_factory=list)
+    page_closed_at: int | None = None  # their page went away then; offline unless it opens within the grace
 
     def held(self, media: str) -> int:
         """Conversations of `media` that count against capacity."""
@@ -95,6 +96,8 @@ class Conversation:
     consulting_agent: str | None = None  # consult transfer: still connected until the new one accepts
     consulting_offer: str | None = None
     transfer_mode: str | None = None
+    transfer_note: str | None = None  # told to the agent who takes the transferred conversation
+    transfer_from: str | None = None
     history: list[dict] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
 

@@ -32,6 +32,11 @@ def on_accept(domain: Domain, agent: AgentState, action: dict) -> None:
         release_consulting(domain, conv, f"consult transfer accepted by {agent.agent_id}", outcome="transferred")
     domain.outputs.append(out.assignment(domain.tenant, work, agent.agent_id, "connected", now))
     notify(domain, agent.agent_id, "assigned", conv=conv)
+    if conv.transfer_from:   # the agent who takes a transferred conversation hears from whom, and the note
+        notify(domain, agent.agent_id, "transferred", conv=conv, reason=conv.transfer_mode,
+               transfer_target=f"agent:{agent.agent_id}", note=conv.transfer_note,
+               from_agent_id=conv.transfer_from)
+        conv.transfer_note = conv.transfer_from = None
 
 
 def on_decline(domain: Domain, agent: AgentState, action: dict) -> None:

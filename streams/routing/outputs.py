@@ -20,11 +20,12 @@ AUDIT_CANDIDATES = 20  # listed per decision: the 10 best ranked, then up to 10 
 
 
 def agent_event(tenant: str, agent_id: str, kind: str, now: int, *, conv: Conversation | None = None,
-                work: Work | None = None, **fields) -> Output:
-    """An agent-notifications record (offered, offer_revoked, assigned, wrapup_required...)."""
-    ref = work.offer_id if work else (conv.offer_id if conv else None)
-    value = {"event_id": f"ae:{agent_id}:{kind}:{ref or now}", "tenant_id": tenant, "agent_id": agent_id,
-             "type": kind, "occurred_at": now, "offer_id": ref, **fields}
+                work: Work | None = None, ref: str | None = None, **fields) -> Output:
+    """An agent-notifications record (offered, offer_revoked, assigned, wrapup_required...);
+    `ref` names what it is about when no offer does (the refused action's id)."""
+    offer = work.offer_id if work else (conv.offer_id if conv else None)
+    value = {"event_id": f"ae:{agent_id}:{kind}:{offer or ref or now}", "tenant_id": tenant, "agent_id": agent_id,
+             "type": kind, "occurred_at": now, "offer_id": offer, **fields}
     if conv:
         value |= {"conversation_id": conv.conversation_id, "queue_id": conv.queue_id,
                   "customer_id": conv.customer_id, "channel": conv.channel, "thread_key": conv.thread_key,

@@ -59,4 +59,5 @@ def set_presence(domain: Domain, agent: AgentState, presence: str, reason: str) 
         agent.last_free_at = domain.now
     if presence == NOT_RESPONDING:
         notify(domain, agent.agent_id, "not_responding", reason=reason)
+    notify(domain, agent.agent_id, "presence_changed", ref=f"{presence}:{domain.now}", status=presence, reason=reason)
     reindex(domain, agent)

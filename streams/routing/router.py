@@ -29,8 +29,10 @@ STATE_SUBJECT = "routing-state"
 class Router:
     """Routing domains of this worker, applied event by event (see module docstring)."""
 
-    def __init__(self, table: MutableMapping[str, bytes], configs: ConfigCache, codec: Codec):
+    def __init__(self, table: MutableMapping[str, bytes], configs: ConfigCache, codec: Codec,
+                 presence_grace_ms: int = 60_000):
         self.table, self.configs, self.codec = table, configs, codec
+        self.presence_grace_ms = presence_grace_ms
         self.states: dict[str, Domain] = {}
         self.partitions: dict[str, int] = {}
 
@@ -63,7 +65,7 @@ class Router:
             prefix = f"{tenant}:"
             entries = [(key[len(prefix):], json.loads(self.codec.decode(raw, STATE_SUBJECT)["body"]))
                        for key, raw in list(self.table.items()) if key.startswith(prefix)]
-            self.states[tenant] = restore(self.configs.get(tenant), entries)
+            self.states[tenant] = restore(self.configs.get(tenant), entries, self.presence_grace_ms)
             log.info("routing domain %s: %d state entries restored", tenant, len(entries))
         return self.states[tenant]
 

@@ -36,9 +36,9 @@ def _to_dict(entity: AgentState | Conversation | None) -> dict | None:
     return entity.to_dict() if entity else None
 
 
-def restore(config: RoutingConfig, entries: Iterable[tuple[str, dict]]) -> Domain:
+def restore(config: RoutingConfig, entries: Iterable[tuple[str, dict]], presence_grace_ms: int = 60_000) -> Domain:
     """A domain from its table entries (`key` without the tenant prefix, body)."""
-    domain = new_domain(config)
+    domain = new_domain(config, presence_grace_ms=presence_grace_ms)
     for key, body in entries:
         kind, _, ident = key.partition(":")
         if kind == "agent":
@@ -68,6 +68,8 @@ def _derive(domain: Domain) -> None:
             schedule_ring(domain, conv)
     for agent in domain.agents.values():
         reindex(domain, agent)
+        if agent.page_closed_at is not None:
+            at(domain, agent.page_closed_at + domain.presence_grace_ms, "grace", agent.agent_id, agent.page_closed_at)
         for work in agent.work.values():
             if work.state == ALERTING:
                 at(domain, work.deadline, "alert", work.conversation_id, work.offer_id)

@@ -12,6 +12,7 @@ from .domain import Domain, decide
 from .matching import route
 from .model import ALERTING, WAITING
 from .offers import on_alert_timeout
+from .presence import on_grace_timeout
 from .queueing import needs, schedule_ring, unreserve
 from .wrapup import on_acw_timeout
 
@@ -39,7 +40,7 @@ def on_ring_timeout(domain: Domain, conv_id: str, entry: int) -> None:
 
 
 TIMERS = {"alert": on_alert_timeout, "acw": on_acw_timeout, "reserve": on_reserve_timeout,
-          "ring": on_ring_timeout}
+          "ring": on_ring_timeout, "grace": on_grace_timeout}
 
 
 def advance(domain: Domain, now: int) -> None:

@@ -1,28 +1,38 @@
 """Transfers: blind (the agent leaves now) and consult (they stay until the new agent accepts).
 
 A transferred conversation enters the target queue as a new entry, or waits for the target agent
-like a last agent. Unknown targets are refused with an `ignored` decision.
+like a last agent. The transferring agent is told `transferred` at once, the agent who takes it
+when they accept (with the note); after a consult transfer the transferring agent wraps up. A
+transfer by someone not connected, or to an unknown target, is refused (`action_refused`).
 """
 from __future__ import annotations
 
 from . import outputs as out
+from .acw import start_wrapup
 from .roster import agent_state, reindex
-from .domain import Domain, decide, notify, touch
+from .domain import Domain, decide, notify, refuse, touch
 from .matching import fill, route
 from .model import CONNECTED, AgentState, Conversation
 from .queueing import enqueue, prefer, schedule_ring
 
 
 def on_transfer(domain: Domain, agent: AgentState, action: dict) -> None:
-    """The connected agent transfers their conversation (agent-action `transfer`)."""
+    """The connected agent (or a supervisor, `actor_id`, on their behalf) transfers (agent-action `transfer`)."""
     conv = domain.conversations.get(action.get("conversation_id") or "")
-    if conv and conv.status == CONNECTED and conv.agent_id == agent.agent_id:
-        transfer(domain, conv, agent.agent_id, action.get("transfer_mode") or "blind",
-                 action.get("target_queue_id"), action.get("target_agent_id"))
+    if not (conv and conv.status == CONNECTED and conv.agent_id == agent.agent_id):
+        return refuse(domain, agent.agent_id, action, "transfer.not_connected",
+                      f"{agent.agent_id} is not connected to conversation {action.get('conversation_id')}")
+    problem = _problem(domain, action.get("target_queue_id"), action.get("target_agent_id"))
+    if problem:
+        return refuse(domain, agent.agent_id, action, "transfer.target", problem)
+    mode = action.get("transfer_mode") if action.get("transfer_mode") in ("blind", "consult") else "blind"
+    conv.transfer_note, conv.transfer_from = action.get("note"), agent.agent_id
+    transfer(domain, conv, agent.agent_id, mode, action.get("target_queue_id"), action.get("target_agent_id"),
+             actor_id=action.get("actor_id"))
 
 
 def transfer(domain: Domain, conv: Conversation, from_agent: str, mode: str, queue_id: str | None,
-             agent_id: str | None) -> None:
+             agent_id: str | None, actor_id: str | None = None) -> None:
     """Blind: the agent leaves now. Consult: they stay connected until the new agent accepts."""
     problem = _problem(domain, queue_id, agent_id)
     if problem:
@@ -30,12 +40,15 @@ def transfer(domain: Domain, conv: Conversation, from_agent: str, mode: str, que
         return
     target = f"agent:{agent_id}" if agent_id else f"queue:{queue_id}"
     conv.transfer_mode = mode
+    notify(domain, from_agent, "transferred", conv=conv, reason=mode, transfer_target=target,
+           actor_id=actor_id)
     if mode == "consult":
         conv.consulting_agent, conv.consulting_offer = from_agent, conv.offer_id
     else:
         _leave(domain, agent_state(domain, from_agent), conv.offer_id, "transferred", "blind", target)
     _reenter(domain, conv, queue_id)
-    decide(domain, "transferred", f"{mode} transfer to {target}", conv=conv, agent_id=from_agent)
+    forced = f" (forced by {actor_id})" if actor_id else ""
+    decide(domain, "transferred", f"{mode} transfer to {target}{forced}", conv=conv, agent_id=from_agent)
     if agent_id:
         prefer(domain, conv, agent_id, "transfer target")
     route(domain, conv, f"{mode} transfer")
@@ -61,27 +74,40 @@ def _reenter(domain: Domain, conv: Conversation, queue_id: str | None) -> None:
 
 
 def release_consulting(domain: Domain, conv: Conversation, reason: str, outcome: str) -> None:
-    """The transferring agent of a consult transfer leaves the conversation."""
+    """The transferring agent of a consult transfer leaves the conversation (wrap-up if it was transferred)."""
     agent_id, offer_id = conv.consulting_agent, conv.consulting_offer
     conv.consulting_agent = conv.consulting_offer = None
     touch(domain, conv)
+    agent = agent_state(domain, agent_id)
     if outcome == "transferred":
         target = f"agent:{conv.agent_id}" if conv.agent_id else f"queue:{conv.queue_id}"
-        _leave(domain, agent_state(domain, agent_id), offer_id, "transferred", "consult", target)
+        _leave(domain, agent, offer_id, "transferred", "consult", target, keep=True)
+        start_wrapup(domain, agent, agent.work[offer_id])
+        reindex(domain, agent)
     else:
-        _leave(domain, agent_state(domain, agent_id), offer_id, "ended", None, None)
+        _leave(domain, agent, offer_id, "ended", None, None)
     fill(domain, agent_id, reason)
 
 
+def requeue(domain: Domain, conv: Conversation, agent: AgentState, reason: str) -> None:
+    """The connected agent is gone (signed out, page gone): the conversation waits in its queue again."""
+    _leave(domain, agent, conv.offer_id, "transferred", None, f"queue:{conv.queue_id}", why=reason)
+    _reenter(domain, conv, None)
+    decide(domain, "requeued", f"{agent.agent_id} went offline ({reason}): back in queue {conv.queue_id}",
+           conv=conv, agent_id=agent.agent_id)
+    route(domain, conv, reason)
+
+
 def _leave(domain: Domain, agent: AgentState, offer_id: str, kind: str, transfer_type: str | None,
-           target: str | None) -> None:
-    work = agent.work.pop(offer_id)
+           target: str | None, *, keep: bool = False, why: str | None = None) -> None:
+    work = agent.work[offer_id] if keep else agent.work.pop(offer_id)
+    outcome = why or ("transferred" if kind == "transferred" else "completed")
     domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "interact", domain.now,
-                                           "transferred" if kind == "transferred" else "completed",
-                                           transfer_type=transfer_type))
+                                           outcome, transfer_type=transfer_type))
     domain.outputs.append(out.assignment(domain.tenant, work, agent.agent_id, kind, domain.now,
-                                         reason=f"{transfer_type} transfer" if transfer_type else "closed",
+                                         reason=why or (f"{transfer_type} transfer" if transfer_type else "closed"),
                                          transfer_target=target))
-    notify(domain, agent.agent_id, "conversation_ended", work=work, reason=kind)
-    agent.last_free_at = domain.now
-    reindex(domain, agent)
+    if not keep:
+        notify(domain, agent.agent_id, "conversation_ended", work=work, reason=why or kind)
+        agent.last_free_at = domain.now
+        reindex(domain, agent)

@@ -1,14 +1,15 @@
-"""An interaction ends and its agent wraps up, per the queue's after-call-work (ACW) mode.
+"""An interaction ends and its agent wraps up, per the queue's after-call-work (ACW) mode (`acw`).
 
 `optional` frees the capacity at once; `mandatory` holds it until the agent sends a code;
-`time_boxed` holds it until a code or the timeout, then applies the queue's default code.
-Wrap-up outlives the conversation's routing record: the customer may write again meanwhile.
+`time_boxed` holds it until a code or the timeout, then applies the queue's default code. A code
+must be one of the queue's `wrapup_codes` (when it lists any). Wrap-up outlives the conversation's routing record: the customer may write again meanwhile.
 """
 from __future__ import annotations
 
 from . import outputs as out
+from .acw import start_wrapup
 from .roster import reindex
-from .domain import Domain, at, notify
+from .domain import Domain, notify, refuse
 from .matching import fill
 from .model import CONNECTED, WRAPUP, AgentState, Conversation, Work
 from .queueing import finish
@@ -25,11 +26,28 @@ def on_end(domain: Domain, agent: AgentState, action: dict) -> None:
 
 
 def on_wrap_up(domain: Domain, agent: AgentState, action: dict) -> None:
-    """The agent sends the wrap-up code of their oldest wrap-up of the conversation (`wrap_up`)."""
+    """The agent sends the wrap-up code of their oldest wrap-up of the conversation (`wrap_up`);
+    a code not on the queue's list is refused (told to the agent), and the wrap-up stays open."""
     works = sorted((w for w in agent.work.values() if w.state == WRAPUP and
                     w.conversation_id == action.get("conversation_id")), key=lambda w: w.since)
-    if works:
-        finish_wrapup(domain, agent, works[0], action.get("wrapup_code"), "wrapped_up")
+    if not works:
+        return refuse(domain, agent.agent_id, action, "wrapup.none_open",
+                      f"no wrap-up of conversation {action.get('conversation_id')} is open")
+    problem = code_problem(domain, works[0], action.get("wrapup_code"))
+    if problem:
+        return refuse(domain, agent.agent_id, action, "wrapup.code", problem)
+    finish_wrapup(domain, agent, works[0], action.get("wrapup_code"), "wrapped_up")
+
+
+def code_problem(domain: Domain, work: Work, code: str | None) -> str | None:
+    """Why `code` cannot close this wrap-up: not on the queue's list, or missing where one is required."""
+    queue = domain.config.queues.get(work.queue_id)
+    codes = queue.wrapup_codes if queue else ()
+    if code is not None and codes and code not in codes:
+        return f"wrap-up code {code!r} is not one of queue {work.queue_id}'s: {', '.join(codes)}"
+    if code is None and codes and queue.acw.mode == "mandatory":
+        return f"queue {work.queue_id} requires a wrap-up code: {', '.join(codes)}"
+    return None
 
 
 def on_acw_timeout(domain: Domain, agent_id: str, offer_id: str) -> None:
@@ -48,23 +66,11 @@ def end_interaction(domain: Domain, conv: Conversation, agent: AgentState, reaso
     domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "interact", domain.now,
                                            "completed"))
     notify(domain, agent.agent_id, "conversation_ended", work=work, reason=reason)
-    _start_wrapup(domain, agent, work)
+    start_wrapup(domain, agent, work)
     reindex(domain, agent)
     finish(domain, conv)
     if not work.holds_capacity:
         fill(domain, agent.agent_id, "conversation ended (optional wrap-up)")
-
-
-def _start_wrapup(domain: Domain, agent: AgentState, work: Work) -> None:
-    queue = domain.config.queues.get(work.queue_id) or domain.config.queues[domain.config.default_queue]
-    acw = queue.acw
-    work.state, work.since = WRAPUP, domain.now
-    work.holds_capacity = acw.mode != "optional"
-    work.deadline = None if acw.mode == "mandatory" else domain.now + int(acw.timeout_seconds * 1000)
-    if work.deadline:
-        at(domain, work.deadline, "acw", agent.agent_id, work.offer_id)
-    notify(domain, agent.agent_id, "wrapup_required", work=work, expires_at=work.deadline, reason=acw.mode,
-           wrapup_codes=list(queue.wrapup_codes))
 
 
 def finish_wrapup(domain: Domain, agent: AgentState, work: Work, code: str | None, outcome: str) -> None:

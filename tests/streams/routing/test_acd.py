@@ -164,7 +164,8 @@ def test_blind_transfer_to_a_queue_and_consult_transfer_to_an_agent():
     d.accept("c1", T0 + 4 * S)
     transferred = d.of("assignment", "transferred")[-1]
     assert (transferred["agent_id"], transferred["transfer_target"]) == ("a1", "agent:a2")
-    assert d.state.agents["a1"].work == {}
+    assert [w.state for w in d.state.agents["a1"].work.values()] == ["wrapup"]   # after a consult: wrap-up
+    assert d.of("agent-event", "wrapup_required")[-1]["agent_id"] == "a1"
     d.act("a2", "transfer", T0 + 5 * S, conversation_id="c1", transfer_mode="blind", target_queue_id="billing")
     assert d.offers()[-1] == ("c1", "a1")
     assert d.of("segment-fact", "interact")[-1]["transfer_type"] == "blind"
