@@ -18,7 +18,8 @@ MESSAGE_COLUMNS = ("conversation_id", "customer_id", "thread_key", "channel", "c
                    "platform_event_id", "occurred_at", "received_at")
 CONVERSATION_COLUMNS = ("thread_key", "customer_id", "channel", "channel_account_id", "started_at",
                         "first_inbound_at", "first_response_at", "first_assigned_at",
-                        "last_event_at", "closed_at", "close_reason")
+                        "last_event_at", "closed_at", "close_reason", "interaction_ended_at",
+                        "interaction_end_reason")
 
 
 def message_row(tenant_id: str, message_id: str, **known) -> Row:
@@ -80,6 +81,8 @@ def conversation_event(r: dict) -> list[Row]:
         first_response_at=at if r["message_id"] and direction == "outbound" else None,
         first_assigned_at=at if kind == "agent_assigned" else None, last_event_at=at,
         closed_at=at if kind == "closed" else None, close_reason=r["reason"] if kind == "closed" else None,
+        interaction_ended_at=at if kind == "interaction_ended" else None,   # agent end + wrap-up (DDL 0013)
+        interaction_end_reason=r["reason"] if kind == "interaction_ended" else None,
         last_sequence=r["sequence"], agents=_some(r["agent_id"]), queues=_some(r["queue_id"]),
         wrapup_codes=_some(r["wrapup_code"]))]
     if r["message_id"]:

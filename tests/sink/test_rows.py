@@ -60,3 +60,13 @@ def test_each_example_lands_in_its_tables(clickhouse_store, tenant, subject, pat
         count = clickhouse_store.query(f"SELECT count() FROM {table} FINAL WHERE tenant_id = {{t:String}}",
                                        {"t": tenant}).result_rows[0][0]
         assert count >= 1, table
+
+
+def test_an_agent_ended_interaction_and_an_inactivity_close_are_different_facts():
+    ended = decoded("conversation-event", EXAMPLES / "conversation-event" / "interaction_ended.json")
+    [(_, row)] = rows_of("conversation-event", ended)
+    assert (row["interaction_ended_at"], row["interaction_end_reason"]) == (ended["occurred_at"], "agent_ended")
+    assert row["closed_at"] is None and row["close_reason"] is None      # the conversation stays open
+    closed = ended | {"type": "closed", "reason": "inactivity", "wrapup_code": None, "agent_id": None}
+    [(_, row)] = rows_of("conversation-event", closed)
+    assert (row["close_reason"], row["interaction_ended_at"]) == ("inactivity", None)
