@@ -28,18 +28,18 @@ def test_an_agent_serves_a_returning_customer_transfers_and_wraps_up(browser: Br
 
     # The earlier conversation, on Messenger: the agent notes the customer's email, then wraps up.
     system.customer_writes("messenger", maria, "Hi, vip customer here: my account shows the wrong address")
-    accept_offer(alice, maria["name"])
+    accept_offer(alice, maria["psid"])
     alice.get_by_text("Customer and history").click()
     alice.get_by_label("Email").fill(email)
     alice.get_by_role("button", name="Save details").click()
     shot(alice, "messenger-email-entered")
     wrap_up(alice, "resolved")
-    expect(alice.locator(".conv-item", has_text=maria["name"])).to_have_count(0)
+    expect(alice.locator(".conv-item", has_text=maria["psid"])).to_have_count(0)
 
     # The same person on WhatsApp, with an image: the offer, then the Messenger conversation above.
     system.customer_writes("whatsapp", maria, "vip: still the wrong address, see the photo")
     system.customer_writes("whatsapp", maria, kind="image")
-    accept_offer(alice, maria["name"])
+    accept_offer(alice, maria["phone"])
     shot(alice, "whatsapp-accepted")
     expect(alice.locator("#log figure img").first).to_be_visible(timeout=20_000)
     assert alice.locator("#log figure img").first.evaluate("img => img.complete && img.naturalWidth > 0")
@@ -75,22 +75,22 @@ def test_an_agent_serves_a_returning_customer_transfers_and_wraps_up(browser: Br
     # A second conversation goes to the escalations queue, where the second agent accepts it.
     amara = system.customer("whatsapp")
     system.customer_writes("whatsapp", amara, "vip here, I need a manager about a refund")
-    accept_offer(alice, amara["name"])
+    accept_offer(alice, amara["phone"])
     transferred = active_conversation_id(alice)
     alice.get_by_role("button", name="Transfer").click()
     dialog = alice.locator("#transfer-dialog")
     dialog.get_by_label("To queue").select_option("vip-escalations")
     dialog.get_by_label("Note").fill("wants a manager")
     dialog.get_by_role("button", name="Transfer").click()
-    accept_offer(bob, amara["name"])
+    accept_offer(bob, amara["phone"])
     expect(bob.locator("#log")).to_contain_text("I need a manager", timeout=20_000)
     shot(bob, "transfer-accepted-by-second-agent")
     assert alice.request.get(f"{system.edge_url}/api/v1/conversations/{transferred}").status == 403
 
     # The first conversation ends and wraps up with a code.
-    alice.locator(".conv-item", has_text=maria["name"]).click()
+    alice.locator(".conv-item", has_text=maria["phone"]).click()
     wrap_up(alice, "follow-up")
-    expect(alice.locator(".conv-item", has_text=maria["name"])).to_have_count(0)
+    expect(alice.locator(".conv-item", has_text=maria["phone"])).to_have_count(0)
     shot(alice, "wrapped-up")
 
 
@@ -100,7 +100,7 @@ def test_a_dropped_socket_replays_every_missed_message_once_and_scripts_stay_tex
     alice = signed_in(browser, system, "alice")
     on_queue(alice)
     system.customer_writes("whatsapp", kenji, "vip question about my statement")
-    accept_offer(alice, kenji["name"])
+    accept_offer(alice, kenji["phone"])
     conversation = active_conversation_id(alice)
     alice.evaluate("() => { const s = window.switchboard.socket; s.ws.onclose = null; s.ws.close(); }")
     expect(alice.locator("#connection")).not_to_have_text("connected")
@@ -125,7 +125,7 @@ def test_an_agent_gets_403_on_a_conversation_not_theirs(browser: Browser, runnin
     alice, bob = signed_in(browser, system, "alice"), signed_in(browser, system, "bob")
     on_queue(alice)
     system.customer_writes("whatsapp", amara, "vip: card question")
-    accept_offer(alice, amara["name"])
+    accept_offer(alice, amara["phone"])
     conversation = active_conversation_id(alice)
     for path in ("", "/history"):
         answer = bob.request.get(f"{system.edge_url}/api/v1/conversations/{conversation}{path}")

@@ -9,6 +9,8 @@ import { el, messageNode, receiptMark, since } from "./render.js";
 import { renderHistory, renderIdentity } from "./history.js";
 
 const $ = (id) => document.getElementById(id);
+// Without a name, the customer's id on the platform (the last part of `<tenant>:<channel>:<account>:<id>`).
+export function customerOnThread(threadKey) { return threadKey ? threadKey.split(":").slice(3).join(":") || null : null; }
 
 export class Desk {
   constructor(me) {
@@ -41,7 +43,8 @@ export class Desk {
     if (!id) return null;
     const c = this.conversations.get(id) || { id, log: new MessageLog(), unread: 0, draft: "", attachments: [] };
     c.channel = raw.channel || c.channel;
-    c.customer = raw.customer_name || (raw.customer && (raw.customer.name || raw.customer.display_name)) || c.customer || raw.customer_id;
+    c.customer = raw.customer_name || (raw.customer && (raw.customer.name || raw.customer.display_name)) || c.customer ||
+      customerOnThread(raw.thread_key) || raw.customer_id;
     c.queue = raw.queue_id || raw.queue || c.queue;
     c.state = raw.state || c.state || "connected";
     c.waitingSince = raw.waiting_since || raw.created_at || c.waitingSince;

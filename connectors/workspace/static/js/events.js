@@ -60,7 +60,7 @@ const HANDLERS = {
     desk.renderList();
     if (desk.active === c && !document.querySelector("dialog[open]")) openWrapup(c, () => desk.leave(c.id));
   },
-  presence_changed(desk, e) { desk.presence && desk.presence(e.presence, e.on_queue); },
+  presence_changed(desk, e) { desk.presence && desk.presence(e.presence || e.status, e.on_queue); },
   not_responding(desk, e) {
     desk.offers.remove(e.offer_id);
     desk.composer.error("You did not answer an offer: you are off queue until you choose Available · on queue.");

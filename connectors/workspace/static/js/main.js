@@ -44,7 +44,12 @@ function start(raw) {
   const desk = new Desk(me);
   window.switchboard = { desk };   // for the browser tests and the console
   const select = $("presence");
-  desk.presence = (presence, onQueue) => { select.value = `${presence}:${onQueue ? "on" : "off"}`; if (!select.value) select.value = "offline:off"; };
+  // Routing's statuses (streams/routing/roster.py) or the API's presence + on_queue, as the selector's value.
+  desk.presence = (presence, onQueue) => {
+    const status = { on_queue: "available:on", not_responding: "available:off", idle: "available:off", busy: "away:off" }[presence];
+    select.value = status || `${presence}:${onQueue ? "on" : "off"}`;
+    if (!select.value) select.value = "offline:off";
+  };
   desk.presence(me.presence || "offline", !!me.on_queue);
   select.onchange = () => { const [p, q] = select.value.split(":"); api.presence(p, q === "on").catch((e) => desk.composer.error(e.message)); };
   const socket = new PushSocket((event) => apply(desk, event), (state) => { $("connection").textContent = state; });
