@@ -53,12 +53,12 @@ def open_store(settings):
     return EmbeddedStore(engine), engine
 
 
-def build_app(store, engine) -> web.Application:
-    """The sink's HTTP app: ClickHouse's interface (embedded mode) and the report API."""
+def build_app(store, engine, tokens, revoked) -> web.Application:
+    """The sink's HTTP app: ClickHouse's interface (embedded mode) and the report API (signed-in)."""
     app = web.Application(client_max_size=MAX_BODY)
     if engine is not None:
         clickhouse_routes(app, engine)
-    api_routes(app, store)
+    api_routes(app, store, tokens, revoked)
     return app
 
 
@@ -102,7 +102,14 @@ async def serve(settings, args) -> int:
     store, engine = open_store(settings)
     applied = migrate(store)
     log.info("migrations applied: %s", ", ".join(applied) or "none pending")
-    runner = web.AppRunner(build_app(store, engine), access_log=None)
+    from switchboard.auth import Tokens, secret
+    from switchboard.directory import DirectoryView
+
+    # Not waited for: the sink serves ClickHouse to the other roles from the start; sign-outs
+    # apply once the view has read the directory.
+    directory = DirectoryView(settings.kafka_client_config(), Codec.from_settings(settings)).start()
+    tokens = Tokens(secret(settings), settings.session_hours * 3600)
+    runner = web.AppRunner(build_app(store, engine, tokens, directory.revoked), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.sink_host, settings.sink_port).start()
     done, failed = asyncio.Event(), asyncio.Event()
@@ -116,6 +123,7 @@ async def serve(settings, args) -> int:
         worker[1].set()
         await asyncio.to_thread(worker[0].join, 30)
     await runner.cleanup()
+    await asyncio.to_thread(directory.close)
     if engine is not None:
         engine.close()
     return 1 if failed.is_set() else 0

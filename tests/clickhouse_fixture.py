@@ -18,6 +18,7 @@ from sink.embedded import EmbeddedClickHouse
 from sink.main import build_app
 from sink.migrations import migrate
 from sink.store import EmbeddedStore
+from switchboard.auth import Principal, Tokens
 from tests.kafka_fixture import free_port
 
 
@@ -31,11 +32,20 @@ def clickhouse_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embed
     engine.close()
 
 
+REPORT_TOKENS = Tokens(b"report-api-tests-secret-at-least-32-bytes", 3600)
+
+
+def report_token(tenant: str, role: str = "supervisor") -> dict[str, str]:
+    """Authorization headers of a session of `tenant` for the report API the fixture serves."""
+    token, _ = REPORT_TOKENS.issue(Principal("sup", tenant, role, f"s-{uuid.uuid4().hex}", "Sup"))
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture(scope="session")
 def clickhouse_url(clickhouse_store: EmbeddedStore) -> Iterator[str]:
     """http://127.0.0.1:<port> of the sink's HTTP app (ClickHouse interface + report API)."""
     loop, port = asyncio.new_event_loop(), free_port()
-    runner = web.AppRunner(build_app(clickhouse_store, clickhouse_store.engine))
+    runner = web.AppRunner(build_app(clickhouse_store, clickhouse_store.engine, REPORT_TOKENS, lambda _sid: False))
     loop.run_until_complete(runner.setup())
     loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
     thread = threading.Thread(target=loop.run_forever, daemon=True)

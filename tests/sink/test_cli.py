@@ -11,6 +11,8 @@ import urllib.request
 
 import pytest
 
+from switchboard.auth import Principal, Tokens, secret
+from switchboard.settings import load_settings
 from tests.kafka_fixture import free_port
 
 from .scenario import encoded, load
@@ -58,7 +60,12 @@ def test_sql_answers_from_the_running_sink(kafka_bootstrap, tmp_path, tenant, gr
                          "ORDER BY message_id LIMIT 2")
         assert table.stdout.splitlines() == ["message_id  channel", "----------  ---------",
                                              "in-line-c   line", "in-ms-1     messenger"]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/customers/cust-B/history?tenant={tenant}") as r:
+        # The sink signs with the secret it keeps in its data directory (switchboard.auth.secret).
+        tokens = Tokens(secret(load_settings(data_dir=tmp_path)), 60)
+        token, _ = tokens.issue(Principal("sup", tenant, "supervisor", "s-cli", "Sup"))
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/customers/cust-B/history",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request) as r:
             assert json.loads(r.read())["customer_id"] == "cust-A"
         bad = sql(env, "SELECT nope FROM message_facts")
         assert bad.returncode == 1 and "Code: 47" in bad.stderr

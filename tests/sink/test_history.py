@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -9,6 +10,8 @@ import pytest
 
 from sink.history import history, parse_cursor
 from sink.reports import summary_counts
+
+from tests.clickhouse_fixture import report_token
 
 from .scenario import load, store_directly
 
@@ -57,8 +60,10 @@ def test_a_replay_changes_no_page_and_no_count(clickhouse_store, tenant, scenari
 
 def test_clickhouse_connect_and_the_report_api_give_the_same_page(clickhouse_client, clickhouse_url, tenant, scenario):
     from_client = history(clickhouse_client, tenant, "cust-A", limit=3)
-    query = urllib.parse.urlencode({"tenant": tenant, "limit": 3})
-    with urllib.request.urlopen(f"{clickhouse_url}/api/v1/customers/cust-A/history?{query}", timeout=5) as r:
+    query = urllib.parse.urlencode({"tenant": "someone-else", "limit": 3})   # ?tenant= is ignored
+    request = urllib.request.Request(f"{clickhouse_url}/api/v1/customers/cust-A/history?{query}",
+                                     headers=report_token(tenant))
+    with urllib.request.urlopen(request, timeout=5) as r:
         from_api = json.loads(r.read())
     assert from_api == from_client
     assert [m["message_id"] for m in from_api["messages"]] == scenario["expected_history_of_A"][:3]
@@ -82,3 +87,14 @@ def test_a_customer_merged_into_two_others_joins_all_three(clickhouse_store, ten
         page = history(clickhouse_store, tenant, asked)
         assert page["customers"] == ["cust-A", "cust-B", "cust-C", "cust-D"] and page["customer_id"] == "cust-A"
         assert "in-line-c" in [m["message_id"] for m in page["messages"]]
+
+
+def test_the_report_api_needs_a_supervisors_token(clickhouse_url, tenant, scenario):
+    url = f"{clickhouse_url}/api/v1/customers/cust-A/history?tenant={tenant}"
+    for headers, status in (({}, 401), (report_token(tenant, "agent"), 403)):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5)
+        assert refused.value.code == status and "error" in json.loads(refused.value.read())
+    request = urllib.request.Request(url, headers=report_token("another-tenant"))
+    with urllib.request.urlopen(request, timeout=5) as r:
+        assert json.loads(r.read())["messages"] == []   # the token's tenant, not the query's
