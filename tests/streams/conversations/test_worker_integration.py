@@ -75,13 +75,14 @@ def test_a_routing_request_for_an_ongoing_conversation_names_its_last_agent(stre
         event("assignment_connected", occurred_at=NOW - 9 * MINUTE, assignment_id=f"{t}-1") | assignment,
         event("assignment_ended", occurred_at=NOW - 5 * MINUTE, assignment_id=f"{t}-2") | assignment])
     # Topics are not ordered among each other: let the end reach the state before the customer writes.
-    topics.collect("conversation-events", t, lambda v: any(e["type"] == "agent_ended" for e in v))
+    topics.collect("conversation-events", t, lambda v: any(e["type"] == "interaction_ended" for e in v))
     topics.produce("inbound-messages", [message(t, "d", 2, NOW)])
     requests = topics.collect("routing-requests", t, lambda v: len(v) >= 2)
     assert (requests[1]["reason"], requests[1]["preferred_agent_id"]) == ("no_agent", "agent-ana")
     assert requests[1]["conversation_id"] == conversation and len(requests[1]["history"]) == 2
-    types = [v["type"] for v in topics.collect("conversation-events", t, lambda v: len(v) >= 6)]
-    assert types == ["started", "message_added", "agent_assigned", "agent_ended", "wrapped_up", "message_added"]
+    types = [v["type"] for v in topics.collect("conversation-events", t, lambda v: len(v) >= 7)]
+    assert types == ["started", "message_added", "agent_assigned", "agent_ended", "wrapped_up", "interaction_ended",
+                     "message_added"]
 
 
 def test_whatsapp_phone_claims_go_to_the_identity_matcher(streams_worker, topics):
@@ -101,18 +102,63 @@ def test_the_timer_closes_an_inactive_conversation(streams_worker, topics):
     assert [r["reason"] for r in requests] == ["new_conversation", "closed"]
 
 
+def connected_thread(topics, t: str, user: str) -> dict:
+    """A thread whose customer wrote a minute ago and to which agent-ana is connected."""
+    first = message(t, user, 1, NOW - MINUTE)
+    topics.produce("inbound-messages", [first])
+    [request] = topics.collect("routing-requests", t, lambda v: len(v) >= 1)
+    topics.produce("assignments", [event("assignment_connected", occurred_at=NOW - MINUTE + 1, assignment_id=f"{t}-c",
+                                         conversation_id=request["conversation_id"], tenant_id=t,
+                                         thread_key=first["thread_key"])])
+    topics.collect("conversation-events", t, lambda v: any(e["type"] == "agent_assigned" for e in v))
+    return first
+
+
 def test_outbound_replies_are_approved_or_rejected_by_policy(streams_worker, topics):
     t = tenant()
-    first = message(t, "g", 1, NOW - MINUTE)
-    topics.produce("inbound-messages", [first])
-    topics.collect("conversation-events", t, lambda v: len(v) >= 2)
-    reply = event("outbound_reply", outbound_id=f"{t}-ok", tenant_id=t, thread_key=first["thread_key"])
-    stranger = reply | {"outbound_id": f"{t}-no", "thread_key": f"{t}:whatsapp:109876543210987:nobody"}
-    topics.produce("outbound-messages", [reply, stranger])
+    first = connected_thread(topics, t, "g")
+    reply = event("outbound_reply", outbound_id=f"{t}-ok", tenant_id=t, thread_key=first["thread_key"], recipient_id="g")
+    late = reply | {"outbound_id": f"{t}-no", "content": [{"type": "text", "text": "a" * 5000}]}
+    topics.produce("outbound-messages", [reply, late])
     [approved] = topics.collect("outbound-approved", t, lambda v: len(v) >= 1)
     [rejected] = topics.collect("outbound-rejected", t, lambda v: len(v) >= 1)
     assert approved["outbound_id"] == f"{t}-ok" and approved["conversation_id"]
-    assert (rejected["outbound_id"], rejected["rule"]) == (f"{t}-no", "window.unsolicited")
+    assert (rejected["outbound_id"], rejected["rule"]) == (f"{t}-no", "limit.text_length")
+
+
+def test_a_forged_reply_and_a_reply_to_another_threads_customer_are_rejected_and_never_delivered(streams_worker, topics):
+    t = tenant()
+    first = connected_thread(topics, t, "h")
+    reply = event("outbound_reply", tenant_id=t, thread_key=first["thread_key"], recipient_id="h")
+    forged = reply | {"outbound_id": f"{t}-forged", "agent_id": "agent-mallory"}
+    elsewhere = reply | {"outbound_id": f"{t}-elsewhere", "recipient_id": "14155550999"}
+    fine = reply | {"outbound_id": f"{t}-fine"}
+    topics.produce("outbound-messages", [forged, elsewhere, fine])
+    rejected = topics.collect("outbound-rejected", t, lambda v: len(v) >= 2)
+    assert {r["outbound_id"]: r["rule"] for r in rejected} == {
+        f"{t}-forged": "sender.not_connected", f"{t}-elsewhere": "recipient.not_thread_customer"}
+    assert all(r["reason"] for r in rejected)
+    # outbound-messages is one ordered partition for the thread: once `fine` is out, the others were decided.
+    approved = topics.collect("outbound-approved", t, lambda v: any(a["outbound_id"] == f"{t}-fine" for a in v))
+    assert [a["outbound_id"] for a in approved] == [f"{t}-fine"]
+    feed = topics.collect("agent-notifications", t, lambda v: any(e["type"] == "rejected" for e in v)
+                          and any(e["type"] == "message" and e["direction"] == "outbound" for e in v))
+    assert {e["agent_id"] for e in feed if e["type"] == "rejected"} <= {"agent-mallory", "agent-ana"}
+
+
+def test_the_customer_writing_after_the_agent_ended_continues_the_conversation(streams_worker, topics):
+    t = tenant()
+    first = connected_thread(topics, t, "k")
+    [request] = topics.collect("routing-requests", t, lambda v: len(v) >= 1)
+    topics.produce("assignments", [event("assignment_ended", occurred_at=NOW - 30_000, assignment_id=f"{t}-e",
+                                         conversation_id=request["conversation_id"], tenant_id=t,
+                                         thread_key=first["thread_key"])])
+    topics.collect("conversation-events", t, lambda v: any(e["type"] == "interaction_ended" for e in v))
+    topics.produce("inbound-messages", [message(t, "k", 2, NOW)])
+    requests = topics.collect("routing-requests", t, lambda v: len(v) >= 2)
+    assert (requests[1]["conversation_id"], requests[1]["preferred_agent_id"]) == (request["conversation_id"], "agent-ana")
+    [ended] = [e for e in topics.collect("conversation-events", t, lambda v: len(v) >= 6) if e["type"] == "interaction_ended"]
+    assert ended["reason"] == "agent_ended"
 
 
 def test_undecodable_bytes_go_to_the_dead_letter_topic(streams_worker, topics):
