@@ -95,7 +95,11 @@ class LineConnector:
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """Up to 5 message objects per call: a reply while the token is fresh, else push."""
         check_capabilities(self.channel, outbound)
-        objects = [_object(p, outbound.get("attributes") or {}) for p in parts(outbound["content"])]
+        objects = []
+        for part in parts(outbound["content"]):
+            objects.append(_object(part, outbound.get("attributes") or {}))
+            if part["type"] == "image" and part.get("text"):  # LINE images have no caption: it follows as text
+                objects.append({"type": "text", "text": part["text"]})
         size = rules(self.channel).extra.get("max_messages_per_request", 5)
         chunks = [objects[i:i + size] for i in range(0, len(objects), size)]
         requests = [self._push(account, outbound, chunk, i) for i, chunk in enumerate(chunks)]

@@ -154,3 +154,40 @@ async def test_a_prefetch_that_is_refused_is_counted_and_never_raises(media_worl
     assert fetcher.counters == {"media_refused.media.host": 1}
     with pytest.raises(MediaRefused):
         await fetcher.media_for("messenger", account.account_id, image)
+
+
+@pytest.mark.kafka
+@ASYNC
+async def test_the_edge_prefetches_a_published_webhooks_image_and_serves_it_by_signed_url(kafka_bootstrap, tmp_path):
+    """Simulated WhatsApp → the real edge (real broker) → published → fetched in the background → GET /media."""
+    from aiohttp.test_utils import TestClient, unused_port
+
+    from connectors.edge import make_app
+    from connectors.media import DirectoryStore, EdgeMedia, Signer
+    from connectors.publisher import Publisher
+    from schemas import Codec
+    from switchboard.settings import load_settings
+    from tests.connectors.simulators.media_world import moved_accounts, start_simulators
+
+    port = unused_port()
+    accounts = moved_accounts(tmp_path, port)
+    settings = load_settings(kafka_bootstrap=kafka_bootstrap)
+    publisher = Publisher(settings.kafka_client_config(), transactional_id=None, timeout_s=10.0)
+    media = EdgeMedia(DirectoryStore(tmp_path / "media", LIMIT), Signer(b"edge-secret"), accounts, LIMIT, 300)
+    edge = TestClient(TestServer(make_app(settings, accounts, publisher, Codec(), media=media), host="127.0.0.1"))
+    await edge.start_server()
+    sim, control = await start_simulators(accounts, port, str(edge.make_url("")).rstrip("/"))
+    try:
+        answer = await (await control.post("/_sim/whatsapp/customers/messages",
+                                           json={"customer": MARIA["whatsapp"], "kind": "image"})).json()
+        assert answer["status"] == 200
+        await media.fetcher.idle()
+        item = {"media_id": answer["event"]["message"]["image"]["id"]}
+        stored = media.store.resolve(link_name("whatsapp", "109876543210987", item))
+        served = await edge.get(media.page_url(stored.key))
+        assert served.status == 200 and SAMPLES[await served.read()] in ("receipt.jpg", "router_error.png")
+        assert (await edge.get(f"/media/{stored.key}")).status == 403
+    finally:
+        await control.close()
+        await edge.close()
+        publisher.close()

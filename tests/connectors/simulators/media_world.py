@@ -42,21 +42,33 @@ class World:
         return body
 
 
-@pytest_asyncio.fixture
-async def media_world(edge_recorder, tmp_path):
-    """The demo accounts (deploy/accounts.yaml) moved to a free port where the simulators listen."""
-    from connectors.simulators.simulator import Simulator
-    from connectors.simulators.state import Clock
+def moved_accounts(tmp_path, port: int):
+    """The demo accounts (deploy/accounts.yaml) pointing at simulators on `port` instead of 8090."""
     from switchboard.accounts import load_accounts
 
-    port = unused_port()
     moved = tmp_path / "accounts.yaml"
     moved.write_text(ACCOUNTS.read_text().replace("127.0.0.1:8090", f"127.0.0.1:{port}"))
-    accounts = load_accounts(moved)
-    sim = Simulator(accounts, edge_recorder.url, seed=3, clock=Clock(base=lambda: 1_760_000_000.0),
+    return load_accounts(moved)
+
+
+async def start_simulators(accounts, port: int, edge_url: str):
+    """(Simulator, its started TestClient) on `port`, posting webhooks to `edge_url`."""
+    from connectors.simulators.simulator import Simulator
+    from connectors.simulators.state import Clock
+
+    sim = Simulator(accounts, edge_url, seed=3, clock=Clock(base=lambda: 1_760_000_000.0),
                     receipt_delay=0.0, retry_delays=(0.01, 0.01, 0.01))
     client = TestClient(TestServer(sim.app(), host="127.0.0.1", port=port))
     await client.start_server()
+    return sim, client
+
+
+@pytest_asyncio.fixture
+async def media_world(edge_recorder, tmp_path):
+    """The demo accounts moved to a free port where the simulators listen."""
+    port = unused_port()
+    accounts = moved_accounts(tmp_path, port)
+    sim, client = await start_simulators(accounts, port, edge_recorder.url)
     async with aiohttp.ClientSession() as session:
         yield World(sim, client, accounts, DirectoryStore(tmp_path / "media", LIMIT), session, edge_recorder)
     await client.close()
