@@ -64,6 +64,8 @@ def file_response(item: Held) -> web.Response:
 
 async def upload(request: web.Request, file_field: str) -> tuple[dict, Held | None]:
     """A multipart upload as (text fields, the file part) — how the platform reads it."""
+    if not request.content_type.startswith("multipart/"):  # a form without a file: fields only
+        return {k: str(v) for k, v in (await request.post()).items()}, None
     fields, file = {}, None
     reader = await request.multipart()
     async for part in reader:
