@@ -37,10 +37,11 @@ def test_an_agent_serves_a_returning_customer_transfers_and_wraps_up(browser: Br
     expect(alice.locator(".conv-item", has_text=maria["psid"])).to_have_count(0)
 
     # The same person on WhatsApp, with an image: the offer, then the Messenger conversation above.
-    system.customer_writes("whatsapp", maria, "vip: still the wrong address, see the photo")
-    system.customer_writes("whatsapp", maria, kind="image")
+    system.customer_writes("whatsapp", maria, "vip: still the wrong address, I will send a photo")
     accept_offer(alice, maria["phone"])
+    expect(alice.locator("#log")).to_contain_text("I will send a photo", timeout=20_000)
     shot(alice, "whatsapp-accepted")
+    system.customer_writes("whatsapp", maria, kind="image")
     expect(alice.locator("#log figure img").first).to_be_visible(timeout=20_000)
     assert alice.locator("#log figure img").first.evaluate("img => img.complete && img.naturalWidth > 0")
     alice.get_by_label("Email").fill(email)
@@ -103,7 +104,7 @@ def test_a_dropped_socket_replays_every_missed_message_once_and_scripts_stay_tex
     accept_offer(alice, kenji["phone"])
     conversation = active_conversation_id(alice)
     alice.evaluate("() => { const s = window.switchboard.socket; s.ws.onclose = null; s.ws.close(); }")
-    expect(alice.locator("#connection")).not_to_have_text("connected")
+    alice.wait_for_function("() => window.switchboard.socket.ws.readyState === WebSocket.CLOSED")
     missed = ["first while you were away", '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">',
               "third while you were away"]
     for text in missed:

@@ -3,17 +3,23 @@ export function normalize(raw, fallback = {}) {
   const m = raw.message && typeof raw.message === "object" ? { ...raw, ...raw.message } : raw;
   let content = m.content;
   if (typeof content === "string") content = [{ type: "text", text: content }];
-  if (!Array.isArray(content)) content = m.text ? [{ type: "text", text: m.text }] : [];
+  if (!Array.isArray(content) || !content.length) {
+    // History rows carry text and content types only (sink/history.py): name what is not text.
+    content = [...(m.text ? [{ type: "text", text: m.text }] : []),
+      ...(m.content_types || []).filter((t) => t !== "text" && t !== "url").map((t) => ({ type: t }))];
+  }
+  const at = m.occurred_at || m.occurred_ms || m.sent_at || m.received_at || m.created_at || m.at;
   const direction = m.direction || (m.agent_id && !m.customer_message ? "outbound" : "inbound");
   return {
-    id: m.message_id || m.outbound_id || m.client_id || m.event_id || m.id,
+    // An item without any id (the offer's recent history) is known by when, which way and what it said.
+    id: m.message_id || m.outbound_id || m.client_id || m.event_id || m.id || `${at}:${direction}:${m.text || ""}`,
     outboundId: m.outbound_id || null,
     clientId: m.client_id || null,
     conversationId: m.conversation_id || fallback.conversationId,
     direction: direction === "outbound" || direction === "out" ? "outbound" : "inbound",
     channel: m.channel || fallback.channel,
     content,
-    at: m.occurred_at || m.sent_at || m.received_at || m.created_at || m.at,
+    at,
     sender: m.sender_name || m.agent_name || m.display_name || m.agent_id || null,
     receipt: m.receipt || m.status || null,
     quoted: m.quoted_text || (m.quoted && (m.quoted.text || m.quoted.message_id)) || m.reply_to_text || null,
