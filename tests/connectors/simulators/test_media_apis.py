@@ -2,6 +2,7 @@
 import hashlib
 import json
 
+import aiohttp
 import pytest
 
 from connectors.simulators.media import FILES
@@ -59,6 +60,8 @@ async def test_uploads_without_a_file_or_with_a_wrong_category_are_refused_like_
     wa = await world.client.post("/whatsapp/v21.0/109876543210987/media", data={"messaging_product": "whatsapp"},
                                  headers=auth("whatsapp"))
     assert wa.status == 400 and (await wa.json())["error"]["code"] == 100
-    x = await world.client.post("/x/2/media/upload", data={"media_category": "tweet_image", "media": b"\x89PNG"},
-                                headers=auth("x"))
-    assert x.status == 400 and "media" in (await x.json())["errors"][0]["message"]
+    form = aiohttp.FormData({"media_category": "tweet_image"})
+    form.add_field("media", (FILES / "router_error.png").read_bytes(), filename="router_error.png",
+                   content_type="image/png")
+    x = await world.client.post("/x/2/media/upload", data=form, headers=auth("x"))
+    assert x.status == 400 and "media_category" in (await x.json())["errors"][0]["message"]
