@@ -71,6 +71,9 @@ class Publisher:
         self._thread.join(self.timeout_s * 3)
         if self._producer is not None:
             self._producer.flush(self.timeout_s)
+            # Drop our reference: librdkafka's threads end with the object, not with flush, and a
+            # closed publisher that keeps them would retry its broker connections forever.
+            self._producer = None
 
     def _run(self) -> None:
         while (first := self._queue.get()) is not None:

@@ -115,8 +115,10 @@ class DirectoryWriter:
                             "(is Kafka running? switchboard kafka status)")
 
     def close(self) -> None:
-        """Flush what is left."""
-        self.producer.flush(5)
+        """Flush what is left and let the producer go (its threads end with the object)."""
+        if self.producer is not None:
+            self.producer.flush(5)
+            self.producer = None
 
 
 class DirectoryView:

@@ -46,7 +46,10 @@ def accounts(tmp_path_factory):
 @pytest.mark.parametrize("channel,case,changes,rule", CASES, ids=[f"{c}-{case}".replace(" ", "_") for c, case, _, _ in CASES])
 def test_the_policy_and_delivery_refuse_under_the_same_rule_and_reason(accounts, channel, case, changes, rule):
     outbound = message(channel, **changes)
-    verdict = decide(outbound, None, accounts[channel], rules(channel), 0)
+    # A sender the policy lets speak (a tenant's system sender) on no named conversation, so what
+    # refuses is the content; delivery never sees who spoke.
+    outbound_alone = {**outbound, "conversation_id": None}
+    verdict = decide(outbound_alone, None, accounts[channel], rules(channel), 0, frozenset({outbound["agent_id"]}))
     with pytest.raises(Refused) as refused:
         CONNECTORS[channel].requests_for(accounts[channel], outbound)
     assert verdict == Rejected(rule, refused.value.reason) and refused.value.rule == rule
