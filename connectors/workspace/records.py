@@ -5,16 +5,15 @@ topics say (schemas/topics.yaml); ids are deterministic where a client retry mus
 """
 from __future__ import annotations
 
-import re
 import uuid
 
 from schemas import topic
 from connectors.normalize import ITEM_FIELDS
 from connectors.publisher import Record
+from switchboard.details import normalize_detail as normalized  # the identity-claim contract's form
 
 ACTIONS, OUTBOUND, CLAIMS = topic("agent-actions").name, topic("outbound-messages").name, topic("identity-claims").name
 NAMESPACE = uuid.UUID("5d1e0c2a-7b43-4f0e-9c61-2a8f3e9d4b17")
-NOT_DIGITS = re.compile(r"\D")
 
 
 def stable_id(prefix: str, *parts: str) -> str:
@@ -47,18 +46,6 @@ def content_item(item: dict) -> dict:
     if unknown or not isinstance(item.get("type"), str):
         raise ValueError(f"content items have a `type` and only {', '.join(ITEM_FIELDS)}; got {sorted(unknown)}")
     return {"type": item["type"], **{name: item.get(name) for name in ITEM_FIELDS}}
-
-
-def normalized(detail_type: str, value: str) -> str | None:
-    """The identity-claim contract's form (streams/identity/normalize.py): lower-case email, E.164 digits."""
-    text = (value or "").strip()
-    if detail_type == "email":
-        local, at, domain = text.lower().rpartition("@")
-        return text.lower() if at and local and "." in domain and " " not in text else None
-    digits = NOT_DIGITS.sub("", text)
-    if digits.startswith("00") and not text.startswith("+"):
-        digits = digits[2:]
-    return digits if 7 <= len(digits) <= 15 else None
 
 
 def claim(codec, principal, entry: dict, detail_type: str, value: str, now: int) -> Record:

@@ -14,7 +14,7 @@ from streams.processor import Processor, Wiring
 from streams.records import Output
 
 from .matching import decide
-from .normalize import claim_key, normalize_detail
+from switchboard.details import claim_key, normalize_detail
 
 STAGE = "streams.identity"
 EVENTS = topic("identity-events").name

@@ -16,7 +16,7 @@ from __future__ import annotations
 from streams.conversations.ids import make_id
 from streams.records import millis
 
-from .normalize import names_compatible, normalize_name
+from switchboard.details import names_compatible, normalize_name
 
 # How much a source proves that the claimant holds the detail; 0: unknown, never merges.
 STRENGTH = {"platform_verified": 3, "agent_entered": 2, "customer_volunteered": 1}

@@ -1,4 +1,4 @@
-"""The one place details are normalized, so the same person's detail gives the same claim key.
+"""The one place details are normalized (the identity-claim contract), shared by the edge and the identity matcher.
 
 The identity-claim contract: emails lower-cased and trimmed, phones as E.164 digits without '+'.
 Names are only compared, never keyed: case, accents, punctuation and spacing do not count.

@@ -1,7 +1,7 @@
 """Detail normalization: one spelling per email and phone, names compared without case or accents."""
 import pytest
 
-from streams.identity.normalize import (claim_key, names_compatible, normalize_detail, normalize_email,
+from switchboard.details import (claim_key, names_compatible, normalize_detail, normalize_email,
                                         normalize_name, normalize_phone)
 
 
