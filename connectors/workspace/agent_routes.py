@@ -8,6 +8,7 @@ from switchboard.auth import require
 
 from . import records
 from .access import conversation
+from .customers import customer as customer_of
 from .app import body_of, fail, publish, query, workspace_of
 
 ROUTES = web.RouteTableDef()
@@ -81,7 +82,19 @@ async def history(request: web.Request) -> web.Response:
                            request.query.get("before") or None, limit)
     except ValueError as exc:
         raise fail(400, str(exc)) from None
-    return web.json_response(page)
+    who = await query(request, customer_of, principal.tenant_id, view["customer_id"])
+    messages = await workspace_of(request).page_media.messages(page["messages"])
+    return web.json_response({**page, "messages": messages, "customer": who})
+
+
+@ROUTES.get("/api/v1/conversations/{id}/messages")
+async def messages(request: web.Request) -> web.Response:
+    """The messages pushed to the agent in this conversation (a reloaded page), oldest first, media signed."""
+    principal, view, agent = await conversation(request)
+    ws = workspace_of(request)
+    entry = ws.book.entry(principal.tenant_id, agent, view["conversation_id"], ws.now()) if agent else None
+    return web.json_response({"conversation_id": view["conversation_id"],
+                              "messages": await ws.page_media.messages(list(entry.messages) if entry else [])})
 
 
 @ROUTES.post("/api/v1/conversations/{id}/messages")

@@ -21,6 +21,7 @@ from switchboard.auth import PRINCIPAL, Principal, Tokens, auth_middleware
 from .book import Book
 from .hub import Hub
 from .notifications import Tailer, replay
+from .page_media import PageMedia
 
 WORKSPACE = web.AppKey("workspace", object)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -44,6 +45,7 @@ class Workspace:
     book: Book = field(default_factory=Book)
     hub: Hub | None = None
     tailer: Tailer | None = None
+    page_media: PageMedia = field(default_factory=PageMedia)   # signs media items for the page
 
     def __post_init__(self):
         self.hub = Hub(self.book, lambda *a: replay(self.client_config, self.codec, *a))
@@ -92,6 +94,7 @@ def mount(app: web.Application, workspace: Workspace, media=None) -> None:
     for module in (auth_routes, agent_routes, supervisor_routes, admin_routes, socket, openapi):
         app.add_routes(module.ROUTES)
     if media is not None:
+        workspace.page_media = PageMedia(media)
         app.add_routes([agent_routes.media_upload(media)])
     if STATIC.is_dir():
         app.add_routes([web.get("/", _to_page), web.static("/app/", STATIC)])

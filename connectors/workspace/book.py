@@ -13,6 +13,10 @@ CARRIED = ("conversation_id", "offer_id", "queue_id", "customer_id", "channel", 
 # A wrap-up that nobody finished leaves the book this long after its deadline (time-boxed and
 # optional wrap-ups end by themselves in the ACD, streams/routing/wrapup.py, without an event).
 WRAPUP_LINGER_MS = 5_000
+# The messages the agent was pushed, kept per entry for GET /conversations/{id}/messages (a page
+# that reloads); older ones are in the history API.
+KEPT_MESSAGES = 200
+NOT_MESSAGE = ("history", "policy", "wrapup_codes", "expires_at", "offer_id", "event_id")
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Entry:
     policy: dict | None = None
     wrapup_codes: list = field(default_factory=list)
     wrapup_mode: str | None = None
+    messages: list = field(default_factory=list)
 
     def view(self) -> dict:
         """The JSON the API answers with."""
@@ -122,6 +127,20 @@ def _update(page: AgentPage, entry: Entry, kind: str, event: dict) -> None:
         del page.conversations[cid]
     elif kind == "message":
         entry.unread = entry.unread + 1 if event.get("direction") == "inbound" else 0
+        _keep(entry, event)
+    elif kind == "receipt":
+        for message in entry.messages:
+            if event.get("message_id") and message.get("message_id") == event["message_id"]:
+                message["receipt"] = event.get("status")
     elif kind == "policy":
         entry.policy = event.get("policy") or {k: event.get(k) for k in ("window_open_until", "template_only",
                                                                           "replies_left")}
+
+
+def _keep(entry: Entry, event: dict) -> None:
+    """Remember a pushed message once (a replayed event has the same message id), the newest last."""
+    # Whole events: the pipeline may carry more of the message (reply, forward, edit) under its own names.
+    message = {name: value for name, value in event.items() if name not in NOT_MESSAGE} | {"receipt": None}
+    kept = [m for m in entry.messages if not message.get("message_id") or m.get("message_id") != message["message_id"]]
+    entry.messages = kept[-(KEPT_MESSAGES - 1):]
+    entry.messages.append(message)

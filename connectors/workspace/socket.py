@@ -41,7 +41,7 @@ async def push_socket(request: web.Request) -> web.WebSocketResponse:
     is_agent = principal.role == "agent"
     if is_agent:
         await _record(ws, principal, "page_open")
-    writer = asyncio.create_task(_write(socket, session))
+    writer = asyncio.create_task(_write(socket, session, ws.page_media))
     try:
         async for message in socket:
             if message.type == WSMsgType.TEXT:
@@ -55,10 +55,12 @@ async def push_socket(request: web.Request) -> web.WebSocketResponse:
     return socket
 
 
-async def _write(socket: web.WebSocketResponse, session: Session) -> None:
+async def _write(socket: web.WebSocketResponse, session: Session, media) -> None:
+    # Media items are signed here, on the way out, for live and replayed events alike: one writer
+    # per socket keeps the order even while an item nobody prefetched is being fetched.
     while True:
         event = await session.queue.get()
-        await socket.send_json(event)
+        await socket.send_json(await media.event(event))
 
 
 def _answer(session: Session, message) -> None:

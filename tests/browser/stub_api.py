@@ -24,6 +24,8 @@ class StubApi:
     acks: list[str] = field(default_factory=list)
     connects: list[str] = field(default_factory=list)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    sent: list[dict] = field(default_factory=list)            # bodies of POST /conversations/{id}/messages
+    echo_first: bool = False                                  # push the reply's echo before answering the POST
     loop: asyncio.AbstractEventLoop | None = None
 
     def push(self, event: dict) -> None:
@@ -72,6 +74,17 @@ def _app(stub: StubApi) -> web.Application:
         signed_in(request)
         return web.json_response({"items": [], "next": None})
 
+    async def send(request):
+        signed_in(request)
+        body = await request.json()
+        stub.sent.append(body)
+        outbound_id = f"ws-out-{body['client_id']}"
+        if stub.echo_first:   # the pipeline can be quicker than the POST's answer
+            event = {"id": f"0-{len(stub.events)}", **echo(request.match_info["id"], outbound_id, body["content"])}
+            stub.events.append(event)
+            await asyncio.gather(*[ws.send_str(json.dumps(event)) for ws in stub.sockets])
+        return web.json_response({"outbound_id": outbound_id}, status=202)
+
     async def socket(request):
         signed_in(request)
         ws = web.WebSocketResponse()
@@ -92,8 +105,15 @@ def _app(stub: StubApi) -> web.Application:
     app.add_routes([web.get("/", index), web.static("/app", STATIC), web.post("/api/v1/auth/login", login),
                     web.get("/api/v1/me", me), web.get("/api/v1/conversations", listing), web.get("/api/v1/offers", listing),
                     web.get("/api/v1/canned-responses", listing), web.get("/api/v1/conversations/{id}", details),
-                    web.get("/api/v1/conversations/{id}/history", history), web.get("/api/v1/ws", socket)])
+                    web.get("/api/v1/conversations/{id}/history", history), web.get("/api/v1/ws", socket),
+                    web.post("/api/v1/conversations/{id}/messages", send)])
     return app
+
+
+def echo(conversation_id: str, outbound_id: str, content: list[dict]) -> dict:
+    """The `message` event the conversation processor writes for an approved reply (docs/workspace.md)."""
+    return {"type": "message", "conversation_id": conversation_id, "message_id": outbound_id, "direction": "outbound",
+            "agent_id": "alice", "channel": "whatsapp", "occurred_at": 1_760_000_100_000, "content": content}
 
 
 def serve(stub: StubApi) -> threading.Event:

@@ -2,12 +2,14 @@
 each pushed event once across a dropped socket (the running-system flow is test_workspace.py)."""
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.stub_api import StubApi, serve
+from tests.browser.stub_api import StubApi, echo, serve
 
 pytestmark = pytest.mark.browser
 CONVERSATION = {"conversation_id": "conv-1", "channel": "whatsapp", "customer_name": "Maria Lopez",
@@ -92,3 +94,67 @@ def test_switching_conversations_keeps_each_draft(page: Page, stub):
     expect(page.locator("#counter")).to_contain_text("WhatsApp limit 4096")
     page.keyboard.press("Alt+ArrowDown")
     expect(page.get_by_label("Reply")).to_have_value("for Kenji")
+
+
+RICH = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "browser" / "rich_messages.json").read_text())
+
+
+def test_everything_the_customer_sends_is_shown_as_text_and_our_media_urls(page: Page, stub, shot):
+    sign_in(page, stub)
+    expect(page.locator("#connection")).to_have_text("connected")
+    for event in RICH["events"]:
+        stub.push(event)
+    log = page.locator("#log")
+    expect(log.locator("[data-message-id='in-wa-unsend'], [data-message-id='in-wa-oops']")).to_have_count(1)
+    first = log.locator("[data-message-id='in-wa-text']")
+    expect(first).to_contain_text("My parcel arrived damaged and late")       # the edit replaced the text
+    expect(first.locator(".mark")).to_have_text("edited")
+    expect(log.locator("[data-message-id='in-wa-edit']")).to_have_count(0)
+    expect(log.locator("[data-message-id='in-wa-reply'] blockquote")).to_have_text("My parcel arrived damaged and late")
+    expect(log.locator("[data-message-id='in-wa-reply-unknown'] blockquote")).to_have_text("replying to an earlier message")
+    expect(log.locator("[data-message-id='in-wa-forward'] .mark")).to_have_text("forwarded")
+    expect(log.locator("[data-message-id='in-wa-oops']")).to_contain_text("message removed")
+    expect(log.locator("[data-message-id='in-wa-oops']")).not_to_contain_text("wrong chat")
+    contact = log.locator("[data-message-id='in-wa-contact']")
+    for text in ("Lucía Fernández", "phone: +34 612 345 678 (CELL)", "email: lucia.fernandez@example.com (WORK)"):
+        expect(contact).to_contain_text(text)
+    order = log.locator("[data-message-id='in-wa-order']")
+    expect(order.locator("li")).to_have_count(2)
+    expect(order.locator("li").first).to_contain_text("2 × SKU-MUG-RED")
+    expect(order.locator(".total")).to_contain_text("45")                     # 2 × 12.50 + 20.00
+    location = log.locator("[data-message-id='in-wa-location']")
+    expect(location).to_contain_text("Gran Vía 28, 28013 Madrid")
+    expect(location.get_by_role("link", name="open the map")).to_have_attribute("href", re.compile(r"^https://www\.openstreetmap\.org/"))
+    expect(log.locator("[data-message-id='in-wa-sticker'] img.sticker")).to_have_attribute("src", re.compile(r"/media/5f1c"))
+    expect(log.locator("[data-message-id='in-wa-file'] a")).to_have_text("invoice-4471.pdf")
+    expect(log.locator("[data-message-id='in-wa-video'] video")).to_have_attribute("src", re.compile(r"/media/b2c3"))
+    expect(log.locator("[data-message-id='in-wa-audio'] audio")).to_have_attribute("src", re.compile(r"/media/c3d4"))
+    refused = log.locator("[data-message-id='in-ms-image-refused']")
+    expect(refused).to_contain_text("image not available: scontent.xx.fbcdn.net is not on the account's media_hosts")
+    assert refused.locator("figure img").count() == 0
+    # Nothing the page loads or links to is a platform URL, and nothing but http(s) and /media/.
+    sources = page.evaluate("[...document.querySelectorAll('#log [src], #log [href]')].map(n => n.src || n.href)")
+    assert sources and all(u.startswith(stub.url + "/media/") or u.startswith(stub.url + "/app/")
+                           or u.startswith("https://www.openstreetmap.org/") for u in sources), sources
+    shot(page, "rich-content")
+
+
+@pytest.mark.parametrize("echo_first", [False, True], ids=["echo-after-answer", "echo-before-answer"])
+def test_the_agents_reply_is_shown_once_with_its_echo(page: Page, stub, echo_first):
+    stub.echo_first = echo_first
+    sign_in(page, stub)
+    expect(page.locator("#connection")).to_have_text("connected")
+    page.get_by_label("Reply").fill("On its way 📦")
+    page.get_by_label("Reply").press("Control+Enter")
+    expect(page.locator("#log .message.out")).to_have_count(1)
+    page.wait_for_function("() => window.switchboard.desk.active.log.order.length === 1 && "
+                           "!!window.switchboard.desk.active.log.order[0].outboundId")
+    outbound_id = f"ws-out-{stub.sent[0]['client_id']}"
+    if not echo_first:
+        stub.push(echo("conv-1", outbound_id, stub.sent[0]["content"]))
+    page.wait_for_function("() => window.switchboard.socket.lastId === '0-0'")
+    stub.push({"type": "receipt", "conversation_id": "conv-1", "message_id": outbound_id,
+               "status": "delivered", "channel": "whatsapp", "occurred_at": 1_760_000_200_000})
+    expect(page.locator("#log .message.out")).to_have_count(1)
+    expect(page.locator("#log .message.out .receipt")).to_have_text("✓✓")
+    expect(page.locator("#log .message.out")).to_contain_text("On its way 📦")

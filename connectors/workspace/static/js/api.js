@@ -27,6 +27,7 @@ export const api = {
   conversations: () => call("GET", "/conversations"),
   conversation: (id) => call("GET", `/conversations/${q(id)}`),
   history: (id, before) => call("GET", `/conversations/${q(id)}/history?limit=50${before ? `&before=${q(before)}` : ""}`),
+  messages: (id) => call("GET", `/conversations/${q(id)}/messages`),
   send: (id, content, client_id) => call("POST", `/conversations/${q(id)}/messages`, { content, client_id }),
   typing: (id) => call("POST", `/conversations/${q(id)}/typing`),
   transfer: (id, body) => call("POST", `/conversations/${q(id)}/transfer`, body),

@@ -5,12 +5,14 @@ import { Composer } from "./composer.js";
 import { openTransfer, openWrapup } from "./dialogs.js";
 import { MessageLog, normalize } from "./messages.js";
 import { Offers } from "./offers.js";
-import { el, messageNode, receiptMark, since } from "./render.js";
+import { el, messageNode, since } from "./render.js";
 import { renderHistory, renderIdentity } from "./history.js";
 
 const $ = (id) => document.getElementById(id);
 // Without a name, the customer's id on the platform (the last part of `<tenant>:<channel>:<account>:<id>`).
 export function customerOnThread(threadKey) { return threadKey ? threadKey.split(":").slice(3).join(":") || null : null; }
+
+function knownName(desk, customerId) { return (customerId && desk.names && desk.names.get(customerId)) || null; }
 
 export class Desk {
   constructor(me) {
@@ -43,8 +45,12 @@ export class Desk {
     if (!id) return null;
     const c = this.conversations.get(id) || { id, log: new MessageLog(), unread: 0, draft: "", attachments: [] };
     c.channel = raw.channel || c.channel;
-    c.customer = raw.customer_name || (raw.customer && (raw.customer.name || raw.customer.display_name)) || c.customer ||
-      customerOnThread(raw.thread_key) || raw.customer_id;
+    c.platformId = customerOnThread(raw.thread_key) || c.platformId;
+    c.customerId = raw.customer_id || c.customerId;
+    c.customerName = raw.customer_name || (raw.customer && typeof raw.customer === "object" && (raw.customer.name || raw.customer.display_name)) ||
+      c.customerName || knownName(this, c.customerId);
+    // The name when anything told us one, with the platform id beside it (the agent recognizes either).
+    c.customer = [c.customerName, c.platformId].filter(Boolean).join(" · ") || raw.customer_id || c.customer;
     c.queue = raw.queue_id || raw.queue || c.queue;
     c.state = raw.state || c.state || "connected";
     c.waitingSince = raw.waiting_since || raw.created_at || c.waitingSince;
@@ -90,7 +96,8 @@ export class Desk {
 
   async loadDetails(c) {
     try {
-      const d = await api.conversation(c.id);
+      const [d, pushed] = await Promise.all([api.conversation(c.id), api.messages(c.id).catch(() => null)]);
+      for (const m of listOf(pushed, "messages")) c.log.add(normalize(m, { conversationId: c.id, channel: c.channel, customer: c.customerName }));
       c.details = d;
       this.upsert({ ...d, conversation_id: c.id });
       c.wrapup = d.wrapup || { codes: d.wrapup_codes || c.wrapupCodes, mode: d.wrapup_mode || d.acw_mode, timeout_seconds: d.wrapup_timeout_seconds };
@@ -108,8 +115,9 @@ export class Desk {
       c.history = older ? [...(c.history || []), ...items] : items;
       c.historyNext = page && page.next;
       c.identity = (page && (page.customer || page.identity || page.identities)) || c.identity;
+      this.learnName(c);
       for (const item of items) {
-        if ((item.conversation_id || "") === c.id) c.log.add(normalize(item, { conversationId: c.id, channel: c.channel }));
+        if ((item.conversation_id || "") === c.id) c.log.add(normalize(item, { conversationId: c.id, channel: c.channel, customer: c.customerName }));
       }
     } catch (exc) { c.history = c.history || []; }
     if (this.active !== c) return;
@@ -119,35 +127,61 @@ export class Desk {
     this.renderLog();
   }
 
+  // The log in order, each message's node rebuilt only when it changed (receipt, edit, signed media).
   renderLog() {
     const c = this.active, log = $("log");
     if (!c) return;
-    const shown = new Set([...log.children].map((n) => n.dataset.messageId));
-    if (log.dataset.conversationId !== c.id || c.log.order.some((m, i) => log.children[i] && log.children[i].dataset.messageId !== (m.id || m.clientId))) {
-      log.dataset.conversationId = c.id;
-      log.replaceChildren(...c.log.order.map(messageNode));   // switch or out-of-order insert
-    } else {
-      for (const m of c.log.order) if (!shown.has(m.id || m.clientId)) log.append(messageNode(m));
+    if (log.dataset.conversationId !== c.id) { log.dataset.conversationId = c.id; log.replaceChildren(); }
+    const nodes = new Map([...log.children].map((n) => [n.dataset.messageId, n]));
+    let previous = null;
+    for (const m of c.log.order) {
+      let node = nodes.get(m.key);
+      nodes.delete(m.key);
+      if (!node || node.dataset.version !== String(m.version)) {
+        const fresh = messageNode(m, c.log);
+        if (node) node.replaceWith(fresh);
+        node = fresh;
+      }
+      const want = previous ? previous.nextSibling : log.firstChild;
+      if (want !== node) log.insertBefore(node, want);
+      previous = node;
     }
+    for (const stale of nodes.values()) stale.remove();
     log.scrollTop = log.scrollHeight;
   }
 
   async send(c, content) {
     const clientId = crypto.randomUUID();
-    const pending = { id: clientId, clientId, direction: "outbound", channel: c.channel, content, at: Date.now(), sender: this.me.name, receipt: "sending" };
+    const pending = { id: clientId, clientId, direction: "outbound", channel: c.channel, content, at: Date.now(),
+      sender: this.me.name, receipt: "sending", version: 0 };
     c.log.add(pending);
     if (this.active === c) this.renderLog();
     try {
       const answer = await api.send(c.id, content, clientId);
-      if (answer && answer.outbound_id) { pending.outboundId = answer.outbound_id; c.log.byId.set(answer.outbound_id, pending); }
+      // The echo (a `message` event with message_id = outbound_id) merges into this one, shown once.
+      if (answer && answer.outbound_id) {
+        const echo = c.log.byId.get(answer.outbound_id);
+        pending.outboundId = answer.outbound_id;
+        if (echo && echo !== pending) { c.log.order = c.log.order.filter((m) => m !== echo); c.log.merge(pending, echo); }
+        c.log.byId.set(answer.outbound_id, pending);
+      }
       this.mark(c, pending, "accepted");
     } catch (exc) { this.mark(c, pending, "failed"); throw exc; }
   }
 
   mark(c, message, status) {
     c.log.receipt(message.outboundId || message.id, status);
-    const node = this.active === c && $("log").querySelector(`[data-message-id="${CSS.escape(message.id)}"] .receipt`);
-    if (node) node.textContent = receiptMark(message.receipt);
+    if (this.active === c) this.renderLog();
+  }
+
+  // The customer's name from the identity details (history API), for the list, the title and offers.
+  learnName(c) {
+    const name = c.identity && !Array.isArray(c.identity) && (c.identity.name || (c.identity.names || [])[0]);
+    if (!name) return;
+    this.names = this.names || new Map();
+    for (const id of [c.customerId, ...((c.identity.customers) || [])]) if (id) this.names.set(id, name);
+    this.upsert({ conversation_id: c.id, customer_name: name });
+    this.renderList();
   }
 
   async accept(offer) {

@@ -5,7 +5,8 @@ import { openWrapup } from "./dialogs.js";
 const HANDLERS = {
   offered(desk, e) {
     desk.upsert({ ...e, state: "offered", waiting_since: e.waiting_since || e.occurred_at });
-    desk.offers.show(e);
+    const c = desk.conversations.get(e.conversation_id);
+    desk.offers.show({ ...e, customer_name: e.customer_name || (c && c.customerName) });
   },
   offer_revoked(desk, e) {
     desk.offers.remove(e.offer_id);
@@ -15,12 +16,12 @@ const HANDLERS = {
   async assigned(desk, e) {
     desk.offers.remove(e.offer_id);
     const c = desk.upsert({ ...e, state: "connected" });
-    for (const item of e.history || []) c.log.add(normalize(item, { conversationId: c.id, channel: c.channel }));
+    for (const item of e.history || []) c.log.add(normalize(item, { conversationId: c.id, channel: c.channel, customer: c.customerName }));
     if (!desk.active) await desk.select(c.id);
   },
   message(desk, e) {
     const c = desk.conversations.get(e.conversation_id) || desk.upsert({ ...e, state: "connected" });
-    const added = c.log.add(normalize(e, { conversationId: c.id, channel: c.channel }));
+    const added = c.log.add(normalize(e, { conversationId: c.id, channel: c.channel, customer: c.customerName }));
     if (added && added.direction === "inbound" && (desk.active !== c || document.hidden)) c.unread += 1;
     if (desk.active === c) desk.renderLog();
   },
@@ -29,7 +30,7 @@ const HANDLERS = {
     if (!c) return;
     const id = e.outbound_id || e.message_id || (e.message && e.message.message_id);
     const m = c.log.receipt(id, e.status || e.receipt);
-    if (m) desk.mark(c, m, m.receipt);
+    if (m && desk.active === c) desk.renderLog();
   },
   typing(desk, e) {
     const c = desk.conversations.get(e.conversation_id);

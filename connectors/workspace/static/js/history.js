@@ -1,37 +1,55 @@
-// The customer's history above the conversation: earlier conversations by channel, and who the
-// customer is (identities and how they were matched) — whatever the history API gives.
+// The customer's history above the conversation: who the customer is (every channel identity and
+// detail, and how each was matched: GET /conversations/{id}/history `customer`), then earlier
+// conversations by channel, oldest first.
 import { channelOf, iconUrl } from "./channels.js";
-import { normalize } from "./messages.js";
+import { MessageLog, normalize } from "./messages.js";
 import { el, messageNode, time } from "./render.js";
 
 export function renderHistory(root, items) {
   const groups = new Map();
   for (const item of [...items].reverse()) {   // the API pages newest first; show oldest first
     const key = item.conversation_id || "earlier";
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(normalize(item));
+    if (!groups.has(key)) groups.set(key, new MessageLog());
+    groups.get(key).add(normalize(item));
   }
-  root.replaceChildren(...[...groups].map(([id, messages]) => {
-    const channel = messages[0].channel;
+  root.replaceChildren(...[...groups].map(([id, log]) => {
+    const first = log.order[0], channel = first.channel;
     return el("section", { class: "earlier", "data-conversation-id": id, "aria-label": `Earlier conversation on ${channelOf(channel).name}` },
       el("h3", {}, el("img", { src: iconUrl(channel), alt: "", width: 14, height: 14 }),
-        el("span", { text: ` ${channelOf(channel).name} · ${time(messages[0].at)} · ${new Date(messages[0].at || 0).toLocaleDateString()}` })),
-      el("ol", { class: "log" }, messages.map(messageNode)));
+        el("span", { text: ` ${channelOf(channel).name} · ${time(first.at)} · ${new Date(first.at || 0).toLocaleDateString()}` })),
+      el("ol", { class: "log" }, log.order.map((m) => messageNode(m, log))));
   }));
   if (!groups.size) root.append(el("p", { class: "muted", text: "No earlier conversations." }));
+}
+
+function channelIcon(channel) {
+  return channel ? el("img", { src: iconUrl(channel), alt: channelOf(channel).name, width: 14, height: 14 }) : null;
+}
+
+function how(entry) {
+  return entry.matched_by ? el("span", { class: "muted", text: ` — ${entry.matched_by}` }) : null;
 }
 
 export function renderIdentity(root, identity) {
   root.replaceChildren();
   if (!identity) return;
-  const list = Array.isArray(identity) ? identity : identity.identities || [identity];
-  const head = !Array.isArray(identity) && (identity.name || identity.customer_id)
-    ? el("p", {}, el("strong", { text: identity.name || "" }), " ", el("span", { class: "muted", text: identity.customer_id || "" })) : null;
-  root.append(...[head, el("ul", { class: "identities" }, list.map((i) => el("li", {},
-    i.channel ? el("img", { src: iconUrl(i.channel), alt: channelOf(i.channel).name, width: 14, height: 14 }) : null,
-    el("span", { text: ` ${[i.display_name, i.external_id, i.email, i.phone].filter(Boolean).join(" · ")}` }),
-    i.reason || i.matched_by ? el("span", { class: "muted", text: ` — ${i.reason || i.matched_by}` }) : null)))].filter(Boolean));
-  for (const key of ["emails", "phones"]) {
-    if (identity[key] && identity[key].length) root.append(el("p", { class: "muted", text: `${key}: ${identity[key].join(", ")}` }));
+  if (Array.isArray(identity)) identity = { identities: identity };
+  const names = identity.names && identity.names.length ? identity.names : identity.name ? [identity.name] : [];
+  root.append(el("p", { class: "customer-head" }, el("strong", { text: names.join(" / ") || "Name not known" }), " ",
+    el("span", { class: "muted", text: `customer ${identity.customer_id || ""}` +
+      `${identity.customers && identity.customers.length > 1 ? ` (merged from ${identity.customers.join(", ")})` : ""}` })));
+  const identities = identity.identities || [];
+  root.append(el("h4", { text: "Channel identities" }), el("ul", { class: "identities", "aria-label": "Channel identities" },
+    identities.map((i) => el("li", {}, channelIcon(i.channel),
+      el("span", { text: ` ${channelOf(i.channel).name} ${i.external_id || i.display_name || ""}` }), how(i)))));
+  if (!identities.length) root.append(el("p", { class: "muted", text: "No channel identity recorded yet." }));
+  const details = identity.details || [];
+  if (details.length) {
+    root.append(el("h4", { text: "Details" }), el("ul", { class: "identities", "aria-label": "Customer details" },
+      details.map((d) => el("li", {}, el("span", { text: `${d.type}: ${d.value}` }),
+        d.agent_entered ? el("span", { class: "muted", text: " (entered by an agent)" }) : null, how(d)))));
+  }
+  for (const flag of identity.flags || []) {
+    root.append(el("p", { class: "muted", text: `possible match, not merged: ${flag.reason}` }));
   }
 }

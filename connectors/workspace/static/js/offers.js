@@ -18,8 +18,9 @@ export class Offers {
   show(offer) {
     if (!offer.offer_id || this.toasts.has(offer.offer_id)) return;
     const countdown = el("span", { class: "countdown", role: "timer" });
-    const who = offer.customer_name || (offer.customer && offer.customer.name) ||
-      (offer.thread_key && offer.thread_key.split(":").slice(3).join(":")) || offer.customer_id || "customer";
+    const name = offer.customer_name || (offer.customer && offer.customer.name) || null;
+    const platformId = offer.thread_key && offer.thread_key.split(":").slice(3).join(":");
+    const who = [name, platformId].filter(Boolean).join(" · ") || offer.customer_id || "customer";
     const toast = el("div", { class: "toast", role: "alertdialog", "aria-label": `Offer from ${who}`, "data-offer-id": offer.offer_id },
       el("img", { src: iconUrl(offer.channel), alt: offer.channel || "", width: 20, height: 20 }),
       el("span", { class: "toast-text", text: `${who} · ${offer.queue_id || ""}` }), countdown,

@@ -1,0 +1,63 @@
+"""Who the customer is, for the agent: every channel identity and detail of the merged customer, and how
+each was matched — from the audited identity decisions (identity_facts, schemas/clickhouse/0010).
+
+Parameterized and scoped to the caller's tenant like every workspace read (queries.py). The group of
+customers joined by merges is sink.history.members, the same one the history pages through.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sink.history import members
+
+MS = "toUnixTimestamp64Milli"
+IDENTITY_SQL = f"""SELECT type, customer_id, merged_customer_id, thread_key, channel, external_id, detail_type,
+       detail_value, candidates, reason, {MS}(occurred_at) AS at
+FROM identity_facts FINAL
+WHERE tenant_id = {{tenant:String}}
+  AND (customer_id IN {{customers:Array(String)}} OR merged_customer_id IN {{customers:Array(String)}})
+ORDER BY occurred_at, event_id LIMIT 1000"""
+COLUMNS = ("type", "customer_id", "merged_customer_id", "thread_key", "channel", "external_id", "detail_type",
+           "detail_value", "candidates", "reason", "at")
+
+
+def customer(client, tenant: str, customer_id: str, names: list[str] | None = None) -> dict:
+    """`{customer_id, customers, names, identities, details, flags}` of the customer's merge group."""
+    group = members(client, tenant, customer_id)
+    rows = client.query(IDENTITY_SQL, parameters={"tenant": tenant, "customers": group}).result_rows
+    return summary(group, [dict(zip(COLUMNS, r)) for r in rows], names or [])
+
+
+def summary(group: list[str], facts: list[dict], names: list[str]) -> dict:
+    """The facts (oldest first) folded per channel identity and per detail; pure."""
+    identities: dict[str, dict] = {}
+    details: dict[tuple[str, str], dict] = {}
+    flags = []
+    for fact in facts:
+        how = {"decision": str(fact["type"]), "reason": fact["reason"], "at": _ms(fact["at"])}
+        if fact["thread_key"]:
+            identity = identities.setdefault(fact["thread_key"], {
+                "thread_key": fact["thread_key"], "channel": str(fact["channel"]), "external_id": fact["external_id"],
+                "customer_id": fact["merged_customer_id"] or fact["customer_id"], "matched": []})
+            identity["matched"].append(how)
+            identity["matched_by"] = fact["reason"]   # the latest decision about it says how it belongs
+        if fact["detail_type"] and fact["detail_value"]:
+            detail = details.setdefault((fact["detail_type"], fact["detail_value"]), {
+                "type": fact["detail_type"], "value": fact["detail_value"], "channel": str(fact["channel"]),
+                "matched": []})
+            detail["matched"].append(how)
+            detail["matched_by"] = fact["reason"]
+            detail["agent_entered"] = detail.get("agent_entered") or fact["reason"].startswith("agent-entered")
+        if fact["type"] == "flagged":
+            flags.append(how | {"candidates": list(fact["candidates"] or [])})
+    emails = [d["value"] for d in details.values() if d["type"] == "email"]
+    phones = [d["value"] for d in details.values() if d["type"] == "phone"]
+    return {"customer_id": group[0], "customers": group, "names": names, "name": names[0] if names else None,
+            "identities": list(identities.values()), "details": list(details.values()), "emails": emails,
+            "phones": phones, "flags": flags}
+
+
+def _ms(value) -> int | None:
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    return value
