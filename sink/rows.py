@@ -15,7 +15,8 @@ Row = tuple[str, dict]
 
 MESSAGE_COLUMNS = ("conversation_id", "customer_id", "thread_key", "channel", "channel_account_id",
                    "direction", "kind", "text", "agent_id", "platform_message_id",
-                   "platform_event_id", "occurred_at", "received_at")
+                   "platform_event_id", "occurred_at", "received_at", "reply_to_message_id",
+                   "target_message_id")  # references: DDL 0014
 CONVERSATION_COLUMNS = ("thread_key", "customer_id", "channel", "channel_account_id", "started_at",
                         "first_inbound_at", "first_response_at", "first_assigned_at",
                         "last_event_at", "closed_at", "close_reason", "interaction_ended_at",
@@ -25,7 +26,7 @@ CONVERSATION_COLUMNS = ("thread_key", "customer_id", "channel", "channel_account
 def message_row(tenant_id: str, message_id: str, **known) -> Row:
     """A partial message_facts row: what this source knows, NULL for the rest."""
     row = {"tenant_id": tenant_id, "message_id": message_id, **dict.fromkeys(MESSAGE_COLUMNS),
-           "content_types": [], "redelivered": 0}
+           "content_types": [], "redelivered": 0, "forwarded": 0, "frequently_forwarded": 0}
     return "message_facts", row | known
 
 
@@ -49,14 +50,21 @@ def _some(*values) -> list[str]:
     return [v for v in values if v]
 
 
+def _refs(r: dict) -> dict:
+    """What a message (inbound-message v2, conversation-event v3) refers to; absent in older versions."""
+    return {"reply_to_message_id": r.get("reply_to_message_id"), "target_message_id": r.get("target_message_id"),
+            "forwarded": int(bool(r.get("forwarded"))),
+            "frequently_forwarded": int(bool(r.get("frequently_forwarded")))}
+
+
 def inbound_message(r: dict) -> list[Row]:
-    """A customer's message (what was said; its conversation comes from conversation-events)."""
+    """A customer's message, edit or unsend (what was said; its conversation comes from conversation-events)."""
     return [message_row(
         r["tenant_id"], r["event_id"], thread_key=r["thread_key"], channel=r["channel"],
         channel_account_id=r["channel_account_id"], direction="inbound", kind=r["kind"],
         content_types=_types(r["content"]), text=r["text"] or _text(r["content"]),
         platform_message_id=r["platform_message_id"], platform_event_id=r["platform_event_id"],
-        redelivered=int(r["redelivery"]), occurred_at=r["occurred_at"], received_at=r["received_at"])]
+        redelivered=int(r["redelivery"]), occurred_at=r["occurred_at"], received_at=r["received_at"], **_refs(r))]
 
 
 def outbound_message(r: dict) -> list[Row]:
@@ -73,12 +81,13 @@ def conversation_event(r: dict) -> list[Row]:
     """A conversation step: the conversation's row, and the message's conversation and customer."""
     direction = r["direction"] if r["direction"] in ("inbound", "outbound") else None
     at, kind = r["occurred_at"], r["type"]
+    added = kind == "message_added"   # an edit or unsend (v3) is not the conversation's first message or reply
     rows = [conversation_row(
         r["tenant_id"], r["conversation_id"], thread_key=r["thread_key"],
         customer_id=r["customer_id"], channel=r["channel"], channel_account_id=r["channel_account_id"],
         started_at=at if kind == "started" else None,
-        first_inbound_at=at if r["message_id"] and direction == "inbound" else None,
-        first_response_at=at if r["message_id"] and direction == "outbound" else None,
+        first_inbound_at=at if added and r["message_id"] and direction == "inbound" else None,
+        first_response_at=at if added and r["message_id"] and direction == "outbound" else None,
         first_assigned_at=at if kind == "agent_assigned" else None, last_event_at=at,
         closed_at=at if kind == "closed" else None, close_reason=r["reason"] if kind == "closed" else None,
         interaction_ended_at=at if kind == "interaction_ended" else None,   # agent end + wrap-up (DDL 0013)
@@ -90,7 +99,8 @@ def conversation_event(r: dict) -> list[Row]:
             r["tenant_id"], r["message_id"], conversation_id=r["conversation_id"],
             customer_id=r["customer_id"], thread_key=r["thread_key"], channel=r["channel"],
             channel_account_id=r["channel_account_id"], direction=direction,
-            content_types=_types(r["content"]), text=r["text"] or _text(r["content"]), occurred_at=at))
+            content_types=_types(r["content"]), text=r["text"] or _text(r["content"]), occurred_at=at,
+            **({"kind": r["kind"]} if r.get("kind") else {}), **_refs(r)))
     return rows
 
 

@@ -12,7 +12,8 @@ from .config import ThreadingConfig
 from .expiry import on_timeout
 from .outbound import on_outbound
 from .state import Step
-from .threading import FOLLOW_KINDS, on_inbound
+from .outputs import message_refs
+from .threading import AMENDMENTS, FOLLOW_KINDS, on_inbound
 
 REJECTED = topic("outbound-rejected").name
 
@@ -25,7 +26,9 @@ def _inbound(state: dict | None, value: dict, *, partition: int, record_ms: int,
     at, told = millis(value["occurred_at"]), []
     if value["kind"] not in FOLLOW_KINDS:
         told = feed.message(step.state, at, message_id=value["event_id"], direction="inbound",
-                            text=value.get("text"), content=value.get("content", []))
+                            text=value.get("text"), content=value.get("content", []), **message_refs(value))
+    if value["kind"] in AMENDMENTS:
+        return step._replace(outputs=step.outputs + told)   # an edit or unsend changes no window
     told += feed.policy(step.state, at, value["event_id"], account=config.account_of(value["thread_key"]),
                         rules=rules(value["channel"]))
     return step._replace(outputs=step.outputs + told)

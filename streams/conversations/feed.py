@@ -1,7 +1,8 @@
 """The agent's feed from the conversation processor: `agent-notifications` records, keyed by agent id.
 
 For the agent connected to a conversation (docs/workspace.md, the push socket): each message
-added (inbound and approved outbound, with its content), delivery/read receipts of the thread's
+added (inbound and approved outbound, with its content and, inbound, what it refers to: the quote,
+forwarded marks, kind `edit` / `unsend` with the message it changes), delivery/read receipts of the thread's
 outbound messages, the policy view after each change; and to the sender of a refused outbound,
 `rejected` with the rule and reason. Ids derive from what each is about, so a replay repeats them.
 """
@@ -14,11 +15,11 @@ from streams.records import Output, millis
 NOTIFICATIONS = topic("agent-notifications").name
 
 
-def agent_event(state: dict, agent_id: str, kind: str, ref: str, at: int, conv: dict | None = None,
+def agent_event(state: dict, agent_id: str, event_type: str, ref: str, at: int, conv: dict | None = None, /,
                 **fields) -> Output:
-    """One agent-event (v3) about the thread (and its conversation, if any)."""
-    value = {"event_id": f"ae:{agent_id}:{kind}:{ref}", "tenant_id": state["tenant_id"], "agent_id": agent_id,
-             "type": kind, "occurred_at": at, "conversation_id": conv and conv["conversation_id"],
+    """One agent-event (v4) about the thread (and its conversation, if any)."""
+    value = {"event_id": f"ae:{agent_id}:{event_type}:{ref}", "tenant_id": state["tenant_id"], "agent_id": agent_id,
+             "type": event_type, "occurred_at": at, "conversation_id": conv and conv["conversation_id"],
              "customer_id": state["customer_id"], "channel": state["channel"],
              "thread_key": state["thread_key"], "channel_account_id": state["channel_account_id"], **fields}
     return Output(NOTIFICATIONS, agent_id, "agent-event", value)
@@ -31,13 +32,14 @@ def connected_agent(state: dict) -> str | None:
 
 
 def message(state: dict, at: int, *, message_id: str, direction: str, text: str | None,
-            content: list[dict]) -> list[Output]:
-    """The message just added, for the connected agent (none: nobody to tell)."""
+            content: list[dict], **refs) -> list[Output]:
+    """The message just added (or an edit / unsend: `refs`, see `outputs.message_refs`), for the
+    connected agent (none: nobody to tell)."""
     agent = connected_agent(state)
     if agent is None:
         return []
     return [agent_event(state, agent, "message", message_id, at, state["conversation"], message_id=message_id,
-                        direction=direction, text=text, content=content)]
+                        direction=direction, text=text, content=content, **refs)]
 
 
 def policy(state: dict, at: int, ref: str, *, account, rules, agent: str | None = None) -> list[Output]:

@@ -7,15 +7,24 @@ from streams.records import Output
 from . import ids
 
 
-def conversation_event(state: dict, conv: dict, kind: str, at: int, ref: str = "", **fields) -> Output:
+def conversation_event(state: dict, conv: dict, event_type: str, at: int, ref: str = "", /, **fields) -> Output:
     """The next event of `conv` (open or just closed): takes the next sequence number."""
     conv["sequence"] += 1
-    value = {"event_id": ids.event_id(conv["conversation_id"], kind, ref),
+    value = {"event_id": ids.event_id(conv["conversation_id"], event_type, ref),
              "tenant_id": state["tenant_id"], "conversation_id": conv["conversation_id"],
              "thread_key": state["thread_key"], "customer_id": state["customer_id"],
              "channel": state["channel"], "channel_account_id": state["channel_account_id"],
-             "type": kind, "sequence": conv["sequence"], "occurred_at": at, **fields}
+             "type": event_type, "sequence": conv["sequence"], "occurred_at": at, **fields}
     return Output(topic("conversation-events").name, conv["conversation_id"], "conversation-event", value)
+
+
+def message_refs(msg: dict) -> dict:
+    """What an inbound message refers to (inbound-message v2): its kind, platform id, the message it
+    quotes, forwarded marks, the message an edit or unsend changes (conversation-event v3, agent-event v4)."""
+    return {"kind": msg.get("kind"), "platform_message_id": msg.get("platform_message_id"),
+            "reply_to_message_id": msg.get("reply_to_message_id"), "reply_to_text": msg.get("reply_to_text"),
+            "forwarded": bool(msg.get("forwarded")), "frequently_forwarded": bool(msg.get("frequently_forwarded")),
+            "target_message_id": msg.get("target_message_id")}
 
 
 def routing_request(state: dict, conv: dict, reason: str, at: int, ref: str = "",

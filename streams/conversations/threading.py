@@ -5,6 +5,9 @@ the conversation's last activity (either side: customer, agent, outbound); other
 closes (reason inactivity, at last activity + window) and a new one starts. A late message, older
 than the last activity, continues the conversation without moving its activity back. The window
 is the account's `window_hours` (≤ 72 h) or the deployment's.
+
+An edit or unsend (inbound-message v2 kinds) is not a new customer message: it is added to the
+conversation it amends (`message_edited` / `message_unsent`) and nothing else moves.
 """
 from __future__ import annotations
 
@@ -13,11 +16,13 @@ import re
 from streams.records import Output, millis
 
 from . import ids
-from .outputs import conversation_event, identity_claim, routing_request
+from .outputs import conversation_event, identity_claim, message_refs, routing_request
 from .state import Step, new_conversation, new_thread, push_history, remember, seen, summary, touch, working_copy
 
 # Platform events that change what we may send but are not messages (LINE follow/unfollow).
 FOLLOW_KINDS = {"follow": False, "unfollow": True}
+# The customer changing an earlier message (docs/channels/content.md, edit / unsend): the event type it adds.
+AMENDMENTS = {"edit": "message_edited", "unsend": "message_unsent"}
 NOT_DIGITS = re.compile(r"\D")
 
 
@@ -34,6 +39,8 @@ def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int,
     if msg["kind"] in FOLLOW_KINDS:
         state["unfollowed"] = FOLLOW_KINDS[msg["kind"]]
         return Step(state, [])
+    if msg["kind"] in AMENDMENTS:
+        return Step(state, _amend(state, msg, at))
     _customer_wrote(state, at)
     outputs = expire_if_inactive(state, at, window_ms)
     started = state["conversation"] is None
@@ -82,9 +89,24 @@ def _add_message(state: dict, msg: dict, at: int) -> list[Output]:
     touch(conv, at)
     conv["language"] = conv["language"] or msg.get("language")
     push_history(conv, at, "inbound", summary(msg.get("text"), msg.get("content", [])))
-    return [conversation_event(state, conv, "message_added", at, ref=msg["event_id"],
+    return [conversation_event(state, conv, "message_added", at, msg["event_id"],
                                direction="inbound", message_id=msg["event_id"], text=msg.get("text"),
-                               content=msg.get("content", []))]
+                               content=msg.get("content", []), **message_refs(msg))]
+
+
+def _amend(state: dict, msg: dict, at: int) -> list[Output]:
+    """An edit or unsend, added to the open conversation (else the one just closed) and nothing more.
+
+    It does not start, reopen or route a conversation, is not activity, and does not count as the
+    customer writing: the platforms' reply windows are opened by the messages a customer sends
+    (docs/channels/whatsapp.md and messenger.md, "Policy limits": 24 h from the customer's last
+    message), and editing or deleting an old one sends nothing new, so `last_inbound_at` stays."""
+    conv = state["conversation"] or state["previous"]
+    if conv is None:
+        return []   # nothing we know of to amend: the dedupe entry is all it leaves
+    return [conversation_event(state, conv, AMENDMENTS[msg["kind"]], at, msg["event_id"],
+                               direction="inbound", message_id=msg["event_id"], text=msg.get("text"),
+                               content=msg.get("content", []), **message_refs(msg))]
 
 
 def _route_if_needed(state: dict, at: int, ref: str, started: bool) -> list[Output]:

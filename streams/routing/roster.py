@@ -59,5 +59,7 @@ def set_presence(domain: Domain, agent: AgentState, presence: str, reason: str) 
         agent.last_free_at = domain.now
     if presence == NOT_RESPONDING:
         notify(domain, agent.agent_id, "not_responding", reason=reason)
-    notify(domain, agent.agent_id, "presence_changed", ref=f"{presence}:{domain.now}", status=presence, reason=reason)
+    # agent-event v4 `presence` is what the page reads; `status` keeps the v3 readers' field.
+    notify(domain, agent.agent_id, "presence_changed", ref=f"{presence}:{domain.now}", presence=presence,
+           status=presence, reason=reason)
     reindex(domain, agent)

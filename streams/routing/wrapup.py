@@ -74,12 +74,14 @@ def end_interaction(domain: Domain, conv: Conversation, agent: AgentState, reaso
 
 
 def finish_wrapup(domain: Domain, agent: AgentState, work: Work, code: str | None, outcome: str) -> None:
-    """Wrap-up done (`wrapped_up` or `timeout`): facts, the final assignment, capacity back."""
+    """Wrap-up done (`wrapped_up` or `timeout`): facts, the final assignment, the agent told
+    (`wrapped_up` with the code: theirs, the time-boxed default, or none), capacity back."""
     reason = "wrapped up" if outcome == "wrapped_up" else "wrap-up time over"
     domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "wrapup", domain.now,
                                            outcome, wrapup_code=code))
     domain.outputs.append(out.assignment(domain.tenant, work, agent.agent_id, "ended", domain.now,
                                          reason=reason, wrapup_code=code))
+    notify(domain, agent.agent_id, "wrapped_up", work=work, wrapup_code=code, reason=reason)
     del agent.work[work.offer_id]
     if work.holds_capacity:
         agent.last_free_at = domain.now

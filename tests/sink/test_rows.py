@@ -70,3 +70,22 @@ def test_an_agent_ended_interaction_and_an_inactivity_close_are_different_facts(
     closed = ended | {"type": "closed", "reason": "inactivity", "wrapup_code": None, "agent_id": None}
     [(_, row)] = rows_of("conversation-event", closed)
     assert (row["close_reason"], row["interaction_ended_at"]) == ("inactivity", None)
+
+
+@pytest.mark.clickhouse
+def test_an_edit_and_a_forward_keep_what_they_refer_to_in_the_message_facts(clickhouse_store, tenant):
+    edit = decoded("inbound-message", EXAMPLES / "inbound-message" / "messenger_edit.json", tenant)
+    edited = decoded("conversation-event", EXAMPLES / "conversation-event" / "message_edited.json", tenant)
+    forward = decoded("inbound-message", EXAMPLES / "inbound-message" / "whatsapp_forwarded.json", tenant)
+    (_, conversation), (_, from_event) = rows_of("conversation-event", edited)
+    assert conversation["first_inbound_at"] is None    # an edit is not the conversation's first message
+    assert (from_event["kind"], from_event["target_message_id"]) == ("edit", edited["target_message_id"])
+    for subject, record in (("inbound-message", edit), ("conversation-event", edited), ("inbound-message", forward)):
+        for table, row in rows_of(subject, record):
+            clickhouse_store.insert(table, [row])
+    found = {r[0]: r[1:] for r in clickhouse_store.query(
+        "SELECT message_id, kind, target_message_id, reply_to_message_id, forwarded, frequently_forwarded "
+        "FROM message_facts FINAL WHERE tenant_id = {t:String}", {"t": tenant}).result_rows}
+    assert found[edit["event_id"]] == ("edit", edit["target_message_id"], None, 0, 0)
+    assert found[edited["message_id"]][:3] == ("edit", edited["target_message_id"], edited["reply_to_message_id"])
+    assert found[forward["event_id"]][3:] == (1, 1)

@@ -50,6 +50,33 @@ def test_a_wrap_up_code_not_on_the_queues_list_is_refused_and_the_wrap_up_stays_
     assert d.of("assignment", "ended") == []
     d.act("a1", "wrap_up", T0 + 5 * S, conversation_id="c1", wrapup_code="blocked")
     assert d.of("assignment", "ended")[-1]["wrapup_code"] == "blocked"
+    [done] = d.of("agent-event", "wrapped_up")
+    assert (done["agent_id"], done["conversation_id"], done["wrapup_code"], done["reason"]) == (
+        "a1", "c1", "blocked", "wrapped up")
+
+
+def test_a_time_boxed_wrap_up_that_times_out_tells_the_agent_the_default_code():
+    d = Driver()
+    d.on_queue("a1", T0)
+    d.request("c1", T0 + 1, first_message_text="my card")         # cards: time_boxed 30 s, default no-code
+    d.accept("c1", T0 + 2)
+    d.act("a1", "end", T0 + 3 * S, conversation_id="c1")
+    d.tick(T0 + 20 * S)
+    assert d.of("agent-event", "wrapped_up") == []
+    d.tick(T0 + 34 * S)
+    [done] = d.of("agent-event", "wrapped_up")
+    assert (done["conversation_id"], done["wrapup_code"], done["reason"], done["occurred_at"]) == (
+        "c1", "no-code", "wrap-up time over", T0 + 33 * S)
+    assert done["offer_id"] == d.of("assignment", "ended")[-1]["offer_id"]
+
+
+def test_an_optional_wrap_up_that_times_out_ends_without_a_code():
+    d = Driver()
+    connected(d, "a1", "c1", T0)                                    # general: optional, 60 s
+    d.act("a1", "end", T0 + 3 * S, conversation_id="c1")
+    d.tick(T0 + 64 * S)
+    [done] = d.of("agent-event", "wrapped_up")
+    assert (done["conversation_id"], done["wrapup_code"], done["reason"]) == ("c1", None, "wrap-up time over")
 
 
 def test_a_supervisor_forces_a_transfer_and_an_end_but_nothing_else():
@@ -106,7 +133,8 @@ def test_signing_out_takes_the_agent_offline_at_once_and_another_agent_gets_the_
     d.on_queue("a2", T0 + S)
     d.act("a1", "signed_out", T0 + 2 * S)
     assert d.state.agents["a1"].presence == "offline"
-    assert d.of("agent-event", "presence_changed")[-1]["status"] == "offline"
+    changed = d.of("agent-event", "presence_changed")[-1]
+    assert (changed["presence"], changed["status"], changed["reason"]) == ("offline", "offline", "signed_out")
     assert d.offers()[-1] == ("c1", "a2")
     assert d.of("agent-status-interval")[-1]["reason"] == "signed_out"
 
