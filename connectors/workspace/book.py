@@ -123,6 +123,8 @@ def _update(page: AgentPage, entry: Entry, kind: str, event: dict) -> None:
     elif kind == "wrapup_required":
         entry.state, entry.expires_at = "wrapup", event.get("expires_at")
         entry.wrapup_codes, entry.wrapup_mode = list(event.get("wrapup_codes") or []), event.get("reason")
+    elif kind == "transferred" and event.get("from_agent_id") not in (None, event["agent_id"]):
+        entry.fields["transfer_note"] = event.get("note")   # the taker hears from whom: it stays theirs
     elif kind in ("wrapped_up", "transferred") and not (kind == "transferred" and entry.state == "offered"):
         del page.conversations[cid]
     elif kind == "message":
@@ -138,9 +140,11 @@ def _update(page: AgentPage, entry: Entry, kind: str, event: dict) -> None:
 
 
 def _keep(entry: Entry, event: dict) -> None:
-    """Remember a pushed message once (a replayed event has the same message id), the newest last."""
+    """Remember a pushed message once (a replayed event has the same message id: kept in place)."""
     # Whole events: the pipeline may carry more of the message (reply, forward, edit) under its own names.
     message = {name: value for name, value in event.items() if name not in NOT_MESSAGE} | {"receipt": None}
-    kept = [m for m in entry.messages if not message.get("message_id") or m.get("message_id") != message["message_id"]]
-    entry.messages = kept[-(KEPT_MESSAGES - 1):]
-    entry.messages.append(message)
+    for index, known in enumerate(entry.messages):
+        if message.get("message_id") and known.get("message_id") == message["message_id"]:
+            entry.messages[index] = message | {"receipt": known["receipt"]}
+            return
+    entry.messages = entry.messages[-(KEPT_MESSAGES - 1):] + [message]

@@ -51,7 +51,7 @@ class PageMedia:
         except MediaRefused as refused:
             return signed | {"media_error": refused.reason}
         except asyncio.TimeoutError:
-            return signed | {"media_error": f"the platform did not deliver the media within {self.fetch_seconds:.0f} s"}
+            return signed | {"media_error": f"the platform did not deliver the media within {self.fetch_seconds:g} s"}
         except Exception as exc:  # the page shows the error; the event itself must still be sent
             log.warning("media for %s/%s not available: %s", channel, account_id, exc)
             return signed | {"media_error": "the media could not be fetched"}

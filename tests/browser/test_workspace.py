@@ -44,10 +44,15 @@ def test_an_agent_serves_a_returning_customer_transfers_and_wraps_up(browser: Br
     system.customer_writes("whatsapp", maria, kind="image")
     expect(alice.locator("#log figure img").first).to_be_visible(timeout=20_000)
     assert alice.locator("#log figure img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert alice.locator("#log figure img").first.evaluate("img => new URL(img.src).pathname").startswith("/media/")
     alice.get_by_label("Email").fill(email)
     alice.get_by_role("button", name="Save details").click()
     earlier = alice.get_by_role("region", name="Earlier conversation on Messenger")
     expect(earlier).to_contain_text("my account shows the wrong address", timeout=30_000)
+    identities = alice.get_by_role("list", name="Channel identities")
+    expect(identities).to_contain_text(maria["psid"])
+    expect(identities).to_contain_text("agent-entered email matches the customer known from messenger")
+    expect(alice.get_by_role("list", name="Customer details")).to_contain_text(email)
     shot(alice, "history-with-messenger")
 
     # Text + emoji + an image, sent as WhatsApp's Cloud API requires.
@@ -67,6 +72,7 @@ def test_an_agent_serves_a_returning_customer_transfers_and_wraps_up(browser: Br
                                  and r["body"].get("to") == maria["phone"])
     assert image["body"]["messaging_product"] == "whatsapp" and set(image["body"]["image"]) <= {"id", "link", "caption"}
     expect(alice.locator("#log .message.out .receipt").first).to_have_text(re.compile("✓"), timeout=20_000)
+    expect(alice.locator("#log .message.out", has_text="confirmation")).to_have_count(1)   # its echo merged in
 
     # The customer answers: it appears without a reload.
     system.customer_writes("whatsapp", maria, "Perfect, thank you!")
@@ -83,10 +89,13 @@ def test_an_agent_serves_a_returning_customer_transfers_and_wraps_up(browser: Br
     dialog.get_by_label("To queue").select_option("vip-escalations")
     dialog.get_by_label("Note").fill("wants a manager")
     dialog.get_by_role("button", name="Transfer").click()
+    expect(dialog).to_be_hidden()        # the edge accepted the transfer (an error would keep it open)
     accept_offer(bob, amara["phone"])
     expect(bob.locator("#log")).to_contain_text("I need a manager", timeout=20_000)
     shot(bob, "transfer-accepted-by-second-agent")
     assert alice.request.get(f"{system.edge_url}/api/v1/conversations/{transferred}").status == 403
+    assert bob.request.get(f"{system.edge_url}/api/v1/conversations/{transferred}").status == 200   # the taker keeps it
+    expect(bob.locator(".conv-item", has_text=amara["phone"])).to_contain_text("connected")
 
     # The first conversation ends and wraps up with a code.
     alice.locator(".conv-item", has_text=maria["phone"]).click()

@@ -164,6 +164,14 @@ async def test_history_pages_the_customers_messages_across_channels(workspace_cl
             break
     assert pages == history["expected_history_of_A"]
     assert page["tenant"] == tenant and page["customers"] == ["cust-A", "cust-B"]
+    # Who the customer is: each channel identity of the merged group and how it was matched (never cust-C's).
+    who = page["customer"]
+    assert who["customer_id"] == "cust-A" and who["customers"] == ["cust-A", "cust-B"]
+    assert [(i["channel"], i["external_id"], i["matched_by"]) for i in who["identities"]] == [
+        ("messenger", "6523409871234567", "new channel identity"),
+        ("web", "sess-2b9c41", "volunteered email matches the customer known from messenger")]
+    assert [(d["type"], d["value"], d["agent_entered"]) for d in who["details"]] == [
+        ("email", "maria.lopez@example.com", False)]
 
 
 async def test_a_supervisor_forces_an_end_and_reads_the_routing_explanation(workspace_client, tenant_data,

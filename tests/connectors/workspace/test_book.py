@@ -71,3 +71,23 @@ def test_presence_changes_are_kept_per_agent():
     book.apply({"tenant_id": TENANT, "agent_id": "ana", "type": "presence_changed", "occurred_at": NOW,
                 "presence": "on_queue"}, "0-1")
     assert book.page(TENANT, "ana").presence == "on_queue" and book.page(TENANT, "ben").presence is None
+
+
+def test_the_agent_who_takes_a_transfer_keeps_it_when_told_from_whom():
+    events = upto(scenario(TENANT)["events"], "ae:ana:assigned:o-1")
+    taken = [{**e, "agent_id": "ben", "event_id": e["event_id"].replace("ana", "ben")} for e in events[-2:]]
+    told = {**taken[-1], "type": "transferred", "from_agent_id": "ana", "note": "wants a manager",
+            "transfer_target": "agent:ben", "reason": "blind"}
+    book = booked(taken + [told])
+    entry = book.entry(TENANT, "ben", "c-1", NOW)
+    assert entry.state == "connected" and entry.fields["transfer_note"] == "wants a manager"
+
+
+def test_pushed_messages_are_kept_once_with_their_receipts():
+    events = upto(scenario(TENANT)["events"], "ae:ana:assigned:o-1")
+    base = {k: events[-1][k] for k in ("tenant_id", "agent_id", "conversation_id", "occurred_at", "channel")}
+    hello = {**base, "type": "message", "message_id": "in-1", "direction": "inbound", "text": "hola", "content": []}
+    reply = {**base, "type": "message", "message_id": "ws-out-1", "direction": "outbound", "text": "hi", "content": []}
+    book = booked(events + [hello, reply, hello, {**base, "type": "receipt", "message_id": "ws-out-1", "status": "read"}])
+    kept = book.entry(TENANT, "ana", "c-1", NOW).messages
+    assert [(m["message_id"], m["receipt"]) for m in kept] == [("in-1", None), ("ws-out-1", "read")]

@@ -186,7 +186,8 @@ export class Desk {
 
   async accept(offer) {
     this.offers.remove(offer.offer_id);
-    try { await api.accept(offer.offer_id); this.upsert({ ...offer, state: "connected" }); this.renderList(); }
+    // "connected" only when routing's `assigned` says so: acting before it would be refused (409).
+    try { await api.accept(offer.offer_id); const c = this.upsert(offer); if (c && c.state === "offered") c.state = "accepting"; this.renderList(); }
     catch (exc) { this.composer.error(exc.message); }
   }
 

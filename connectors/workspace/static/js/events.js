@@ -46,8 +46,13 @@ const HANDLERS = {
     c.policy = e.policy || e;
     if (desk.active === c) desk.composer.policy(c.policy);
   },
+  // The agent who takes a transferred conversation is told too, with `from_agent_id` (streams/routing/offers.py):
+  // only the transferring agent leaves, at once for a blind transfer (a consult one ends in wrap-up).
   transferred(desk, e) {
-    if (e.agent_id === desk.me.person_id && e.to_agent_id !== desk.me.person_id) desk.leave(e.conversation_id);
+    const incoming = e.from_agent_id && e.from_agent_id !== desk.me.person_id;
+    const c = desk.conversations.get(e.conversation_id);
+    if (incoming) { if (c) { c.transferNote = e.note || null; c.transferredFrom = e.from_agent_id; } return; }
+    if (e.reason !== "consult") desk.leave(e.conversation_id);
   },
   conversation_ended(desk, e) {
     const c = desk.conversations.get(e.conversation_id);

@@ -34,10 +34,11 @@ export function renderIdentity(root, identity) {
   root.replaceChildren();
   if (!identity) return;
   if (Array.isArray(identity)) identity = { identities: identity };
+  const merged = (identity.customers || []).filter((id) => id !== identity.customer_id);
   const names = identity.names && identity.names.length ? identity.names : identity.name ? [identity.name] : [];
   root.append(el("p", { class: "customer-head" }, el("strong", { text: names.join(" / ") || "Name not known" }), " ",
     el("span", { class: "muted", text: `customer ${identity.customer_id || ""}` +
-      `${identity.customers && identity.customers.length > 1 ? ` (merged from ${identity.customers.join(", ")})` : ""}` })));
+      `${merged.length ? ` (merged with ${merged.join(", ")})` : ""}` })));
   const identities = identity.identities || [];
   root.append(el("h4", { text: "Channel identities" }), el("ul", { class: "identities", "aria-label": "Channel identities" },
     identities.map((i) => el("li", {}, channelIcon(i.channel),
