@@ -128,7 +128,8 @@ def _update(page: AgentPage, entry: Entry, kind: str, event: dict) -> None:
     elif kind in ("wrapped_up", "transferred") and not (kind == "transferred" and entry.state == "offered"):
         del page.conversations[cid]
     elif kind == "message":
-        entry.unread = entry.unread + 1 if event.get("direction") == "inbound" else 0
+        if event.get("kind") not in ("edit", "unsend"):   # neither is a new message (docs/workspace.md)
+            entry.unread = entry.unread + 1 if event.get("direction") == "inbound" else 0
         _keep(entry, event)
     elif kind == "receipt":
         for message in entry.messages:

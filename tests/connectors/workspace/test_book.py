@@ -58,7 +58,8 @@ def test_a_timed_wrapup_leaves_after_its_deadline():
 def test_messages_count_unread_until_the_agent_answers_and_policy_is_kept():
     events = upto(scenario(TENANT)["events"], "ae:ana:assigned:o-1")
     base = {k: events[-1][k] for k in ("tenant_id", "agent_id", "conversation_id", "occurred_at")}
-    book = booked(events + [{**base, "type": "message", "direction": "inbound"}] * 2)
+    book = booked(events + [{**base, "type": "message", "direction": "inbound"}] * 2
+                  + [{**base, "type": "message", "direction": "inbound", "kind": kind} for kind in ("edit", "unsend")])
     assert book.entry(TENANT, "ana", "c-1", NOW).unread == 2
     book.apply({**base, "type": "message", "direction": "outbound"}, "1-9")
     book.apply({**base, "type": "policy", "policy": {"window_open_until": NOW + 1, "template_only": False}}, "1-10")

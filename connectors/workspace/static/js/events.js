@@ -22,7 +22,7 @@ const HANDLERS = {
   message(desk, e) {
     const c = desk.conversations.get(e.conversation_id) || desk.upsert({ ...e, state: "connected" });
     const added = c.log.add(normalize(e, { conversationId: c.id, channel: c.channel, customer: c.customerName }));
-    if (added && added.direction === "inbound" && (desk.active !== c || document.hidden)) c.unread += 1;
+    if (added && added.direction === "inbound" && !["edit", "unsend"].includes(added.kind) && (desk.active !== c || document.hidden)) c.unread += 1;
     if (desk.active === c) desk.renderLog();
   },
   receipt(desk, e) {
@@ -66,6 +66,7 @@ const HANDLERS = {
     desk.renderList();
     if (desk.active === c && !document.querySelector("dialog[open]")) openWrapup(c, () => desk.leave(c.id));
   },
+  wrapped_up(desk, e) { if (desk.conversations.has(e.conversation_id)) desk.leave(e.conversation_id); },
   presence_changed(desk, e) { desk.presence && desk.presence(e.presence || e.status, e.on_queue); },
   not_responding(desk, e) {
     desk.offers.remove(e.offer_id);
