@@ -25,7 +25,7 @@ from .identity.claims import claim, key
 from .identity.worker import Claims, Reader
 from .routing.broker import Events, Outputs, RoutingWorker
 from .routing.drive import T0, action, request
-from .routing.test_routing_worker import _serve_until_all_connected
+from .routing.test_routing_crash import _serve_until_all_connected
 from tests.streams_fixture import ACCOUNTS, TenantReader
 
 pytestmark = pytest.mark.kafka
