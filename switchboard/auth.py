@@ -148,7 +148,8 @@ def auth_middleware(tokens: Tokens, revoked: Callable[[str], bool], public: tupl
 
 
 def _is_public(path: str, public: tuple[str, ...]) -> bool:
-    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in public)
+    """An exact public path, or under a public prefix (one ending in "/"; "/" alone is exact)."""
+    return any(path == p or (p != "/" and p.endswith("/") and path.startswith(p)) for p in public)
 
 
 def require(request: web.Request, role: str = "agent") -> Principal:

@@ -75,8 +75,8 @@ async def client():
         return web.Response(text="public")
 
     app = web.Application(middlewares=[auth_middleware(tokens, lambda sid: sid == "revoked",
-                                                       public=("/hello", "/static/"))])
-    app.add_routes([web.get("/me", me), web.get("/admin", admin_only), web.get("/hello", hello),
+                                                       public=("/", "/hello", "/static/"))])
+    app.add_routes([web.get("/", hello), web.get("/me", me), web.get("/admin", admin_only), web.get("/hello", hello),
                     web.get("/static/app.js", hello)])
     async with TestClient(TestServer(app)) as c:
         c.tokens = tokens
@@ -88,6 +88,7 @@ async def test_every_path_needs_a_token_except_the_public_ones(client):
         response = await client.get(path)
         assert response.status == 401 and "sign in" in (await response.json())["error"]
     assert (await client.get("/hello")).status == 200
+    assert (await client.get("/")).status == 200      # "/" is public itself, not a prefix of everything
     assert (await client.get("/static/app.js")).status == 200
 
 

@@ -55,3 +55,20 @@ def test_every_operation_answers_errors_as_documented_json():
             assert operation.get("summary"), f"{method} {path} has no summary"
             if operation.get("security") != []:
                 assert "401" in operation["responses"], f"{method} {path} does not document 401"
+
+
+async def test_every_operation_that_needs_a_token_answers_401_without_one():
+    from aiohttp.test_utils import TestClient, TestServer
+
+    workspace = Workspace(Tokens(b"x" * 32, 60), directory=type("D", (), {"revoked": staticmethod(bool)})(),
+                          writer=None, clickhouse=lambda: None, publisher=None, codec=Codec(), client_config={})
+    workspace.start = lambda loop: None          # no broker: only the middleware answers here
+    app = make_app(None, Accounts([]), None, Codec(), workspace=workspace)
+    async with TestClient(TestServer(app)) as client:
+        for path, item in document()["paths"].items():
+            for method, operation in ((m, o) for m, o in item.items() if m in METHODS):
+                if operation.get("security") == []:
+                    continue
+                concrete = re.sub(r"\{\w+\}", "x", path)
+                response = await client.request(method.upper(), concrete)
+                assert response.status == 401, f"{method} {concrete} answered {response.status} without a token"
