@@ -7,6 +7,7 @@ message of a page; pass it as `before` for the next (older) page.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 MAX_LIMIT = 500
@@ -19,28 +20,34 @@ WHERE tenant_id = {tenant:String} AND customer_id IN {customers:Array(String)}
 UNION ALL SELECT customer_id FROM customer_merges
 WHERE tenant_id = {tenant:String} AND merged_customer_id IN {customers:Array(String)}"""
 MESSAGE_COLUMNS = ("message_id", "occurred_ms", "direction", "channel", "channel_account_id",
-                   "conversation_id", "customer_id", "kind", "text", "content_types", "agent_id")
+                   "conversation_id", "customer_id", "kind", "text", "content_types", "agent_id",
+                   "sender_name", "content")
+# A message's customer is the one its conversation event named, else its conversation's, else the
+# customer its thread is linked to (outbound messages and not-yet-threaded inbound ones).
+MESSAGES_OF_GROUP = """FROM (SELECT * FROM message_facts FINAL WHERE tenant_id = {tenant:String}) AS m
+LEFT JOIN (SELECT conversation_id, customer_id FROM conversation_facts FINAL
+           WHERE tenant_id = {tenant:String}) AS c ON m.conversation_id = c.conversation_id
+LEFT JOIN (SELECT thread_key, customer_id FROM customer_links WHERE tenant_id = {tenant:String}) AS l
+    ON m.thread_key = l.thread_key
+WHERE coalesce(m.customer_id, c.customer_id, l.customer_id) IN {customers:Array(String)}"""
+# The names the group's inbound messages were sent under, first used first (connectors/workspace/customers.py).
+SENDER_NAMES_SQL = f"""SELECT m.sender_name AS name, min(m.occurred_at) AS first_at
+{MESSAGES_OF_GROUP}
+  AND m.sender_name IS NOT NULL AND m.direction = 'inbound'
+GROUP BY name ORDER BY first_at, name LIMIT 20"""
 
 
 def history_sql(paged: bool) -> str:
-    """The page query: messages whose customer is a member.
-
-    A message's customer is the one its conversation event named, else its conversation's, else
-    the customer its thread is linked to (outbound messages and not-yet-threaded inbound ones).
-    """
+    """The page query: messages whose customer is a member (MESSAGES_OF_GROUP)."""
     before = ("AND (toUnixTimestamp64Milli(m.occurred_at), m.message_id) "
               "< ({before_ms:Int64}, {before_id:String})") if paged else ""
     return f"""SELECT m.message_id AS message_id, toUnixTimestamp64Milli(m.occurred_at) AS occurred_ms,
        m.direction AS direction, m.channel AS channel, m.channel_account_id AS channel_account_id,
        m.conversation_id AS conversation_id,
        coalesce(m.customer_id, c.customer_id, l.customer_id) AS customer_id,
-       m.kind AS kind, m.text AS text, m.content_types AS content_types, m.agent_id AS agent_id
-FROM (SELECT * FROM message_facts FINAL WHERE tenant_id = {{tenant:String}}) AS m
-LEFT JOIN (SELECT conversation_id, customer_id FROM conversation_facts FINAL
-           WHERE tenant_id = {{tenant:String}}) AS c ON m.conversation_id = c.conversation_id
-LEFT JOIN (SELECT thread_key, customer_id FROM customer_links WHERE tenant_id = {{tenant:String}}) AS l
-    ON m.thread_key = l.thread_key
-WHERE coalesce(m.customer_id, c.customer_id, l.customer_id) IN {{customers:Array(String)}}
+       m.kind AS kind, m.text AS text, m.content_types AS content_types, m.agent_id AS agent_id,
+       m.sender_name AS sender_name, m.content AS content
+{MESSAGES_OF_GROUP}
   AND m.occurred_at IS NOT NULL {before}
 ORDER BY m.occurred_at DESC, m.message_id DESC
 LIMIT {{limit:UInt32}}"""
@@ -72,7 +79,15 @@ def to_message(row: tuple) -> dict:
     at = datetime.fromtimestamp(message["occurred_ms"] / 1000, timezone.utc)
     message["occurred_at"] = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     message["content_types"] = list(message["content_types"])
+    # The items as the pipeline carried them (DDL 0016); messages stored before it have none.
+    message["content"] = json.loads(message["content"]) if message["content"] else []
     return message
+
+
+def sender_names(client, tenant: str, group: list[str]) -> list[str]:
+    """The names the group's messages were sent under, oldest first."""
+    rows = client.query(SENDER_NAMES_SQL, parameters={"tenant": tenant, "customers": group}).result_rows
+    return [r[0] for r in rows]
 
 
 def history(client, tenant: str, customer_id: str, before: str | None = None, limit: int = 50) -> dict:

@@ -6,6 +6,7 @@ key; the tables' aggregate columns (NULL = unknown) assemble them (see schemas/c
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,7 +17,8 @@ Row = tuple[str, dict]
 MESSAGE_COLUMNS = ("conversation_id", "customer_id", "thread_key", "channel", "channel_account_id",
                    "direction", "kind", "text", "agent_id", "platform_message_id",
                    "platform_event_id", "occurred_at", "received_at", "reply_to_message_id",
-                   "target_message_id")  # references: DDL 0014
+                   "target_message_id",   # references: DDL 0014
+                   "sender_name", "content")  # the sender's name, the content items as JSON: DDL 0016
 CONVERSATION_COLUMNS = ("thread_key", "customer_id", "channel", "channel_account_id", "started_at",
                         "first_inbound_at", "first_response_at", "first_assigned_at",
                         "last_event_at", "closed_at", "close_reason", "interaction_ended_at",
@@ -46,6 +48,20 @@ def _text(content: list[dict]) -> str | None:
     return next((c["text"] for c in content if c["type"] == "text" and c.get("text")), None)
 
 
+def _content(content: list[dict]) -> str | None:
+    """The items as JSON, nulls left out and keys sorted: every source of a message writes the same text."""
+    items = [{k: v for k, v in item.items() if v is not None and v != []} for item in content]
+    return json.dumps(items, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if items else None
+
+
+def _sender_name(sender: dict | None) -> str | None:
+    """The name the platform gives the sender: its display name, else first and last name."""
+    if not sender:
+        return None
+    full = " ".join(n for n in (sender.get("first_name"), sender.get("last_name")) if n)
+    return sender.get("display_name") or full or None
+
+
 def _some(*values) -> list[str]:
     return [v for v in values if v]
 
@@ -62,8 +78,8 @@ def inbound_message(r: dict) -> list[Row]:
     return [message_row(
         r["tenant_id"], r["event_id"], thread_key=r["thread_key"], channel=r["channel"],
         channel_account_id=r["channel_account_id"], direction="inbound", kind=r["kind"],
-        content_types=_types(r["content"]), text=r["text"] or _text(r["content"]),
-        platform_message_id=r["platform_message_id"], platform_event_id=r["platform_event_id"],
+        content_types=_types(r["content"]), text=r["text"] or _text(r["content"]), content=_content(r["content"]),
+        sender_name=_sender_name(r.get("sender")), platform_message_id=r["platform_message_id"], platform_event_id=r["platform_event_id"],
         redelivered=int(r["redelivery"]), occurred_at=r["occurred_at"], received_at=r["received_at"], **_refs(r))]
 
 
@@ -74,7 +90,7 @@ def outbound_message(r: dict) -> list[Row]:
         r["tenant_id"], r["outbound_id"], conversation_id=r["conversation_id"],
         thread_key=r["thread_key"], channel=r["channel"], channel_account_id=r["channel_account_id"],
         direction="outbound", kind=r["kind"], content_types=types, text=_text(r["content"]),
-        agent_id=r["agent_id"], occurred_at=r["created_at"])]
+        content=_content(r["content"]), agent_id=r["agent_id"], occurred_at=r["created_at"])]
 
 
 def conversation_event(r: dict) -> list[Row]:
@@ -99,7 +115,8 @@ def conversation_event(r: dict) -> list[Row]:
             r["tenant_id"], r["message_id"], conversation_id=r["conversation_id"],
             customer_id=r["customer_id"], thread_key=r["thread_key"], channel=r["channel"],
             channel_account_id=r["channel_account_id"], direction=direction,
-            content_types=_types(r["content"]), text=r["text"] or _text(r["content"]), occurred_at=at,
+            content_types=_types(r["content"]), text=r["text"] or _text(r["content"]),
+            content=_content(r["content"]), occurred_at=at,
             **({"kind": r["kind"]} if r.get("kind") else {}), **_refs(r)))
     return rows
 
@@ -168,7 +185,7 @@ MAPPERS: dict[str, Callable[[dict], list[Row]]] = {
                                    "status", "started_at", "ended_at", "next_status", "reason"),
     "identity-event": _copy("identity_facts", "tenant_id", "event_id", "type", "customer_id",
                             "merged_customer_id", "thread_key", "channel", "external_id",
-                            "detail_type", "detail_value", "candidates", "reason", "occurred_at"),
+                            "display_name", "detail_type", "detail_value", "candidates", "reason", "occurred_at"),
 }
 
 

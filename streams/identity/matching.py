@@ -71,7 +71,8 @@ def event(claim: dict, kind: str, customer_id: str, reason: str, merged: str | N
     return {"event_id": make_id("ie", claim["claim_id"], kind, customer_id, merged or ""),
             "tenant_id": claim["tenant_id"], "type": kind, "customer_id": customer_id,
             "merged_customer_id": merged, "thread_key": claim["thread_key"], "channel": claim["channel"],
-            "external_id": claim["external_id"], "detail_type": claim["detail_type"],
+            "external_id": claim["external_id"], "display_name": claim.get("display_name"),   # v2
+            "detail_type": claim["detail_type"],
             "detail_value": claim["detail_value"], "candidates": candidates or [], "reason": reason,
             "occurred_at": claim["occurred_at"]}
 

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from sink.history import history, parse_cursor
+from sink.history import history, members, parse_cursor, sender_names
 from sink.reports import summary_counts
 
 from tests.clickhouse_fixture import report_token
@@ -98,3 +98,23 @@ def test_the_report_api_needs_a_supervisors_token(clickhouse_url, tenant, scenar
     request = urllib.request.Request(url, headers=report_token("another-tenant"))
     with urllib.request.urlopen(request, timeout=5) as r:
         assert json.loads(r.read())["messages"] == []   # the token's tenant, not the query's
+
+
+def test_a_row_carries_its_content_items_and_sender_name(clickhouse_store, tenant, scenario):
+    # The Messenger photo of the first conversation comes back as the item the platform sent (DDL 0016),
+    # for the page to sign (connectors/workspace/page_media.py); a text-only reply has its text item.
+    by_id = {m["message_id"]: m for m in history(clickhouse_store, tenant, "cust-A")["messages"]}
+    first = by_id["in-ms-1"]
+    assert first["content"] == [{"type": "text", "text": "Hi, is my card shipped?"},
+                                {"type": "image", "url": "https://scontent.xx.fbcdn.net/v/t1.15752-9/card.jpg"
+                                                         "?oh=00_AfB&oe=6750A1B2"}]
+    assert first["content_types"] == ["image", "text"] and first["sender_name"] == "María López"
+    assert by_id["out-1"]["content"] == [{"type": "text", "text": "Yes, it left yesterday."}]
+    assert by_id["out-1"]["sender_name"] is None
+
+
+def test_the_groups_sender_names_are_its_own(clickhouse_store, tenant, scenario):
+    group = members(clickhouse_store, tenant, "cust-B")
+    assert sender_names(clickhouse_store, tenant, group) == ["María López", "maria lopez", "Mari L."]
+    assert sender_names(clickhouse_store, tenant, ["cust-C"]) == ["Carlos Ruiz"]
+    assert sender_names(clickhouse_store, "another-tenant", group) == []

@@ -9,8 +9,10 @@ import pytest
 from schemas import Codec, catalogue
 from sink.consumer import sink_topics
 from sink.rows import MAPPERS, rows_of
+from streams.identity.matching import decide
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CASES = [(s, p) for s in MAPPERS for p in sorted((EXAMPLES / s).glob("*.json"))]
 
 
@@ -89,3 +91,19 @@ def test_an_edit_and_a_forward_keep_what_they_refer_to_in_the_message_facts(clic
     assert found[edit["event_id"]] == ("edit", edit["target_message_id"], None, 0, 0)
     assert found[edited["message_id"]][:3] == ("edit", edited["target_message_id"], edited["reply_to_message_id"])
     assert found[forward["event_id"]][3:] == (1, 1)
+
+
+@pytest.mark.clickhouse
+def test_an_identity_decision_keeps_the_identitys_name_in_the_identity_facts(clickhouse_store, tenant):
+    # The matcher's events carry the claim's display name (identity-event v2); a v1 event has none.
+    claim = json.loads((FIXTURES / "identity" / "claims.json").read_text())["whatsapp_phone"]
+    claim |= {"tenant_id": tenant, "claim_id": f"wa-{tenant}", "customer_id": "cust-wa",
+              "thread_key": f"{tenant}:whatsapp:{claim['channel_account_id']}:{claim['external_id']}"}
+    _state, events = decide(None, claim)
+    old = decoded("identity-event", EXAMPLES / "identity-event" / "merged.json", tenant)
+    for record in [Codec().decode(Codec().encode("identity-event", e), "identity-event") for e in events] + [old]:
+        for table, row in rows_of("identity-event", record):
+            clickhouse_store.insert(table, [row])
+    found = clickhouse_store.query("SELECT type, display_name FROM identity_facts FINAL WHERE tenant_id = {t:String} "
+                                   "ORDER BY type", {"t": tenant}).result_rows
+    assert found == [("created", "Maria Lopez"), ("linked", "Maria Lopez"), ("merged", None)]

@@ -165,3 +165,12 @@ def test_a_detail_shared_by_too_many_customers_is_flagged_and_stays_bounded():
 def test_unusable_claims_are_refused(change):
     with pytest.raises(ValueError):
         decide(None, claim("web_email", **change))
+
+
+def test_every_event_names_the_claimants_identity_as_the_claim_does():
+    m = Matcher()
+    m.apply(claim("messenger_email"))
+    events = m.apply(claim("web_email"))
+    assert _types(events) == ["created", "merged"]
+    assert [e["display_name"] for e in events] == ["maria lopez", "maria lopez"]   # the web form's, as typed
+    assert [e["display_name"] for e in m.apply(claim("open_phone"))] == [None, None]
