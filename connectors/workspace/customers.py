@@ -1,5 +1,7 @@
 """Who the customer is, for the agent: every channel identity and detail of the merged customer, and how
-each was matched — from the audited identity decisions (identity_facts, schemas/clickhouse/0010).
+each was matched — from the audited identity decisions (identity_facts, schemas/clickhouse/0010) — and
+the names the customer is known by: each identity's display name (identity-event v2, DDL 0015), then the
+names their messages were sent under (message_facts.sender_name, DDL 0016).
 
 Parameterized and scoped to the caller's tenant like every workspace read (queries.py). The group of
 customers joined by merges is sink.history.members, the same one the history pages through.
@@ -8,28 +10,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sink.history import members
+from sink.history import members, sender_names
+from switchboard.details import normalize_name
 
 MS = "toUnixTimestamp64Milli"
-IDENTITY_SQL = f"""SELECT type, customer_id, merged_customer_id, thread_key, channel, external_id, detail_type,
-       detail_value, candidates, reason, {MS}(occurred_at) AS at
+IDENTITY_SQL = f"""SELECT type, customer_id, merged_customer_id, thread_key, channel, external_id, display_name,
+       detail_type, detail_value, candidates, reason, {MS}(occurred_at) AS at
 FROM identity_facts FINAL
 WHERE tenant_id = {{tenant:String}}
   AND (customer_id IN {{customers:Array(String)}} OR merged_customer_id IN {{customers:Array(String)}})
 ORDER BY occurred_at, event_id LIMIT 1000"""
-COLUMNS = ("type", "customer_id", "merged_customer_id", "thread_key", "channel", "external_id", "detail_type",
-           "detail_value", "candidates", "reason", "at")
+COLUMNS = ("type", "customer_id", "merged_customer_id", "thread_key", "channel", "external_id", "display_name",
+           "detail_type", "detail_value", "candidates", "reason", "at")
 
 
-def customer(client, tenant: str, customer_id: str, names: list[str] | None = None) -> dict:
+def customer(client, tenant: str, customer_id: str) -> dict:
     """`{customer_id, customers, names, identities, details, flags}` of the customer's merge group."""
     group = members(client, tenant, customer_id)
     rows = client.query(IDENTITY_SQL, parameters={"tenant": tenant, "customers": group}).result_rows
-    return summary(group, [dict(zip(COLUMNS, r)) for r in rows], names or [])
+    return summary(group, [dict(zip(COLUMNS, r)) for r in rows], sender_names(client, tenant, group))
 
 
-def summary(group: list[str], facts: list[dict], names: list[str]) -> dict:
-    """The facts (oldest first) folded per channel identity and per detail; pure."""
+def summary(group: list[str], facts: list[dict], sent_as: list[str]) -> dict:
+    """The facts (oldest first) folded per channel identity and per detail, with the names; pure."""
     identities: dict[str, dict] = {}
     details: dict[tuple[str, str], dict] = {}
     flags = []
@@ -40,6 +43,7 @@ def summary(group: list[str], facts: list[dict], names: list[str]) -> dict:
                 "thread_key": fact["thread_key"], "channel": str(fact["channel"]), "external_id": fact["external_id"],
                 "customer_id": fact["merged_customer_id"] or fact["customer_id"], "matched": []})
             identity["matched"].append(how)
+            identity["display_name"] = fact.get("display_name") or identity.get("display_name")
             identity["matched_by"] = fact["reason"]   # the latest decision about it says how it belongs
         if fact["detail_type"] and fact["detail_value"]:
             detail = details.setdefault((fact["detail_type"], fact["detail_value"]), {
@@ -52,9 +56,19 @@ def summary(group: list[str], facts: list[dict], names: list[str]) -> dict:
             flags.append(how | {"candidates": list(fact["candidates"] or [])})
     emails = [d["value"] for d in details.values() if d["type"] == "email"]
     phones = [d["value"] for d in details.values() if d["type"] == "phone"]
+    names = _distinct([f.get("display_name") for f in facts] + sent_as)
     return {"customer_id": group[0], "customers": group, "names": names, "name": names[0] if names else None,
             "identities": list(identities.values()), "details": list(details.values()), "emails": emails,
             "phones": phones, "flags": flags}
+
+
+def _distinct(names: list[str | None]) -> list[str]:
+    """Each name once as first seen; "maria lopez" is "María López" (the matcher's normalize_name)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        if key := normalize_name(name):
+            seen.setdefault(key, " ".join(name.split()))
+    return list(seen.values())
 
 
 def _ms(value) -> int | None:

@@ -172,6 +172,9 @@ async def test_history_pages_the_customers_messages_across_channels(workspace_cl
         ("web", "sess-2b9c41", "volunteered email matches the customer known from messenger")]
     assert [(d["type"], d["value"], d["agent_entered"]) for d in who["details"]] == [
         ("email", "maria.lopez@example.com", False)]
+    # Her names from the identity decisions and the messages of the whole group, each once; never Carlos's.
+    assert who["names"] == history["expected_names_of_A"] and who["name"] == "María López"
+    assert who["identities"][0]["display_name"] == "María López"
 
 
 async def test_a_supervisor_forces_an_end_and_reads_the_routing_explanation(workspace_client, tenant_data,
