@@ -1,8 +1,13 @@
 """Browser tests: Debian's /usr/bin/chromium driven by Playwright (never `playwright install`).
 
-The launch arguments point pytest-playwright at the system browser and keep it off every host
-but loopback (../shared/design/browser-testing.md). A missing browser fails the tests — `make
+One browser for this package, launched with the system executable and kept off every host but
+loopback (../shared/design/browser-testing.md). A missing browser fails the tests — `make
 install` installs it — because a run whose browser tests skip tested nothing.
+
+Playwright's sync API runs an event loop on the main thread while it is started, and
+pytest-asyncio cannot run a test's loop beside it ("Runner.run() cannot be called from a running
+event loop"): so Playwright is started by this package's fixtures and stopped when the package's
+tests are done, instead of by pytest-playwright's session fixtures.
 """
 from __future__ import annotations
 
@@ -10,18 +15,30 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """The system Chromium, with outside name lookups refused."""
+@pytest.fixture(scope="package")
+def browser():
+    """The system Chromium, with outside name lookups refused; stopped after this package."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `make install` (it installs chromium and fonts-noto-color-emoji)")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM,
-            "args": ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]}
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page in its own browser context."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture(scope="session")
