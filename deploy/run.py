@@ -125,7 +125,7 @@ def run_all(settings) -> int:
     counter = FlowCounter(bootstrap, since_ms=int(time.time() * 1000), codec=Codec.from_settings(settings),
                           client_config=settings.kafka_client_config())
     counter.start()
-    people = _seed_directory(settings)
+    people = _seed_directory(settings.model_copy(update={"kafka_bootstrap": bootstrap}))
     children = _start_children(settings, bootstrap)
     print(f"switchboard running: kafka {bootstrap}, {len(children)} processes; Ctrl-C to stop",
           file=sys.stderr, flush=True)

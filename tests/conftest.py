@@ -5,5 +5,4 @@ pytest_plugins = [
     "tests.clickhouse_fixture",
     "tests.simulators_fixture",
     "tests.streams_fixture",
-    "tests.system_fixture",
 ]

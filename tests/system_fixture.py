@@ -1,4 +1,4 @@
-"""Pytest plugin: the whole running system, once per session, for system-level and browser tests.
+"""The whole running system, once per test package that imports it into its conftest (tests/browser).
 
 `running_system` seeds the directory (`switchboard admin seed`) into the session's broker, then
 starts `sink`, `worker`, `edge`, `deliver` and `simulate` as child processes on free ports with a
@@ -8,6 +8,11 @@ API, so no test threads into another's conversation. Two simulated agents still 
 queues; the tests' people work a queue of their own (`vip`, reached by the keyword "vip", and
 `vip-escalations`, a transfer target), added to copies of the demo routing and people files.
 Nothing here skips: a role that does not come up fails the tests that use it.
+
+Package scope, not session: its worker, sink and deliver read every topic of the session's broker
+(and write the processors' shared changelogs), so while it runs they would also process what other
+tests' own workers are given and double what those tests read back. The system-level tests live
+in one package and share one system; it stops when they are done.
 """
 from __future__ import annotations
 
@@ -209,9 +214,9 @@ def _seed(env: dict[str, str], tmp: Path) -> None:
     assert done.returncode == 0, f"switchboard admin seed failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def running_system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
-    """Every role of the system against the session's broker, started once, stopped at the end."""
+    """Every role of the system against the session's broker, started once per package, stopped after it."""
     tmp = tmp_path_factory.mktemp("system")
     run = uuid.uuid4().hex[:8]
     ports = {name: free_port() for name in ("edge", "sim", "sink")}

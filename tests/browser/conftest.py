@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+# The running system is this package's (tests/system_fixture.py says why it must not outlive it):
+# a package-scoped fixture lives as long as the package of the conftest that declares it.
+from tests.system_fixture import running_system  # noqa: F401 (a fixture)
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
