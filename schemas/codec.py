@@ -6,6 +6,8 @@ id from the registry, then the body. Decoding accepts both, whichever mode the c
 """
 from __future__ import annotations
 
+import datetime
+
 import io
 import json
 import struct
@@ -111,3 +113,14 @@ class Codec:
             except Exception as exc:  # fastavro raises several types for invalid schemas
                 raise DecodeError(f"schema id {schema_id} is not a valid Avro schema: {exc}") from exc
         return self._writers_by_id[schema_id]
+
+
+def plain(value):
+    """A decoded record as JSON data: timestamp-millis datetimes back to epoch milliseconds."""
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

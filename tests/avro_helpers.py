@@ -1,19 +1,6 @@
 """Helpers for comparing Avro records across an encode/decode."""
 from __future__ import annotations
 
-import datetime as dt
-
-
-def plain(value):
-    """The record with timestamp-millis datetimes turned back into epoch milliseconds."""
-    if isinstance(value, dt.datetime):
-        return int(value.timestamp() * 1000)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
 
 def assert_contains(actual, expected, path="$"):
     """Every value in `expected` is in `actual` (records may have more fields: their defaults)."""

@@ -12,11 +12,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
-from schemas import topic
+from schemas import plain, topic
 from switchboard.kafka import consumer
 
 log = logging.getLogger("switchboard.workspace")
@@ -36,17 +35,6 @@ def parse_event_id(text: str) -> tuple[int, int]:
     if not sep or not partition.isdigit() or not offset.isdigit() or int(partition) >= NOTIFICATIONS.partitions:
         raise ValueError(f"bad event id {text!r}: expected <partition>-<offset> from an event's `id`")
     return int(partition), int(offset)
-
-
-def plain(value):
-    """A decoded Avro value as JSON data (timestamp-millis back to epoch millis)."""
-    if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 class Tailer:

@@ -7,7 +7,8 @@ import pytest
 from schemas import Codec
 from schemas.registry import AVRO_DIR
 from switchboard.kafka import consumer, producer
-from tests.avro_helpers import assert_contains, plain
+from schemas import plain
+from tests.avro_helpers import assert_contains
 
 EXAMPLES = sorted((Path(AVRO_DIR).parent / "examples").glob("*/*.json"))
 

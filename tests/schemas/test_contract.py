@@ -9,7 +9,8 @@ import pytest
 from schemas import Codec, DecodeError, load_schema, subjects, versions
 from schemas.compat import full_incompatibilities, resolves
 from schemas.registry import AVRO_DIR, fingerprint, released
-from tests.avro_helpers import assert_contains, plain
+from schemas import plain
+from tests.avro_helpers import assert_contains
 
 EXAMPLES = Path(AVRO_DIR).parent / "examples"
 ALL_VERSIONS = [(s, v) for s in subjects() for v in versions(s)]

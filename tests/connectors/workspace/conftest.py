@@ -1,6 +1,7 @@
 """A workspace on the session broker (and the embedded ClickHouse), for a tenant of the test's own."""
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 
@@ -83,3 +84,26 @@ async def workspace_client(kafka_bootstrap, directory, clickhouse_store, tmp_pat
     yield client, workspace
     await client.close()
     publisher.close()
+
+
+@contextlib.asynccontextmanager
+async def media_edge_client(kafka_bootstrap, directory, world, tmp_path, clickhouse=lambda: None):
+    """A test client of an edge with the workspace and a media store whose fetcher reaches `world`'s platforms."""
+    from connectors.media.edge import EdgeMedia
+    from connectors.media.signing import Signer
+    from connectors.media.store import DirectoryStore
+    from tests.connectors.simulators.media_world import LIMIT
+
+    view, writer = directory
+    settings = load_settings(kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path)
+    publisher = Publisher(settings.kafka_client_config(), transactional_id=None)
+    workspace = Workspace(Tokens(SECRET, 3600), view, writer, clickhouse, publisher, CODEC, settings.kafka_client_config())
+    media = EdgeMedia(DirectoryStore(tmp_path / "edge-media", LIMIT), Signer(SECRET), world.accounts, LIMIT, 300)
+    client = TestClient(TestServer(make_app(settings, world.accounts, publisher, CODEC, workspace=workspace,
+                                            media=media), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield client
+    finally:
+        await client.close()
+        publisher.close()

@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from connectors.edge import make_app
-from connectors.media.edge import EdgeMedia
-from connectors.media.signing import Signer
-from connectors.media.store import DirectoryStore
-from connectors.publisher import Publisher
 from connectors.simulators.media import FILES
-from connectors.workspace import Workspace
-from switchboard.auth import Tokens
-from switchboard.settings import load_settings
 from tests.connectors.simulators.helpers import MARIA
-from tests.connectors.simulators.media_world import LIMIT, media_world  # noqa: F401 (fixture)
+from tests.connectors.simulators.media_world import media_world  # noqa: F401 (fixture)
 
-from .conftest import CODEC, SECRET, produce_events
+from .conftest import media_edge_client, produce_events
 from .test_api import sign_in
 
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
@@ -29,18 +20,8 @@ SAMPLES = {p.read_bytes() for p in FILES.iterdir()}
 @pytest.fixture
 async def media_edge(kafka_bootstrap, directory, media_world, tmp_path):  # noqa: F811
     """An edge with the workspace and a media store whose fetcher reaches the simulated platforms."""
-    view, writer = directory
-    settings = load_settings(kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path)
-    publisher = Publisher(settings.kafka_client_config(), transactional_id=None)
-    workspace = Workspace(Tokens(SECRET, 3600), view, writer, lambda: None, publisher, CODEC,
-                          settings.kafka_client_config())
-    media = EdgeMedia(DirectoryStore(tmp_path / "edge-media", LIMIT), Signer(SECRET), media_world.accounts, LIMIT, 300)
-    client = TestClient(TestServer(make_app(settings, media_world.accounts, publisher, CODEC, workspace=workspace,
-                                            media=media), host="127.0.0.1"))
-    await client.start_server()
-    yield client, media_world
-    await client.close()
-    publisher.close()
+    async with media_edge_client(kafka_bootstrap, directory, media_world, tmp_path) as client:
+        yield client, media_world
 
 
 async def test_an_inbound_whatsapp_image_is_pushed_with_a_media_url_that_serves_it(media_edge, tenant_data,
