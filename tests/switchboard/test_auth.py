@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -10,7 +11,7 @@ from switchboard.auth import (COOKIE, AuthError, Principal, Tokens, auth_middlew
                               secret, verify_password)
 from switchboard.settings import load_settings
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+ASYNC = pytest.mark.asyncio(loop_scope="session")
 KEY = b"k" * 40
 ANN = Principal("ann", "acme", "agent", "sid-1", "Ann")
 
@@ -60,7 +61,7 @@ def test_a_short_secret_is_refused_and_the_local_secret_is_shared_per_data_dir(t
     assert secret(load_settings(data_dir=tmp_path, auth_secret="s" * 40)) == b"s" * 40
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def client():
     tokens = Tokens(KEY, 3600)
 
@@ -83,6 +84,7 @@ async def client():
         yield c
 
 
+@ASYNC
 async def test_every_path_needs_a_token_except_the_public_ones(client):
     for path in ("/me", "/admin", "/unknown"):
         response = await client.get(path)
@@ -92,6 +94,7 @@ async def test_every_path_needs_a_token_except_the_public_ones(client):
     assert (await client.get("/static/app.js")).status == 200
 
 
+@ASYNC
 async def test_bearer_or_cookie_roles_and_revoked_sessions(client):
     token, _ = client.tokens.issue(ANN)
     response = await client.get("/me", headers={"Authorization": f"Bearer {token}"})
