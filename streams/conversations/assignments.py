@@ -2,7 +2,8 @@
 
 `connected` makes the agent the conversation's connected and last agent (and the customer's last
 agent on any queue); `transferred` frees the conversation while routing finds the next agent;
-`ended` (routing sends it once the agent ended and wrapped up) frees it and closes the
+`wrapup_started` (the agent ended it and wraps up) frees it at once — the policy no longer approves
+that agent's messages; `ended` (routing sends it once the wrap-up is over) closes the
 *interaction*: `interaction_ended` (reason `agent_ended`), which facts tell apart from the
 conversation's `closed` (reason `inactivity`). The conversation itself stays open: a customer
 message within the window continues it and asks routing again, preferring the last agent.
@@ -29,11 +30,18 @@ def on_assignment(state: dict | None, assignment: dict, *, partition: int, ttl_m
     conv, is_open = _target(state, assignment["conversation_id"])
     if conv is None:
         return Step(state, [])  # a conversation this thread no longer knows: only the last agent counts
-    ended_by_agent = is_open and assignment["type"] == "ended" and conv["connected_agent_id"] == assignment["agent_id"]
+    agent = assignment["agent_id"]
+    # The interaction ends with its last agent's wrap-up, unless it was handed on (transferred: awaiting
+    # the next agent, or another agent connected meanwhile).
+    ended_by_agent = is_open and assignment["type"] == "ended" and conv.get("last_agent_id") == agent \
+        and conv.get("connected_agent_id") in (None, agent) and not conv.get("awaiting_agent")
+    # Whether this agent still spoke until now; a closed conversation keeps no connected agent, and
+    # there `wrapup_started` says nothing and the late `ended` says it all.
+    speaking = conv.get("connected_agent_id") == agent if is_open else assignment["type"] != "wrapup_started"
     if is_open:
         touch(conv, at)
         _update_open(conv, assignment)
-    outputs = _events(state, conv, assignment, at)
+    outputs = _events(state, conv, assignment, at, speaking)
     if ended_by_agent:
         outputs.append(conversation_event(state, conv, "interaction_ended", at, f"{assignment['assignment_id']}:end",
                                           reason="agent_ended", agent_id=assignment["agent_id"],
@@ -54,20 +62,23 @@ def _update_open(conv: dict, assignment: dict) -> None:
     agent, kind = assignment["agent_id"], assignment["type"]
     if kind == "connected":
         conv |= {"connected_agent_id": agent, "last_agent_id": agent, "awaiting_agent": False}
-    elif kind in ("transferred", "ended") and conv["connected_agent_id"] == agent:
+    elif kind in ("transferred", "wrapup_started", "ended") and conv["connected_agent_id"] == agent:
         # transferred: routing re-queues it itself; ended: the next customer message asks again
         conv |= {"connected_agent_id": None, "awaiting_agent": kind == "transferred"}
 
 
-def _events(state: dict, conv: dict, assignment: dict, at: int) -> list[Output]:
+def _events(state: dict, conv: dict, assignment: dict, at: int, speaking: bool) -> list[Output]:
+    """`speaking`: the agent was connected until this assignment (an `ended` after `wrapup_started`
+    has already said `agent_ended`)."""
     ref, kind = assignment["assignment_id"], assignment["type"]
     who = {"agent_id": assignment["agent_id"], "queue_id": assignment.get("queue_id")}
     if kind == "connected":
         return [conversation_event(state, conv, "agent_assigned", at, ref, **who)]
-    if kind not in ("transferred", "ended"):
+    if kind not in ("transferred", "wrapup_started", "ended"):
         return []
     reason = assignment.get("reason") or ("transfer" if kind == "transferred" else "ended")
-    outputs = [conversation_event(state, conv, "agent_ended", at, ref, reason=reason, **who)]
+    outputs = [conversation_event(state, conv, "agent_ended", at, ref, reason=reason, **who)] \
+        if kind == "transferred" or speaking else []
     if assignment.get("wrapup_code"):
         outputs.append(conversation_event(state, conv, "wrapped_up", at, f"{ref}:wrapup",
                                           wrapup_code=assignment["wrapup_code"], **who))

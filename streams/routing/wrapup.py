@@ -66,6 +66,10 @@ def end_interaction(domain: Domain, conv: Conversation, agent: AgentState, reaso
     domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "interact", domain.now,
                                            "completed"))
     notify(domain, agent.agent_id, "conversation_ended", work=work, reason=reason)
+    # The agent no longer speaks on it: the conversation processor stops approving their messages
+    # now, not when the wrap-up is over (`ended` follows with the code).
+    domain.outputs.append(out.assignment(domain.tenant, work, agent.agent_id, "wrapup_started", domain.now,
+                                         reason=reason))
     start_wrapup(domain, agent, work)
     reindex(domain, agent)
     finish(domain, conv)

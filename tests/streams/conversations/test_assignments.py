@@ -105,3 +105,29 @@ def test_an_ended_assignment_after_the_inactivity_close_is_no_agent_end():
     state = on_timeout(state, timeout, window_ms=WINDOW, ttl_ms=TTL).state
     late = assign(state, "assignment_ended", at=T0 + 80 * HOUR)      # routing wraps up after the close
     assert "interaction_ended" not in [e["type"] for e in outputs_of([late], "conversation-events")]
+
+
+def test_an_agent_wrapping_up_no_longer_speaks_and_the_interaction_ends_with_the_code():
+    state = assign(message(None, 1, T0).state).state
+    wrapping = assign(state, "assignment_wrapup_started", at=T0 + 3 * MINUTE)
+    assert wrapping.state["conversation"]["connected_agent_id"] is None      # the policy stops approving them
+    assert wrapping.state["conversation"]["last_agent_id"] == "agent-ana"
+    assert [e["type"] for e in outputs_of([wrapping], "conversation-events")] == ["agent_ended"]
+    ended = assign(wrapping.state, "assignment_ended", at=T0 + 4 * MINUTE)
+    assert [(e["type"], e.get("wrapup_code")) for e in outputs_of([ended], "conversation-events")] == [
+        ("wrapped_up", "card-blocked"), ("interaction_ended", "card-blocked")]   # agent_ended said once
+
+
+def test_a_customer_writing_during_the_wrap_up_asks_routing_again():
+    state = assign(message(None, 1, T0).state).state
+    state = assign(state, "assignment_wrapup_started", at=T0 + 3 * MINUTE).state
+    [request] = outputs_of([message(state, 2, T0 + 4 * MINUTE)], "routing-requests")
+    assert (request["reason"], request["preferred_agent_id"]) == ("no_agent", "agent-ana")
+
+
+def test_the_wrap_up_of_an_agent_who_transferred_does_not_end_the_interaction():
+    state = assign(message(None, 1, T0).state).state
+    state = assign(state, "assignment_ended", at=T0 + 2 * MINUTE, type="transferred", assignment_id="as-t",
+                   wrapup_code=None).state                                   # waiting for the next agent
+    late = assign(state, "assignment_ended", at=T0 + 3 * MINUTE)             # the transferring agent's wrap-up
+    assert "interaction_ended" not in [e["type"] for e in outputs_of([late], "conversation-events")]

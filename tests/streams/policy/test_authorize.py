@@ -42,3 +42,17 @@ def test_after_a_transfer_only_the_new_agent_may_write():
     state = connect(thread("whatsapp"), "agent-ben", T0 + 2)
     assert rejected(verdict("whatsapp", MINUTE, state=state))[0] == "sender.not_connected"   # Ana left
     assert verdict("whatsapp", MINUTE, state=state, agent_id="agent-ben").__class__.__name__ == "Approved"
+
+
+def test_an_agent_who_ended_the_conversation_may_not_write_while_wrapping_up():
+    from streams.conversations.assignments import on_assignment
+
+    from .test_decide import event
+
+    state = thread("whatsapp")
+    wrapping = event("assignment_wrapup_started", agent_id="agent-ana", occurred_at=T0 + 2,
+                     thread_key=state["thread_key"], tenant_id=state["tenant_id"],
+                     conversation_id=state["conversation"]["conversation_id"])
+    state = on_assignment(state, wrapping, partition=0, ttl_ms=TTL).state
+    rule, reason = rejected(verdict("whatsapp", MINUTE, state=state))
+    assert rule == "sender.not_connected" and "no agent is connected" in reason
