@@ -9,6 +9,7 @@ role)` and scope everything to `principal.tenant_id`.
 """
 from __future__ import annotations
 
+import os
 import secrets as _secrets
 import time
 import uuid
@@ -70,7 +71,12 @@ def secret(settings) -> bytes:
         tmp = path.with_suffix(f".{uuid.uuid4().hex}")
         tmp.write_text(_secrets.token_urlsafe(48))
         tmp.chmod(0o600)
-        tmp.replace(path) if not path.exists() else tmp.unlink()
+        try:
+            os.link(tmp, path)    # never replaces: processes starting together all keep the first secret
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip().encode()
 
 

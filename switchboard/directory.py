@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Literal
 
-from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas import Codec, topic
@@ -129,6 +129,7 @@ class DirectoryView:
         self.entries: dict[str, dict] = {}          # key → {"tenant_id", "kind", "entry_id", "body", …}
         self.version = 0                            # bumps on every change
         self._revoked: set[str] = set()
+        self._versions: dict[str, int] = {}          # per tenant: bumps when its routing or people change
         self._ready, self._stop = threading.Event(), threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="directory-view", daemon=True)
@@ -161,7 +162,7 @@ class DirectoryView:
                 if msg is None:
                     continue
                 if msg.error():
-                    if msg.error().code() == -191:  # _PARTITION_EOF: caught up on this partition
+                    if msg.error().code() == KafkaError._PARTITION_EOF:  # caught up on this partition
                         at_end.add(msg.partition())
                         if len(at_end) == len(parts):
                             self._ready.set()
@@ -182,6 +183,13 @@ class DirectoryView:
                 if entry["kind"] == "session_revoked":
                     self._revoked.add(entry["entry_id"])
             self.version += 1
+            tenant, kind, _id = key.split(":", 2)
+            if kind in ("routing", "person"):
+                self._versions[tenant] = self._versions.get(tenant, 0) + 1
+
+    def routing_version(self, tenant: str) -> int:
+        """A number that changes whenever the tenant's routing entry or people change."""
+        return self._versions.get(tenant, 0)
 
     def get(self, tenant: str, kind: str, entry_id: str) -> dict | None:
         """One entry's body with its `id`, or None."""

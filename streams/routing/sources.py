@@ -48,7 +48,7 @@ class DirectoryConfigs:
         """The tenant's configuration (the last valid one if the directory's or file's became invalid)."""
         path = config_path(self.routing_dir, tenant) if self.routing_dir else None
         mtime = path.stat().st_mtime if path and path.exists() else -1.0
-        version = (self.view.version, mtime)
+        version = (self.view.routing_version(tenant), mtime)   # a sign-out elsewhere rebuilds nothing
         cached = self._entries.get(tenant)
         if cached and cached[0] == version:
             return cached[1]
