@@ -132,3 +132,7 @@ def test_routing_configs_follow_the_directory_without_a_restart(directory, tenan
     assert config.default_queue == "vip" and set(config.agents) == {"ann"} and config.agents["ann"].skills == {"x": 2}
     writer.put(tenant, "person", "ann", {"name": "Ann", "role": "agent", "queues": ["vip"], "disabled": True}, "t")
     _until(lambda: "ann" not in configs.get(tenant).agents)
+    before = view.routing_version(tenant)
+    writer.put(tenant, "session_revoked", f"s-{tenant}", {"expires_at": 1}, "t")
+    _until(lambda: view.revoked(f"s-{tenant}"))
+    assert view.routing_version(tenant) == before and configs.get(tenant) is configs.get(tenant)
