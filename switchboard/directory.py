@@ -12,16 +12,14 @@ import json
 import logging
 import threading
 import time
-import uuid
 from typing import Literal
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas import Codec, topic
 
 from .errors import UserError
-from .kafka import consumer, producer
+from .kafka import TopicFollower, producer
 
 log = logging.getLogger("switchboard.directory")
 TOPIC = topic("directory")
@@ -130,46 +128,27 @@ class DirectoryView:
         self.version = 0                            # bumps on every change
         self._revoked: set[str] = set()
         self._versions: dict[str, int] = {}          # per tenant: bumps when its routing or people change
-        self._ready, self._stop = threading.Event(), threading.Event()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="directory-view", daemon=True)
+        self._follower = TopicFollower(client_config, TOPIC.name, TOPIC.partitions, self._apply_all)
 
     def start(self) -> "DirectoryView":
         """Begin reading from the start of the topic."""
-        self._thread.start()
+        self._follower.start()
         return self
 
     def wait_ready(self, timeout: float = 30) -> None:
         """Block until the view has read everything that was on the topic at start."""
-        if not self._ready.wait(timeout):
+        if not self._follower.ready.wait(timeout):
             raise UserError(f"the directory topic {TOPIC.name!r} could not be read in {timeout:.0f} s: "
                             "is Kafka running and the topic created? (switchboard topics create)")
 
     def close(self) -> None:
         """Stop the background reader."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(10)
+        self._follower.close()
 
-    def _run(self) -> None:
-        c = consumer(self.client_config, f"directory-view-{uuid.uuid4().hex[:8]}", **{"enable.partition.eof": True})
-        parts = [TopicPartition(TOPIC.name, p, OFFSET_BEGINNING) for p in range(TOPIC.partitions)]
-        c.assign(parts)
-        at_end: set[int] = set()
-        try:
-            while not self._stop.is_set():
-                msg = c.poll(0.2)
-                if msg is None:
-                    continue
-                if msg.error():
-                    if msg.error().code() == KafkaError._PARTITION_EOF:  # caught up on this partition
-                        at_end.add(msg.partition())
-                        if len(at_end) == len(parts):
-                            self._ready.set()
-                    continue
-                self._apply(msg.key().decode(), msg.value())
-        finally:
-            c.close()
+    def _apply_all(self, messages) -> None:
+        for msg in messages:
+            self._apply(msg.key().decode(), msg.value())
 
     def _apply(self, key: str, value: bytes | None) -> None:
         with self._lock:

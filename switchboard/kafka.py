@@ -1,7 +1,13 @@
 """Kafka clients configured the one way Switchboard uses them (confluent-kafka / librdkafka)."""
 from __future__ import annotations
 
-from confluent_kafka import Consumer, Producer
+import logging
+import threading
+import uuid
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+
+log = logging.getLogger("switchboard.kafka")
 
 # acks=all + idempotence: a record acknowledged by the broker is durable and never duplicated by
 # the producer's own retries. A short linger batches bursts without adding visible latency.
@@ -23,3 +29,52 @@ def producer(client_config: dict, **overrides) -> Producer:
 def consumer(client_config: dict, group_id: str, **overrides) -> Consumer:
     """A consumer that commits only what the application says it has processed."""
     return Consumer({**CONSUMER_DEFAULTS, **client_config, "group.id": group_id, **overrides})
+
+
+class TopicFollower:
+    """A background reader of every partition of one topic from its beginning, then live.
+
+    No consumer group: each process that follows a topic (the directory, agent-notifications) must
+    see all of it. `on_batch(messages)` gets each batch of records (errors left out) on the
+    follower's thread; `ready` is set once every partition has reached the end it had at start.
+    """
+
+    def __init__(self, client_config: dict, topic_name: str, partitions: int, on_batch, *, batch: int = 500):
+        self.client_config, self.topic_name, self.partitions = client_config, topic_name, partitions
+        self.on_batch, self.batch = on_batch, batch
+        self.ready, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"follow-{topic_name}", daemon=True)
+
+    def start(self) -> "TopicFollower":
+        """Begin reading."""
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop reading."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        c = consumer(self.client_config, f"follow-{self.topic_name}-{uuid.uuid4().hex[:8]}",
+                     **{"enable.partition.eof": True})
+        c.assign([TopicPartition(self.topic_name, p, OFFSET_BEGINNING) for p in range(self.partitions)])
+        at_end: set[int] = set()
+        try:
+            while not self._stop.is_set():
+                records = []
+                for m in c.consume(self.batch, 0.2):
+                    if m.error() is None:
+                        records.append(m)
+                    elif m.error().code() == KafkaError._PARTITION_EOF:   # caught up on this partition
+                        at_end.add(m.partition())
+                if records:
+                    self.on_batch(records)
+                if len(at_end) == self.partitions:
+                    self.ready.set()
+        except Exception:
+            log.exception("following %s stopped", self.topic_name)
+            raise
+        finally:
+            c.close()

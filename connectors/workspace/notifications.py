@@ -8,15 +8,14 @@ partition from `since + 1` up to where the tailer had got when the socket regist
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+from confluent_kafka import TopicPartition
 
 from schemas import plain, topic
-from switchboard.kafka import consumer
+from switchboard.kafka import TopicFollower, consumer
 
 log = logging.getLogger("switchboard.workspace")
 NOTIFICATIONS = topic("agent-notifications")
@@ -38,16 +37,17 @@ def parse_event_id(text: str) -> tuple[int, int]:
 
 
 class Tailer:
-    """A thread that reads every partition from the beginning and hands batches to `on_batch`."""
+    """Every partition from the beginning, then live, decoded and handed in batches to `on_batch`."""
 
     def __init__(self, client_config: dict, codec, on_batch: Callable[[list[Item]], None]):
-        self.client_config, self.codec, self.on_batch = client_config, codec, on_batch
-        self.ready, self._stop = threading.Event(), threading.Event()
-        self._thread = threading.Thread(target=self._run, name="notifications-tailer", daemon=True)
+        self.codec, self.on_batch = codec, on_batch
+        self.follower = TopicFollower(client_config, NOTIFICATIONS.name, NOTIFICATIONS.partitions, self._decode,
+                                      batch=BATCH)
+        self.ready = self.follower.ready
 
     def start(self) -> None:
-        """Begin reading (on_batch is called from this thread)."""
-        self._thread.start()
+        """Begin reading (on_batch is called from the follower's thread)."""
+        self.follower.start()
 
     def wait_ready(self, timeout: float) -> bool:
         """Whether the tailer read everything that was on the topic at start within `timeout`."""
@@ -55,33 +55,12 @@ class Tailer:
 
     def close(self) -> None:
         """Stop reading."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(10)
+        self.follower.close()
 
-    def _run(self) -> None:
-        c = consumer(self.client_config, f"workspace-tail-{uuid.uuid4().hex[:8]}", **{"enable.partition.eof": True})
-        c.assign([TopicPartition(NOTIFICATIONS.name, p, OFFSET_BEGINNING) for p in range(NOTIFICATIONS.partitions)])
-        at_end: set[int] = set()
-        try:
-            while not self._stop.is_set():
-                messages = c.consume(BATCH, 0.2)
-                items = []
-                for m in messages:
-                    if m.error():
-                        if m.error().code() == KafkaError._PARTITION_EOF:
-                            at_end.add(m.partition())
-                        continue
-                    items += _decoded(self.codec, m)
-                if items:
-                    self.on_batch(items)
-                if len(at_end) == NOTIFICATIONS.partitions and not self.ready.is_set():
-                    self.ready.set()
-        except Exception:
-            log.exception("the agent-notifications tailer stopped; sockets get no more pushes")
-            raise
-        finally:
-            c.close()
+    def _decode(self, messages) -> None:
+        items = [item for m in messages for item in _decoded(self.codec, m)]
+        if items:
+            self.on_batch(items)
 
 
 def replay(client_config: dict, codec, partition: int, start: int, end: int, tenant: str, agent: str,
