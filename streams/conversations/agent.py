@@ -48,7 +48,7 @@ class Runtime:
 def setup(wiring: Wiring) -> None:
     """Read accounts and windows, bind the handler (the worker calls this before the app starts)."""
     interval = getattr(wiring.options, "expiry_interval", None) or 30.0
-    directory = getattr(wiring, "directory", None)   # the tenant's allowed system senders, once wired
+    directory = wiring.directory   # the tenants' allowed system senders
     senders = directory.system_senders if directory is not None else (lambda tenant: frozenset())
     Runtime.config = ThreadingConfig.from_settings(wiring.settings, expiry_interval_s=interval, system_senders=senders)
     Runtime.states, Runtime.wiring = StateCodec(wiring.codec), wiring

@@ -62,8 +62,8 @@ class Runtime:
 def setup(wiring: Wiring) -> None:
     """Build the router over the staged table and bind both agents (the worker calls this first)."""
     # The directory's configurations once the worker wires them (`wiring.configs`), else the files.
-    configs = getattr(wiring, "configs", None) or ConfigCache(wiring.settings.routing_dir)
-    grace_ms = int(getattr(wiring.settings, "presence_grace_seconds", 60) * 1000)
+    configs = wiring.configs or ConfigCache(wiring.settings.routing_dir)
+    grace_ms = int(wiring.settings.presence_grace_seconds * 1000)
     router = Runtime.router = Router(_TextKeys(processor.staged(state_by_key)), configs, wiring.codec, grace_ms)
     sequencer.bind(wiring)
     processor.bind(lambda msg, record: router.handle(source_of(msg), record, msg.partition), wiring)

@@ -32,7 +32,7 @@ class Runtime:
 
 def setup(wiring: Wiring) -> None:
     """Read the routing files of the settings (the worker calls this before the app starts)."""
-    Runtime.configs = getattr(wiring, "configs", None) or ConfigCache(wiring.settings.routing_dir)
+    Runtime.configs = wiring.configs or ConfigCache(wiring.settings.routing_dir)
     Runtime.wiring = wiring
 
 

@@ -205,8 +205,16 @@ def parse_config(text: str, tenant: str, source: str = "<text>") -> RoutingConfi
     """A validated configuration from YAML text; RoutingConfigError names the problem."""
     try:
         data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise RoutingConfigError(f"{source}: {exc}") from None
+    return config_from_data(data, tenant, source)
+
+
+def config_from_data(data: dict, tenant: str, source: str) -> RoutingConfig:
+    """A validated configuration from parsed data (a file's, or the directory's)."""
+    try:
         return RoutingConfig(**{**data, "tenant": tenant})
-    except (yaml.YAMLError, ValidationError, TypeError) as exc:
+    except (ValidationError, TypeError) as exc:
         raise RoutingConfigError(f"{source}: {exc}") from None
 
 
@@ -223,9 +231,13 @@ def load_config(routing_dir: Path, tenant: str) -> RoutingConfig:
     return parse_config(path.read_text(), tenant, str(path))
 
 
+# The routing of a tenant nobody configured: one queue, `general`, no rules, no agents.
+DEFAULT_ROUTING = {"default_queue": "general", "queues": {"general": {}}}
+
+
 def default_config(tenant: str) -> RoutingConfig:
-    """The routing of a tenant nobody configured: one queue, `general`, no rules, no agents."""
-    return RoutingConfig(tenant=tenant, default_queue="general", queues={"general": Queue()})
+    """`DEFAULT_ROUTING` for `tenant` (its requests route instead of dead-lettering)."""
+    return config_from_data(DEFAULT_ROUTING, tenant, "default")
 
 
 class ConfigCache:

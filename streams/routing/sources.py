@@ -4,8 +4,8 @@ The same interface as `ConfigCache` (`get(tenant)`, `tenants()`), so the router 
 where configuration comes from. A configuration is rebuilt when the directory changed; an entry
 that does not validate is refused with a log line and the last good one stays in force, as with
 the files. A tenant with no routing entry uses its routing file when there is one (the seed's
-source: a worker started before `switchboard admin seed` still routes), else `DEFAULT` (one queue,
-`general`) instead of dead-lettering its requests. People of the directory are added to the
+source: a worker started before `switchboard admin seed` still routes), else `DEFAULT_ROUTING` (one
+queue, `general`) instead of dead-lettering its requests. People of the directory are added to the
 file's agents (and override them).
 """
 from __future__ import annotations
@@ -17,18 +17,17 @@ import yaml
 
 from switchboard.directory import DirectoryView
 
-from .config import RoutingConfig, RoutingConfigError, config_path, parse_config
+from .config import DEFAULT_ROUTING, RoutingConfig, RoutingConfigError, config_from_data, config_path
 
 log = logging.getLogger(__name__)
-DEFAULT = {"default_queue": "general", "queues": {"general": {}}}
 ROUTING_FIELDS = ("skills", "languages", "queues", "capacity")
 
 
 def routing_data(view: DirectoryView, tenant: str, file_data: dict | None = None) -> dict:
-    """The tenant's routing as data: the routing entry (else the file, else DEFAULT) and its agents."""
+    """The tenant's routing as data: the routing entry (else the file, else DEFAULT_ROUTING) and its agents."""
     base = dict(file_data or {})
     agents = dict(base.pop("agents", None) or {})
-    routing = {k: v for k, v in (view.routing(tenant) or base or DEFAULT).items() if k != "id"}
+    routing = {k: v for k, v in (view.routing(tenant) or base or DEFAULT_ROUTING).items() if k != "id"}
     for person in view.people(tenant, role="agent"):
         agents.pop(person["id"], None)
         if not person.get("disabled"):
@@ -54,8 +53,7 @@ class DirectoryConfigs:
             return cached[1]
         try:
             file_data = yaml.safe_load(path.read_text()) if mtime >= 0 else None
-            config = parse_config(yaml.safe_dump(routing_data(self.view, tenant, file_data)), tenant,
-                                  f"directory:{tenant}")
+            config = config_from_data(routing_data(self.view, tenant, file_data), tenant, f"directory:{tenant}")
         except (RoutingConfigError, yaml.YAMLError) as exc:
             if cached:  # keep routing with the last good configuration
                 log.error("routing configuration refused, the last good one stays in force: %s", exc)
