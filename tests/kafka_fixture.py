@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,15 @@ from schemas.catalogue import Topic, catalogue
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / ".cache"
 ENV = "SWITCHBOARD_TEST_KAFKA"
+
+
+def wait_until(predicate, timeout: float = 20, what: str = "the condition"):
+    """Poll `predicate` until it is truthy (the broker is asynchronous); AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while not (found := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return found
 
 
 def free_port() -> int:

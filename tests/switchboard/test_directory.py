@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 from pathlib import Path
 
@@ -15,19 +14,14 @@ from switchboard import cli
 from switchboard.auth import verify_password
 from switchboard.directory import DirectoryView, DirectoryWriter, validated
 from switchboard.errors import UserError
+from tests.kafka_fixture import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.kafka
 
 
-def _until(predicate, timeout: float = 15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("the directory view did not catch up")
+def _until(predicate):
+    return wait_until(predicate, 15, "the directory view to catch up")
 
 
 @pytest.fixture

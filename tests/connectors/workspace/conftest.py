@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 
 import pytest
@@ -18,19 +17,12 @@ from switchboard.auth import Tokens, hash_password
 from switchboard.directory import DirectoryView, DirectoryWriter
 from switchboard.settings import load_settings
 
+from tests.kafka_fixture import wait_until  # noqa: F401 (the workspace tests import it from here)
+
 from .events import scenario
 
 CODEC = Codec()
 SECRET = b"workspace-tests-secret-of-at-least-32-bytes"
-
-
-def wait_until(predicate, timeout: float = 20, what: str = "the condition"):
-    """Poll `predicate` until it is truthy (the broker is asynchronous); AssertionError on timeout."""
-    deadline = time.monotonic() + timeout
-    while not (found := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return found
 
 
 def produce_events(bootstrap: str, events: list[dict]) -> None:

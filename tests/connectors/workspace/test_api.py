@@ -106,11 +106,14 @@ async def test_another_tenants_conversation_is_forbidden_even_with_the_same_ids(
                                                                                 directory, kafka_bootstrap):
     from .conftest import scenario
 
-    client, _ws = workspace_client
+    client, ws = workspace_client
     other = f"{tenant_data['tenant']}-b"
     produce_events(kafka_bootstrap, upto(scenario(other)["events"], "ae:ana:assigned:o-1"))
     ana = await sign_in(client, tenant_data["tenant"], "ana", "demo-ana")
-    await asyncio.sleep(0)   # the other tenant's events are on the topic; ana's own book has no c-1
+
+    async def read_by_this_edge():   # the other tenant's "ana" holds c-1 in this edge's book
+        return ws.book.entry(other, "ana", "c-1", ws.now()) is not None
+    await eventually(read_by_this_edge)
     response = await client.get("/api/v1/conversations/c-1", headers=ana)
     assert response.status == 403
     sue = await sign_in(client, tenant_data["tenant"], "sue", "demo-sue")
