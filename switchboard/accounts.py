@@ -53,6 +53,34 @@ class Accounts:
         return len(self._by_key)
 
 
+class WithDeployments:
+    """The accounts file's accounts plus, for channel `web`, one account per deployment in the
+    directory (`channels.web.account_of`); a deployment overrides a file entry of the same id."""
+
+    def __init__(self, accounts: Accounts, directory):
+        self.accounts, self.directory = accounts, directory
+        self._made: dict[str, tuple[int, object]] = {}   # deployment id → (directory version, account)
+
+    def get(self, channel: str, account_id: str):
+        """The account, or None when it is not configured (or disabled)."""
+        found = self.directory.deployment(account_id) if channel == "web" and self.directory is not None else None
+        if found is None:
+            return self.accounts.get(channel, account_id)
+        tenant, body = found
+        made = self._made.get(account_id)
+        if made is None or made[0] != self.directory.version:
+            from channels.web import account_of
+
+            made = self._made[account_id] = (self.directory.version, account_of(tenant, account_id, body))
+        return made[1] if made[1].enabled else None
+
+    def __iter__(self):
+        return iter(self.accounts)
+
+    def __len__(self) -> int:
+        return len(self.accounts)
+
+
 def _expand_env(node, source: Path):
     """Replace ${NAME} in every string value of the parsed file by the environment variable NAME."""
     if isinstance(node, dict):

@@ -191,6 +191,10 @@ def _parser(settings) -> argparse.ArgumentParser:
     routing.add_argument("file", nargs="?")
     routing.add_argument("--tenant", required=True)
     routing.set_defaults(handler=routing_cmd)
+    from . import admin_deployments, admin_entry_points
+
+    admin_deployments.add_commands(sub, _with_tenant)
+    admin_entry_points.add_commands(sub, _with_tenant)
     return parser
 
 

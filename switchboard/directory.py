@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from channels.web import DeploymentBody, EntryPointBody
 from schemas import Codec, topic
 
 from .errors import UserError
@@ -73,7 +74,8 @@ class RoutingBody(BaseModel):
 
 
 KINDS: dict[str, type[BaseModel]] = {"tenant": TenantBody, "person": PersonBody, "canned_response": CannedBody,
-                                     "session_revoked": RevokedBody, "routing": RoutingBody}
+                                     "session_revoked": RevokedBody, "routing": RoutingBody,
+                                     "deployment": DeploymentBody, "entry_point": EntryPointBody}
 
 
 def entry_key(tenant: str, kind: str, entry_id: str) -> str:
@@ -127,6 +129,7 @@ class DirectoryView:
         self.entries: dict[str, dict] = {}          # key → {"tenant_id", "kind", "entry_id", "body", …}
         self.version = 0                            # bumps on every change
         self._revoked: set[str] = set()
+        self._deployments: dict[str, tuple[str, dict]] = {}   # deployment id → (tenant, body)
         self._versions: dict[str, int] = {}          # per tenant: bumps when its routing or people change
         self._lock = threading.Lock()
         self._follower = TopicFollower(client_config, TOPIC.name, TOPIC.partitions, self._apply_all)
@@ -156,11 +159,15 @@ class DirectoryView:
                 gone = self.entries.pop(key, None)
                 if gone and gone["kind"] == "session_revoked":
                     self._revoked.discard(gone["entry_id"])
+                if gone and gone["kind"] == "deployment":
+                    self._deployments.pop(gone["entry_id"], None)
             else:
                 entry = self.codec.decode(value, "directory-entry")
                 self.entries[key] = {**entry, "body": json.loads(entry["body"])}
                 if entry["kind"] == "session_revoked":
                     self._revoked.add(entry["entry_id"])
+                if entry["kind"] == "deployment":
+                    self._deployments[entry["entry_id"]] = (entry["tenant_id"], self.entries[key]["body"])
             self.version += 1
             tenant, kind, _id = key.split(":", 2)
             if kind in ("routing", "person"):
@@ -210,6 +217,20 @@ class DirectoryView:
     def system_senders(self, tenant: str) -> frozenset[str]:
         """The sender ids (besides the connected agent) the tenant's outbound policy accepts."""
         return frozenset((self.tenant(tenant) or {}).get("system_senders", ()))
+
+    def deployment(self, deployment_id: str) -> tuple[str, dict] | None:
+        """(tenant, body) of a web messaging deployment by its id, which is unique across tenants."""
+        with self._lock:
+            found = self._deployments.get(deployment_id)
+        return None if found is None else (found[0], {**found[1], "id": deployment_id})
+
+    def entry_point(self, tenant: str, entry_id: str) -> dict | None:
+        """An entry point of the tenant (its id is the `ref` its link carries)."""
+        return self.get(tenant, "entry_point", entry_id)
+
+    def entry_point_of_ad(self, tenant: str, ad_id: str) -> dict | None:
+        """The tenant's entry point that lists `ad_id` (a click-to-WhatsApp or Messenger ad), if any."""
+        return next((e for e in self.all(tenant, "entry_point") if ad_id in e.get("ad_ids", ())), None)
 
     def revoked(self, session_id: str) -> bool:
         """Whether a session was signed out (any tenant: session ids are random)."""

@@ -50,7 +50,8 @@ def setup(wiring: Wiring) -> None:
     interval = getattr(wiring.options, "expiry_interval", None) or 30.0
     directory = wiring.directory   # the tenants' allowed system senders
     senders = directory.system_senders if directory is not None else (lambda tenant: frozenset())
-    Runtime.config = ThreadingConfig.from_settings(wiring.settings, expiry_interval_s=interval, system_senders=senders)
+    Runtime.config = ThreadingConfig.from_settings(wiring.settings, directory, expiry_interval_s=interval,
+                                                   system_senders=senders)
     Runtime.states, Runtime.wiring = StateCodec(wiring.codec), wiring
     sequencer.bind(wiring)
     processor.bind(handle, wiring)

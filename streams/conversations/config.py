@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from switchboard.accounts import Accounts, load_accounts
+from switchboard.accounts import Accounts, WithDeployments, load_accounts
 from switchboard.settings import Settings
 
 from .expiry import DEFAULT_GRACE_MS
@@ -17,7 +17,7 @@ class ThreadingConfig:
     """Inactivity windows per channel account, the dedupe TTL, the expiry grace and timer interval,
     and the tenant's system senders (the policy accepts them besides the connected agent)."""
 
-    accounts: Accounts
+    accounts: Accounts | WithDeployments
     default_window_ms: int
     ttl_ms: int
     grace_ms: int = DEFAULT_GRACE_MS
@@ -25,10 +25,12 @@ class ThreadingConfig:
     system_senders: Callable[[str], frozenset[str]] = lambda tenant: frozenset()  # noqa: ARG005
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides) -> "ThreadingConfig":
-        """The config of `settings` (windows in hours there, millis here)."""
-        return cls(load_accounts(settings.accounts_file), int(settings.threading_window_hours * HOUR_MS),
-                   int(settings.dedupe_ttl_hours * HOUR_MS), **overrides)
+    def from_settings(cls, settings: Settings, directory=None, **overrides) -> "ThreadingConfig":
+        """The config of `settings` (windows in hours there, millis here); with the directory, web
+        deployments are accounts too and their windows apply (`switchboard.accounts.WithDeployments`)."""
+        accounts = load_accounts(settings.accounts_file)
+        return cls(WithDeployments(accounts, directory) if directory is not None else accounts,
+                   int(settings.threading_window_hours * HOUR_MS), int(settings.dedupe_ttl_hours * HOUR_MS), **overrides)
 
     def account_of(self, thread_key: str):
         """The enabled channel account of a thread (None: unknown or disabled)."""
