@@ -130,3 +130,22 @@ def test_routing_configs_follow_the_directory_without_a_restart(directory, tenan
     writer.put(tenant, "session_revoked", f"s-{tenant}", {"expires_at": 1}, "t")
     _until(lambda: view.revoked(f"s-{tenant}"))
     assert view.routing_version(tenant) == before and configs.get(tenant) is configs.get(tenant)
+
+
+def test_a_deployment_is_found_by_its_id_and_becomes_a_web_account(directory, tenant, tmp_path):
+    from switchboard.accounts import WithDeployments, load_accounts
+
+    view, writer = directory
+    site = f"{tenant}-site"
+    file = tmp_path / "accounts.yaml"
+    file.write_text("tenants:\n  other:\n    accounts:\n      - {channel: web, account_id: static-site}\n")
+    accounts = WithDeployments(load_accounts(file), view)
+    assert accounts.get("web", site) is None and accounts.get("web", "static-site").tenant_id == "other"
+    writer.put(tenant, "deployment", site, {"allowed_origins": ["https://a.example"], "window_hours": 1}, "test")
+    _until(lambda: accounts.get("web", site))
+    assert view.deployment(site)[0] == tenant
+    assert (accounts.get("web", site).tenant_id, accounts.get("web", site).window_hours) == (tenant, 1)
+    writer.put(tenant, "deployment", site, {"allowed_origins": ["https://a.example"], "enabled": False}, "test")
+    _until(lambda: accounts.get("web", site) is None)   # disabled: no account, like a disabled file entry
+    writer.put(tenant, "deployment", site, None, "test")
+    _until(lambda: view.deployment(site) is None)
