@@ -16,6 +16,7 @@ from collections import Counter
 
 from aiohttp import web
 
+from channels.registry import rules
 from schemas import Codec, topic
 from switchboard.dlq import dead_letter_record
 
@@ -42,7 +43,7 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
     def lookup(request: web.Request):
         channel, account_id = request.match_info["channel"], request.match_info["account_id"]
         handler, account = connector(channel), accounts.get(channel, account_id)
-        if handler is None or account is None:
+        if handler is None or account is None or not takes_webhooks(channel):
             raise web.HTTPNotFound(text=f"no {channel} account {account_id}")
         return handler, account
 
@@ -98,6 +99,11 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
 
         mount(app, workspace, media)
     return app
+
+
+def takes_webhooks(channel: str) -> bool:
+    """Whether a platform calls `/webhooks/{channel}/…` (web's guest socket is its own way in)."""
+    return rules(channel).signature is not None
 
 
 def webhook_events(handler, account, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record]]:

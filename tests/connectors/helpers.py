@@ -14,13 +14,15 @@ from switchboard.accounts import load_accounts
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # Every channel with a connector, in the registry's order (channels/registry.py).
 CHANNELS = tuple(name for name, spec in DECLARED.items() if spec.connector)
+# The channels whose platforms call /webhooks/… (web's guest socket is its own way in: connectors/web.py).
+WEBHOOKS = tuple(c for c in CHANNELS if DECLARED[c].signature is not None)
 # What each platform signs with, and in which header: its declaration (channels/<channel>.py).
-SIGNING = {c: (DECLARED[c].signature.header, DECLARED[c].signature.render) for c in CHANNELS}
+SIGNING = {c: (DECLARED[c].signature.header, DECLARED[c].signature.render) for c in WEBHOOKS}
 
 
 # The current signing secret and the id of each channel's test account (tests/fixtures/connectors/accounts.yaml).
 _TEST_ACCOUNTS = {a.channel: a for a in load_accounts(FIXTURES / "connectors" / "accounts.yaml")}
-SECRETS = {c: a.signing_secrets()[0].decode() for c, a in _TEST_ACCOUNTS.items()}
+SECRETS = {c: a.signing_secrets()[0].decode() for c, a in _TEST_ACCOUNTS.items() if a.signing_secrets()}
 ACCOUNT_IDS = {c: a.account_id for c, a in _TEST_ACCOUNTS.items()}
 
 

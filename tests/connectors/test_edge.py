@@ -18,7 +18,7 @@ from schemas import Codec
 from switchboard.dlq_cli import main as replay
 from switchboard.settings import load_settings
 from tests.kafka_fixture import free_port
-from tests.connectors.helpers import (CHANNELS, FIXTURES, ACCOUNT_IDS, accounts_file, for_tenant, golden,
+from tests.connectors.helpers import (WEBHOOKS, FIXTURES, ACCOUNT_IDS, accounts_file, for_tenant, golden,
                                       load_test_accounts, new_tenant, prune, read_back, signed_headers, webhook)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
@@ -57,7 +57,7 @@ async def post(client, channel, body, headers):
     return await client.post(f"/webhooks/{channel}/{ACCOUNT_IDS[channel]}", data=body, headers=headers)
 
 
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("channel", WEBHOOKS)
 async def test_every_fixture_with_a_valid_signature_yields_its_normalized_events(edge, kafka_bootstrap, channel):
     client, tenant = edge
     since = int(time.time() * 1000) - 1000
@@ -78,7 +78,7 @@ async def test_every_fixture_with_a_valid_signature_yields_its_normalized_events
     assert counts["messages"] == len(expected["inbound-message"]) and counts["bad_signature"] == 0
 
 
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("channel", WEBHOOKS)
 async def test_a_forged_signature_gets_401_and_publishes_nothing(edge, kafka_bootstrap, channel):
     client, tenant = edge
     since = int(time.time() * 1000) - 1000
@@ -91,7 +91,7 @@ async def test_a_forged_signature_gets_401_and_publishes_nothing(edge, kafka_boo
     assert [comparable(m, "inbound-message")["event_id"] for m in found] == [golden(channel, "text")["messages"][0]["event_id"]]
 
 
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("channel", WEBHOOKS)
 async def test_a_malformed_body_gets_400_and_its_raw_bytes_go_to_the_dlq(edge, kafka_bootstrap, channel):
     client, tenant = edge
     since = int(time.time() * 1000) - 1000
@@ -116,6 +116,7 @@ async def test_unknown_channel_or_account_gets_404(edge):
     client, _ = edge
     assert (await client.post("/webhooks/line/Unot-configured", data=b"{}")).status == 404
     assert (await client.post("/webhooks/telegram/123", data=b"{}")).status == 404
+    assert (await client.post(f"/webhooks/web/{ACCOUNT_IDS['web']}", data=webhook("web", "text"))).status == 404
 
 
 async def test_handshakes_over_http(edge):
@@ -154,11 +155,11 @@ async def test_broker_unavailable_gets_503_for_events_and_dead_letters(tmp_path,
 async def test_concurrent_webhooks_are_all_published_once(edge, kafka_bootstrap):
     client, tenant = edge
     since = int(time.time() * 1000) - 1000
-    bodies = [webhook(c, "batch") for c in CHANNELS]
-    answers = await asyncio.gather(*(post(client, c, b, signed_headers(c, b)) for c, b in zip(CHANNELS, bodies)))
-    assert [a.status for a in answers] == [200] * len(CHANNELS)
+    bodies = [webhook(c, "batch") for c in WEBHOOKS]
+    answers = await asyncio.gather(*(post(client, c, b, signed_headers(c, b)) for c, b in zip(WEBHOOKS, bodies)))
+    assert [a.status for a in answers] == [200] * len(WEBHOOKS)
     found = read_back(kafka_bootstrap, "inbound-messages", since, mine(tenant))
-    assert Counter(m.key().decode().split(":")[1] for m in found) == {c: 3 for c in CHANNELS}
+    assert Counter(m.key().decode().split(":")[1] for m in found) == {c: 3 for c in WEBHOOKS}
 
 
 async def test_a_body_a_parser_bug_refused_is_replayed_into_the_events_a_live_webhook_gives(

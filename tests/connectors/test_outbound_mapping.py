@@ -8,6 +8,7 @@ from connectors.base import PlatformRequest, Refused
 from connectors.registry import CONNECTORS
 from connectors.sending import RetryPolicy, backoff
 from connectors.signatures import b64_sha256
+from connectors.web import DELIVERIES_PATH, WebConnector, delivery_signature
 from schemas import Codec
 from tests.connectors.helpers import FIXTURES, load_test_accounts
 
@@ -16,7 +17,10 @@ CASES = sorted((p.parent.name, p.name.removesuffix(".message.json")) for p in OU
 API = "http://platform.test"
 PATHS = {"messenger": "/messenger/v21.0/me/messages", "whatsapp": "/whatsapp/v21.0/109876543210987/messages",
          "x": "/x/2/dm_conversations/with/987654321012345678/messages",
-         "open": "/open/acme-sms-gateway/messages"}
+         "open": "/open/acme-sms-gateway/messages", "web": DELIVERIES_PATH}
+WEB_KEY = b"test-web-delivery-key-0123456789abcdef"
+# The registry's web connector has no edge to deliver to; `switchboard deliver` builds it like this.
+SENDERS = {**CONNECTORS, "web": WebConnector(API + DELIVERIES_PATH, WEB_KEY)}
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +40,16 @@ def response(channel: str, name: str) -> bytes:
 
 @pytest.mark.parametrize("channel,name", CASES)
 def test_each_message_maps_to_the_platforms_exact_request(accounts, channel, name):
-    [request] = CONNECTORS[channel].requests_for(accounts[channel], outbound(channel, name))
+    [request] = SENDERS[channel].requests_for(accounts[channel], outbound(channel, name))
     expected = json.loads((OUT / channel / f"{name}.request.json").read_text())
     assert request.method == "POST"
     if channel == "open":
         assert json.loads(request.body) == expected
         secret = b"test-open-outbound-secret"
         assert request.headers["X-Hub-Signature-256"] == b64_sha256(secret, request.body)
+    elif channel == "web":
+        assert json.loads(request.body) == expected and request.idempotent
+        assert request.headers["X-Switchboard-Signature"] == delivery_signature(WEB_KEY, request.body)
     else:
         assert request.json == expected
     if channel == "line":
@@ -52,7 +59,7 @@ def test_each_message_maps_to_the_platforms_exact_request(accounts, channel, nam
         assert ("X-Line-Retry-Key" in request.headers) is (endpoint == "push")
     else:
         assert request.url == API + PATHS[channel]
-    assert len(CASES) == 22
+    assert len(CASES) == 25
 
 
 def test_line_retry_key_is_a_uuid_stable_per_outbound_message(accounts):
@@ -94,11 +101,12 @@ def test_several_parts_are_several_calls_in_order(accounts):
     ("whatsapp", [{"type": "location", "latitude": 1.0, "longitude": 2.0}], "capability.location"),
     ("line", [{"type": "sticker", "sticker_id": "1988"}], "capability.sticker"),
     ("whatsapp", [{"type": "quick_reply", "text": "Yes", "payload": "Y"}], "capability.quick_reply"),
+    ("web", [{"type": "text", "text": "a" * 20001}], "limit.text_length"),
 ])
 def test_what_a_channel_cannot_carry_is_refused_with_a_reason(accounts, channel, content, rule):
     name = {"line": "push_text"}.get(channel, "text")
     with pytest.raises(Refused) as refused:
-        CONNECTORS[channel].requests_for(accounts[channel], outbound(channel, name, content=content))
+        SENDERS[channel].requests_for(accounts[channel], outbound(channel, name, content=content))
     assert refused.value.rule == rule and len(refused.value.reason) > 20
 
 
@@ -124,6 +132,8 @@ REQUEST = PlatformRequest("POST", "http://platform.test", {})
     ("x", 429, "error_429", {"x-rate-limit-reset": "9999999999"}, False, True, "429"),
     ("x", 403, "error_403", {}, False, False, "403"),
     ("x", 403, "error_403_v1", {}, False, False, "349"),
+    ("web", 200, "text", {}, True, False, None),
+    ("web", 404, "error_404", {}, False, False, "session_unknown"),
 ])
 def test_platform_answers_are_classified(channel, status, fixture, headers, ok, retriable, code):
     result = CONNECTORS[channel].result_of(REQUEST, status, headers, response(channel, fixture))
