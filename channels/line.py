@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from .account import ChannelAccount
 from .spec import ChannelSpec, Signature
@@ -22,6 +22,8 @@ class LineAccount(ChannelAccount):
     # Group and room chats are not one-to-one conversations: their events are counted and ignored
     # unless enabled; then each group or room is one thread, its speakers the senders.
     groups: bool = False
+    # The Official Account's basic id (e.g. "@123abcde"): its add-friend link (switchboard admin entry-point link).
+    basic_id: str | None = Field(None, pattern=r"^@[0-9a-z._-]+$")
 
 
 def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
