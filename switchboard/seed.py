@@ -2,8 +2,10 @@
 
 `deploy/routing/<tenant>.yaml` gives each tenant's routing entry and, from its `agents:`, routed
 people without a password (the simulated agents); `deploy/people.yaml` gives tenants, the people
-who sign in (demo passwords, hashed here) and canned responses. An entry already so is skipped; a
-person whose stored hash still verifies the file's password keeps that hash (argon2 salts differ).
+who sign in (demo passwords, hashed here), canned responses, web messaging deployments and entry
+points. An entry already so is skipped; a person whose stored hash still verifies the file's
+password keeps that hash (argon2 salts differ); a deployment id another tenant holds is refused
+(ids are global: the widget's snippet names only the deployment).
 """
 from __future__ import annotations
 
@@ -48,8 +50,17 @@ def _person(view, tenant: str, person_id: str, spec: dict) -> dict:
     return body
 
 
+def _deployment(view, tenant: str, deployment_id: str, body: dict) -> tuple[str, str, str, dict]:
+    owner = view.deployment(deployment_id)
+    if owner is not None and owner[0] != tenant:
+        raise UserError(f"deployment {deployment_id!r} of tenant {tenant!r} in the people file exists in tenant "
+                        f"{owner[0]!r} (ids are global): rename it in the file")
+    return tenant, "deployment", deployment_id, body
+
+
 def people_entries(path, view) -> list[tuple[str, str, str, dict]]:
-    """(tenant, kind, id, body) for the people file: tenants, people, canned responses."""
+    """(tenant, kind, id, body) for the people file: tenants, people, canned responses, deployments
+    and entry points."""
     data = yaml.safe_load(Path(path).read_text()) or {}
     entries = []
     for tenant, spec in (data.get("tenants") or {}).items():
@@ -57,6 +68,8 @@ def people_entries(path, view) -> list[tuple[str, str, str, dict]]:
         entries += [(tenant, "person", pid, _person(view, tenant, pid, p)) for pid, p in (spec.get("people") or {}).items()]
         entries += [(tenant, "canned_response", cid, {"shortcut": "", **c})
                     for cid, c in (spec.get("canned_responses") or {}).items()]
+        entries += [_deployment(view, tenant, did, d) for did, d in (spec.get("deployments") or {}).items()]
+        entries += [(tenant, "entry_point", eid, e) for eid, e in (spec.get("entry_points") or {}).items()]
     return entries
 
 

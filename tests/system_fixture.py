@@ -183,9 +183,12 @@ def _routing_dir(tmp: Path) -> Path:
     return target
 
 
-def _people_file(tmp: Path) -> Path:
-    """A copy of deploy/people.yaml whose test agents work only the tests' queues."""
-    data = yaml.safe_load((REPO / "deploy" / "people.yaml").read_text())
+def _people_file(tmp: Path, edge_port: int) -> Path:
+    """A copy of deploy/people.yaml whose test agents work only the tests' queues, and whose demo
+    deployment's origins are this run's edge (it serves the demo page)."""
+    text = (REPO / "deploy" / "people.yaml").read_text()
+    data = yaml.safe_load(text.replace("127.0.0.1:8080", f"127.0.0.1:{edge_port}")
+                          .replace("localhost:8080", f"localhost:{edge_port}"))
     _set_queues(data)
     path = tmp / "people.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
@@ -223,7 +226,7 @@ def running_system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactor
     env = os.environ | {
         "SWITCHBOARD_KAFKA_BOOTSTRAP": kafka_bootstrap, "SWITCHBOARD_DATA_DIR": str(tmp / "data"),
         "SWITCHBOARD_ACCOUNTS_FILE": str(_accounts_file(tmp, ports["sim"], ports["edge"])),
-        "SWITCHBOARD_ROUTING_DIR": str(_routing_dir(tmp)), "SWITCHBOARD_PEOPLE_FILE": str(_people_file(tmp)),
+        "SWITCHBOARD_ROUTING_DIR": str(_routing_dir(tmp)), "SWITCHBOARD_PEOPLE_FILE": str(_people_file(tmp, ports["edge"])),
         "SWITCHBOARD_EDGE_PORT": str(ports["edge"]), "SWITCHBOARD_SINK_PORT": str(ports["sink"]),
         "SWITCHBOARD_AUTH_SECRET": f"test-auth-secret-of-this-session-{uuid.uuid4().hex}", "SWITCHBOARD_LOG_LEVEL": "INFO"}
     (tmp / "data").mkdir()

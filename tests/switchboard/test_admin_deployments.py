@@ -130,3 +130,17 @@ def _public_key_pem() -> str:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def test_the_seed_refuses_a_deployment_id_another_tenant_holds(view, ids, admin, directory, tmp_path):
+    from switchboard.seed import seed
+
+    tenant, site = ids
+    admin("create", "--tenant", tenant, site, "--origin", "http://127.0.0.1:8080")
+    wait_until(lambda: view.deployment(site), 15, "the deployment")
+    people = tmp_path / "people.yaml"
+    people.write_text(f"tenants:\n  other-{tenant}:\n    deployments:\n"
+                      f"      {site}: {{allowed_origins: ['https://b.example']}}\n")
+    with pytest.raises(UserError, match=f"exists in tenant '{tenant}'.*rename it"):
+        seed(directory[0], tmp_path / "no-routing", people)
+    assert view.deployment(site)[0] == tenant

@@ -102,12 +102,14 @@ def test_seeding_twice_writes_nothing_the_second_time(admin_env, directory, tena
     routing.mkdir()
     (routing / f"{tenant}.yaml").write_text((REPO / "deploy/routing/acme.yaml").read_text())
     people = tmp_path / "people.yaml"
-    people.write_text((REPO / "deploy/people.yaml").read_text().replace("  acme:", f"  {tenant}:"))
+    people.write_text((REPO / "deploy/people.yaml").read_text().replace("  acme:", f"  {tenant}:")
+                      .replace("acme-website", f"{tenant}-website"))   # deployment ids are global
     args = ["admin", "seed", "--routing-dir", str(routing), "--people", str(people)]
     assert cli.main(args) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["written"] > 10
     _until(lambda: len(view.people(tenant)) == 10 and len(view.canned(tenant)) == 2)
+    _until(lambda: view.deployment(f"{tenant}-website") and len(view.all(tenant, "entry_point")) == 3)
     assert cli.main(args) == 0
     assert json.loads(capsys.readouterr().out) == {"written": 0, "unchanged": first["written"] + first["unchanged"] - 1}
     alice = view.person(tenant, "alice")
