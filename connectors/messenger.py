@@ -7,6 +7,9 @@ from .compose import body_json, check_capabilities, parts, require_field, signed
 from .normalize import identity, inbound, item, load_json, location, millis, require, status, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
+# Messenger's referral sources (webhook reference, messaging_referrals) in the channel-neutral words
+# of the attributes: an ad is `ad` on every channel; the others lower-cased (shortlink = an m.me link).
+SOURCES = {"ADS": "ad"}
 
 
 class MessengerConnector:
@@ -42,6 +45,8 @@ class MessengerConnector:
             out.messages.append(self._postback(account, event, customer, when, received_at))
         elif "message_edit" in event:
             out.messages.append(self._edit(account, event, customer, when, received_at))
+        elif "referral" in event:   # messaging_referrals: an m.me link or ad opened an existing thread
+            out.messages.append(self._referral(account, event, customer, when, received_at))
         elif "delivery" in event or "read" in event:
             state = "delivered" if "delivery" in event else "read"
             receipt = event.get("delivery") or event.get("read") or {}
@@ -49,7 +54,7 @@ class MessengerConnector:
                                        platform_message_ids=receipt.get("mids") or [],
                                        watermark=receipt.get("watermark")))
         else:
-            out.ignored += 1  # reactions, referrals, optins, handovers: not modelled yet
+            out.ignored += 1  # reactions, optins, handovers: not modelled yet
 
     def _message(self, account, event, customer, when, received_at, out: Parsed) -> dict:
         message = event["message"]
@@ -61,7 +66,8 @@ class MessengerConnector:
         return inbound(account, platform_message_id=mid, occurred_at=when, received_at=received_at,
                        sender=identity(customer), text=message.get("text"), content=content,
                        recipient_id=(event.get("recipient") or {}).get("id"),
-                       reply_to_message_id=(message.get("reply_to") or {}).get("mid"))
+                       reply_to_message_id=(message.get("reply_to") or {}).get("mid"),
+                       attributes=_referral(message.get("referral")))
 
     def _attachments(self, message: dict, out: Parsed) -> list[dict]:
         items, sticker = [], message.get("sticker_id")
@@ -100,7 +106,15 @@ class MessengerConnector:
         return inbound(account, platform_message_id=mid, occurred_at=when, received_at=received_at,
                        sender=identity(customer), kind="postback", text=postback.get("title"),
                        content=[item("postback", text=postback.get("title"), payload=postback.get("payload"))],
-                       recipient_id=(event.get("recipient") or {}).get("id"))
+                       recipient_id=(event.get("recipient") or {}).get("id"),
+                       attributes=_referral(postback.get("referral")))   # Get Started from an m.me link
+
+    def _referral(self, account, event, customer, when, received_at) -> dict:
+        """A referral without a message (kind `referral`): it starts nothing; the thread's next
+        conversation carries it (streams/conversations/threading.py)."""
+        return inbound(account, platform_message_id=f"referral:{customer}:{when}", kind="referral",
+                       occurred_at=when, received_at=received_at, sender=identity(customer),
+                       recipient_id=(event.get("recipient") or {}).get("id"), attributes=_referral(event["referral"]))
 
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """One Send API call per part: text (with quick replies), image by URL, sticker by id."""
@@ -122,6 +136,18 @@ class MessengerConnector:
         if 200 <= status_code < 300:
             return SendResult(ok=True, platform_message_ids=tuple(filter(None, [body_json(body).get("message_id")])))
         return meta.graph_error(status_code, headers, body)
+
+
+def _referral(referral: dict | None) -> dict:
+    """referral {ref, source, type, ad_id?, ads_context_data?} (m.me links, ads; a shop's
+    {product: {id}}) as attributes (meta.referral)."""
+    if not referral:
+        return {}
+    source = referral.get("source")
+    if source is None and referral.get("product"):
+        return meta.referral(source="product", source_id=(referral["product"] or {}).get("id"))
+    return meta.referral(ref=referral.get("ref"), source=SOURCES.get(source, (source or "").lower() or None),
+                         source_id=referral.get("ad_id"), headline=(referral.get("ads_context_data") or {}).get("ad_title"))
 
 
 def _messaging_type(outbound: dict) -> dict:

@@ -1,4 +1,4 @@
-"""What Messenger and WhatsApp share: Meta's webhook handshake and Graph API errors."""
+"""What Messenger and WhatsApp share: Meta's webhook handshake, Graph API errors and referrals."""
 from __future__ import annotations
 
 import hmac
@@ -41,3 +41,11 @@ def graph_error(status: int, headers, body: bytes) -> SendResult:
 def bearer(account) -> dict[str, str]:
     """The Authorization header for the account's access token."""
     return {"Authorization": f"Bearer {account.access_token.get_secret_value()}"}
+
+
+def referral(*, ref=None, source=None, source_id=None, ctwa_clid=None, headline=None) -> dict:
+    """A platform referral as inbound-message attributes, under the names every channel uses
+    (docs/entry-points.md): the conversation processor reads `referral_ref` (an entry point id) and
+    `referral_source_id` (an ad id, resolved when `referral_source` is `ad`)."""
+    return {"referral_ref": ref, "referral_source": source, "referral_source_id": source_id,
+            "referral_ctwa_clid": ctwa_clid, "referral_headline": headline}

@@ -72,7 +72,8 @@ class WhatsAppConnector:
                                    "error_code": _first_error_code(message),
                                    # "Message business" on a product: the product the customer asks about
                                    "referred_product_catalog_id": product.get("catalog_id"),
-                                   "referred_product_retailer_id": product.get("product_retailer_id")})
+                                   "referred_product_retailer_id": product.get("product_retailer_id"),
+                                   **_referral(message.get("referral"))})
 
     def _changed(self, message: dict, change: dict, out: Parsed) -> tuple[str, str | None, list[dict]]:
         """An edit carries the new version of the message, a revoke only the original's id
@@ -182,6 +183,15 @@ def _order(order: dict) -> dict:
         {"product_retailer_id": str(require(p, "product_retailer_id")), "quantity": int(p.get("quantity") or 1),
          "item_price": float(p["item_price"]) if p.get("item_price") is not None else None,
          "currency": p.get("currency")} for p in order.get("product_items") or []]}
+
+
+def _referral(referral: dict | None) -> dict:
+    """A click-to-WhatsApp ad's (or post's) referral {source_url, source_id, source_type ad|post,
+    headline, body, media_type, ctwa_clid} as attributes (meta.referral); WhatsApp carries no ref."""
+    if not referral:
+        return {}
+    return meta.referral(source=referral.get("source_type"), source_id=referral.get("source_id"),
+                         ctwa_clid=referral.get("ctwa_clid"), headline=referral.get("headline"))
 
 
 def _first_error_code(message: dict) -> str | None:
