@@ -399,8 +399,11 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
     fill(el, m) {
       el.replaceChildren();
       if (m.direction === "outbound") el.append(h("span", { class: "who" }, m.senderName || "Agent"));
-      if (m.text) el.append(...linkified(m.text));
-      for (const item of m.content || []) el.append(this.item(item));
+      const items = m.content || [];
+      // Text may come as `text` or as text items of `content`; shown once either way.
+      const text = m.text || items.filter((i) => i.type === "text" && i.text).map((i) => i.text).join("\n");
+      if (text) el.append(...linkified(text));
+      for (const item of items) if (item.type !== "text") el.append(this.item(item));
       el.append(h("span", { class: "meta" }, clock(m.sentAt || Date.now()), h("span", { class: "status" })));
     }
 
