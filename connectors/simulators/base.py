@@ -117,6 +117,11 @@ class Platform:
         """The platform's check of the webhook URL before it sends events (none by default)."""
         return True
 
+    async def deliver(self, hook: Webhook) -> int | None:
+        """Send a customer request to the edge: a webhook POST, redelivered on failure, by default
+        (web visitors talk over the guest socket instead); the final status, None: no answer."""
+        return await self.sim.client.post(self, hook)
+
     # --- send API -------------------------------------------------------------------------------
     def serve(self, handler: Callable[[web.Request, bytes], Awaitable[Reply]]):
         """Wrap a send-API handler: injected faults, request log, stats, then receipts."""

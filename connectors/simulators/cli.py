@@ -14,7 +14,8 @@ from aiohttp import web
 def _parser(settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard simulate", description=
                                      "Local stand-ins for Messenger, WhatsApp, LINE, X and Open Messaging: their send "
-                                     "APIs, and customers who send signed webhooks to the edge.")
+                                     "APIs, and customers who send signed webhooks to the edge; web visitors "
+                                     "on the edge's guest socket.")
     parser.add_argument("--host", default="127.0.0.1", help="address the send APIs listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8090, help="port of the send APIs and /_sim/ (default 8090)")
     parser.add_argument("--edge-url", default=f"http://{settings.edge_host}:{settings.edge_port}",
@@ -24,6 +25,8 @@ def _parser(settings) -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until SIGTERM/Ctrl-C)")
     parser.add_argument("--seed", type=int, default=0, help="seed for customers, content, batches, redeliveries")
     parser.add_argument("--no-customers", action="store_true", help="serve the send APIs only; send no webhooks")
+    parser.add_argument("--no-web", action="store_true",
+                        help="no web visitors (they need the directory's deployments, read from Kafka)")
     parser.add_argument("--batch-probability", type=float, default=0.08, help="share of requests carrying 2-4 events")
     parser.add_argument("--redelivery-probability", type=float, default=0.05, help="share of requests delivered twice")
     parser.add_argument("--receipt-delay", type=float, default=0.5, help="seconds between a send and each receipt")
@@ -43,7 +46,12 @@ def main(argv: list[str]) -> int:
     settings = load_settings()
     args = _parser(settings).parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s simulate %(levelname)s %(message)s")
-    stats = asyncio.run(_serve(args, load_accounts(args.accounts), settings))
+    accounts = list(load_accounts(args.accounts))
+    if not args.no_web:   # web visitors go to the directory's deployments (the accounts file has none)
+        from .web import deployments
+
+        accounts += deployments(settings)
+    stats = asyncio.run(_serve(args, accounts, settings))
     print(json.dumps(stats, ensure_ascii=False), flush=True)
     return 0
 

@@ -71,7 +71,7 @@ def control_routes(sim) -> list[web.RouteDef]:
             content = type(content)(**(content.__dict__ | {"text": body["text"]}))
         event = p.event(account, customer, content, sim.state.clock.now_ms())
         p.customers_wrote(account, [event], sim.state.clock.now())
-        status = await sim.client.post(p, p.webhook(account, p.envelope(account, [event])))
+        status = await p.deliver(p.webhook(account, p.envelope(account, [event])))
         return web.json_response({"status": status, "customer": customer.id_on(p.channel), "event": event})
 
     return [web.get("/_sim/health", health), web.get("/_sim/stats", stats),

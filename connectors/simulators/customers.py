@@ -28,9 +28,10 @@ class Customer:
     channels: tuple[str, ...] = CHANNELS
 
     def id_on(self, channel: str) -> str:
-        """The platform's id for this customer on `channel`."""
+        """The platform's id for this customer on `channel` (web: the simulator's name for the
+        visitor; the edge names their session itself)."""
         return {"messenger": self.psid, "whatsapp": self.phone, "line": self.line_id, "x": self.x_id,
-                "open": self.open_id}[channel]
+                "open": self.open_id, "web": f"visitor-{self.psid}"}[channel]
 
     @property
     def open_id(self) -> str:
