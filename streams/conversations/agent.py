@@ -18,7 +18,7 @@ from streams.produce import send_all
 from streams.records import Output
 from streams.sequencer import Sequencer, source_of
 
-from . import expiry
+from . import expiry, referrals
 from .config import ThreadingConfig
 from .dispatch import SUBJECTS, apply
 from .state import StateCodec
@@ -48,10 +48,11 @@ class Runtime:
 def setup(wiring: Wiring) -> None:
     """Read accounts and windows, bind the handler (the worker calls this before the app starts)."""
     interval = getattr(wiring.options, "expiry_interval", None) or 30.0
-    directory = wiring.directory   # the tenants' allowed system senders
+    directory = wiring.directory   # the tenants' allowed system senders and entry points
     senders = directory.system_senders if directory is not None else (lambda tenant: frozenset())
+    entry_point = referrals.lookup(directory) if directory is not None else referrals.none
     Runtime.config = ThreadingConfig.from_settings(wiring.settings, directory, expiry_interval_s=interval,
-                                                   system_senders=senders)
+                                                   system_senders=senders, entry_point=entry_point)
     Runtime.states, Runtime.wiring = StateCodec(wiring.codec), wiring
     sequencer.bind(wiring)
     processor.bind(handle, wiring)

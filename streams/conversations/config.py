@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from switchboard.accounts import Accounts, WithDeployments, load_accounts
 from switchboard.settings import Settings
 
+from . import referrals
 from .expiry import DEFAULT_GRACE_MS
+from .referrals import EntryPointLookup
 
 HOUR_MS = 3_600_000
 
@@ -15,7 +17,8 @@ HOUR_MS = 3_600_000
 @dataclass(frozen=True)
 class ThreadingConfig:
     """Inactivity windows per channel account, the dedupe TTL, the expiry grace and timer interval,
-    and the tenant's system senders (the policy accepts them besides the connected agent)."""
+    the tenant's system senders (the policy accepts them besides the connected agent) and how a
+    referral finds its entry point."""
 
     accounts: Accounts | WithDeployments
     default_window_ms: int
@@ -23,6 +26,7 @@ class ThreadingConfig:
     grace_ms: int = DEFAULT_GRACE_MS
     expiry_interval_s: float = 30.0
     system_senders: Callable[[str], frozenset[str]] = lambda tenant: frozenset()  # noqa: ARG005
+    entry_point: EntryPointLookup = referrals.none   # a referral's entry point (the directory's, referrals.lookup)
 
     @classmethod
     def from_settings(cls, settings: Settings, directory=None, **overrides) -> "ThreadingConfig":

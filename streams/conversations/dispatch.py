@@ -13,6 +13,7 @@ from .expiry import on_timeout
 from .outbound import on_outbound
 from .state import Step
 from .outputs import message_refs
+from .referrals import KIND as REFERRAL, referral_of
 from .threading import AMENDMENTS, FOLLOW_KINDS, on_inbound
 
 REJECTED = topic("outbound-rejected").name
@@ -20,8 +21,8 @@ REJECTED = topic("outbound-rejected").name
 
 def _inbound(state: dict | None, value: dict, *, partition: int, record_ms: int, config: ThreadingConfig) -> Step:
     step = on_inbound(state, value, partition=partition, window_ms=config.window_of(value["thread_key"]),
-                      ttl_ms=config.ttl_ms)
-    if step.duplicate:
+                      ttl_ms=config.ttl_ms, referral=referral_of(value, config.entry_point))
+    if step.duplicate or value["kind"] == REFERRAL:   # a bare referral tells the agent nothing
         return step
     at, told = millis(value["occurred_at"]), []
     if value["kind"] not in FOLLOW_KINDS:

@@ -39,7 +39,7 @@ def new_thread(thread_key: str, partition: int, at: int, customer_id: str | None
             "channel_account_id": account, "external_id": external, "customer_id": customer_id,
             "partition": partition, "touched_at": at, "last_inbound_at": None, "last_agent_id": None,
             "unfollowed": False, "claims": [], "seen": [], "outbound_since_inbound": 0,
-            "outbound_after_window": 0, "conversation": None, "previous": None}
+            "outbound_after_window": 0, "conversation": None, "previous": None, "referral": None}
 
 
 def new_conversation(thread_key: str, first_ref: str, at: int, *, last_agent_id: str | None = None,
@@ -48,7 +48,8 @@ def new_conversation(thread_key: str, first_ref: str, at: int, *, last_agent_id:
     return {"conversation_id": ids.conversation_id(thread_key, first_ref), "started_at": at,
             "last_activity_at": at, "sequence": 0, "connected_agent_id": None, "last_agent_id": last_agent_id,
             "awaiting_agent": False, "language": language, "first_message_text": first_message_text,
-            "history": []}
+            "history": [], "entry_point_id": None, "campaign_id": None, "referral_source": None,
+            "referral_source_id": None}
 
 
 def working_copy(state: dict | None) -> dict | None:

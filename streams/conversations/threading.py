@@ -8,6 +8,9 @@ is the account's `window_hours` (≤ 72 h) or the deployment's.
 
 An edit or unsend (inbound-message v2 kinds) is not a new customer message: it is added to the
 conversation it amends (`message_edited` / `message_unsent`) and nothing else moves.
+
+A referral (an entry point's link or ad, `referrals.py`) gives the conversation its entry point and
+campaign: the message's own, or a bare `referral` event's that waits on the thread for the next one.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import re
 
 from streams.records import Output, millis
 
-from . import ids
+from . import ids, referrals
 from .outputs import conversation_event, identity_claim, message_refs, routing_request
 from .state import Step, new_conversation, new_thread, push_history, remember, seen, summary, touch, working_copy
 
@@ -26,8 +29,10 @@ AMENDMENTS = {"edit": "message_edited", "unsend": "message_unsent"}
 NOT_DIGITS = re.compile(r"\D")
 
 
-def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int, ttl_ms: int) -> Step:
-    """Apply one decoded inbound-message (see module docstring); redeliveries are duplicates."""
+def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int, ttl_ms: int,
+               referral: dict | None = None) -> Step:
+    """Apply one decoded inbound-message (see module docstring); redeliveries are duplicates.
+    `referral` is the message's, resolved (`referrals.referral_of`)."""
     at = millis(msg["occurred_at"])
     ref = f"m:{msg['platform_message_id']}"
     state = working_copy(state) or new_thread(
@@ -39,24 +44,30 @@ def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int,
     if msg["kind"] in FOLLOW_KINDS:
         state["unfollowed"] = FOLLOW_KINDS[msg["kind"]]
         return Step(state, [])
+    if msg["kind"] == referrals.KIND:   # not a message: nothing starts or routes; the next message's conversation carries it
+        state["referral"] = referral or state.get("referral")
+        return Step(state, [])
     if msg["kind"] in AMENDMENTS:
         return Step(state, _amend(state, msg, at))
     _customer_wrote(state, at)
     outputs = expire_if_inactive(state, at, window_ms)
+    referral = referrals.take(state, referral, at, window_ms)
     started = state["conversation"] is None
     if started:
-        outputs += start_conversation(state, msg["platform_message_id"], at, language=msg.get("language"),
+        outputs += start_conversation(state, msg["platform_message_id"], at, referral=referral, language=msg.get("language"),
                                       first_message_text=summary(msg.get("text"), msg.get("content", [])))
-    outputs += _add_message(state, msg, at)
+    outputs += _add_message(state, msg, at, {} if started else referrals.attribute(state["conversation"], referral))
     outputs += _claims(state, msg, at)
     outputs += _route_if_needed(state, at, ref, started)
     return Step(state, outputs)
 
 
-def start_conversation(state: dict, first_ref: str, at: int, **fields) -> list[Output]:
-    """Open a new conversation on the thread (see `state.new_conversation`): its started event."""
+def start_conversation(state: dict, first_ref: str, at: int, referral: dict | None = None, **fields) -> list[Output]:
+    """Open a new conversation on the thread (see `state.new_conversation`): its started event,
+    with the entry point and campaign of its referral (conversation-event v4)."""
     conv = state["conversation"] = new_conversation(state["thread_key"], first_ref, at, **fields)
-    return [conversation_event(state, conv, "started", at)]
+    referrals.attribute(conv, referral)
+    return [conversation_event(state, conv, "started", at, **referrals.fields_of(conv))]
 
 
 def close_conversation(state: dict, reason: str, at: int) -> list[Output]:
@@ -84,14 +95,15 @@ def expire_if_inactive(state: dict, at: int, window_ms: int) -> list[Output]:
     return close_conversation(state, "inactivity", conv["last_activity_at"] + window_ms)
 
 
-def _add_message(state: dict, msg: dict, at: int) -> list[Output]:
+def _add_message(state: dict, msg: dict, at: int, referral_fields: dict) -> list[Output]:
+    """The message added; `referral_fields` when it gave an ongoing conversation its first referral."""
     conv = state["conversation"]
     touch(conv, at)
     conv["language"] = conv["language"] or msg.get("language")
     push_history(conv, at, "inbound", summary(msg.get("text"), msg.get("content", [])))
     return [conversation_event(state, conv, "message_added", at, msg["event_id"],
                                direction="inbound", message_id=msg["event_id"], text=msg.get("text"),
-                               content=msg.get("content", []), **message_refs(msg))]
+                               content=msg.get("content", []), **message_refs(msg), **referral_fields)]
 
 
 def _amend(state: dict, msg: dict, at: int) -> list[Output]:
