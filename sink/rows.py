@@ -22,7 +22,8 @@ MESSAGE_COLUMNS = ("conversation_id", "customer_id", "thread_key", "channel", "c
 CONVERSATION_COLUMNS = ("thread_key", "customer_id", "channel", "channel_account_id", "started_at",
                         "first_inbound_at", "first_response_at", "first_assigned_at",
                         "last_event_at", "closed_at", "close_reason", "interaction_ended_at",
-                        "interaction_end_reason")
+                        "interaction_end_reason",
+                        "entry_point_id", "campaign_id", "referral_source", "referral_source_id")   # DDL 0017
 
 
 def message_row(tenant_id: str, message_id: str, **known) -> Row:
@@ -74,7 +75,10 @@ def _refs(r: dict) -> dict:
 
 
 def inbound_message(r: dict) -> list[Row]:
-    """A customer's message, edit or unsend (what was said; its conversation comes from conversation-events)."""
+    """A customer's message, edit or unsend (what was said; its conversation comes from conversation-events).
+    A bare referral says nothing: its entry point lands on the conversation (conversation_event)."""
+    if r["kind"] == "referral":
+        return []
     return [message_row(
         r["tenant_id"], r["event_id"], thread_key=r["thread_key"], channel=r["channel"],
         channel_account_id=r["channel_account_id"], direction="inbound", kind=r["kind"],
@@ -109,7 +113,10 @@ def conversation_event(r: dict) -> list[Row]:
         interaction_ended_at=at if kind == "interaction_ended" else None,   # agent end + wrap-up (DDL 0013)
         interaction_end_reason=r["reason"] if kind == "interaction_ended" else None,
         last_sequence=r["sequence"], agents=_some(r["agent_id"]), queues=_some(r["queue_id"]),
-        wrapup_codes=_some(r["wrapup_code"]))]
+        wrapup_codes=_some(r["wrapup_code"]),
+        # where it came from (v4; absent before): on started, or the message that brought the referral
+        entry_point_id=r.get("entry_point_id"), campaign_id=r.get("campaign_id"),
+        referral_source=r.get("referral_source"), referral_source_id=r.get("referral_source_id"))]
     if r["message_id"]:
         rows.append(message_row(
             r["tenant_id"], r["message_id"], conversation_id=r["conversation_id"],

@@ -107,3 +107,28 @@ def test_an_identity_decision_keeps_the_identitys_name_in_the_identity_facts(cli
     found = clickhouse_store.query("SELECT type, display_name FROM identity_facts FINAL WHERE tenant_id = {t:String} "
                                    "ORDER BY type", {"t": tenant}).result_rows
     assert found == [("created", "Maria Lopez"), ("linked", "Maria Lopez"), ("merged", None)]
+
+
+@pytest.mark.clickhouse
+def test_conversations_count_per_entry_point_and_campaign_and_an_ad_start_is_recognizable(clickhouse_store, tenant):
+    # conversation-event v4: the started event carries the referral's entry point; later events do not.
+    started = decoded("conversation-event", EXAMPLES / "conversation-event" / "started_from_an_ad.json", tenant)
+    added = started | {"event_id": "ce-3", "type": "message_added", "sequence": 2, "entry_point_id": None,
+                       "campaign_id": None, "referral_source": None, "referral_source_id": None}
+    plain = decoded("conversation-event", EXAMPLES / "conversation-event" / "started.json", tenant)
+    for record in (started, added, plain):
+        for table, row in rows_of("conversation-event", record):
+            clickhouse_store.insert(table, [row])
+    per_campaign = clickhouse_store.query(
+        "SELECT campaign_id, entry_point_id, count() FROM conversation_facts FINAL WHERE tenant_id = {t:String} "
+        "GROUP BY campaign_id, entry_point_id ORDER BY campaign_id", {"t": tenant}).result_rows
+    assert per_campaign == [("travel-card-2026", "travel-card-ad", 1), (None, None, 1)]
+    from_ads = clickhouse_store.query(
+        "SELECT conversation_id FROM conversation_facts FINAL WHERE tenant_id = {t:String} AND channel = 'whatsapp' "
+        "AND referral_source = 'ad' AND referral_source_id IS NOT NULL", {"t": tenant}).result_rows
+    assert from_ads == [(started["conversation_id"],)]
+
+
+def test_a_bare_referral_is_no_message_fact():
+    referral = json.loads((FIXTURES / "normalized" / "messenger" / "referral.json").read_text())["messages"][0]
+    assert rows_of("inbound-message", referral | {"kind": "referral"}) == []
