@@ -24,7 +24,7 @@ PROCESSES: list[tuple[str, ...]] = [
     ("worker",),     # stream processors
     ("edge",),       # webhooks in
     ("deliver",),    # platform send APIs out
-    ("simulate", "--agents", "6"),  # the platforms, their customers, and agents who answer
+    ("simulate", "--agents", "6"),  # the platforms, their customers, web visitors, and agents who answer
 ]
 SETTLE_SECONDS = 20.0  # how long the sink may take to write what the others produced last
 
@@ -103,8 +103,10 @@ def _seed_directory(settings) -> list[tuple[str, str, str, str]]:
 
 
 def _print_sign_in(settings, people) -> None:
-    """Where the agent desk is and who can sign in (demo passwords, deploy/people.yaml)."""
+    """Where the agent desk and the widget's demo page are, and who can sign in (deploy/people.yaml)."""
     print(f"agent desk: {settings.public_url()}/  (sign in with a demo person below)", file=sys.stderr)
+    print(f"demo page:  {settings.public_url()}/demo/  (a site with the web messaging widget: write as a visitor)",
+          file=sys.stderr)
     for tenant, pid, role, password in people:
         print(f"  tenant {tenant}  {role:10} {pid:8} password {password}", file=sys.stderr)
     sys.stderr.flush()

@@ -4,7 +4,8 @@ from __future__ import annotations
 from channels.registry import CHANNELS
 from deploy.flow import FlowCounter
 
-# The channels the demo's simulated customers write on: those with a simulated platform.
+# The channels the demo's simulated customers write on: those with a simulator (web: visitors on the
+# guest socket, connectors/simulators/web.py).
 DEMO_CHANNELS = tuple(name for name, spec in CHANNELS.items() if spec.simulator)
 
 
