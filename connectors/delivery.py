@@ -26,7 +26,7 @@ from .base import Refused
 from .ledger import LEDGER, Ledger
 from .media.outbound import OutboundMedia, UploadFailed, media_keys
 from .publisher import Publisher, Record
-from .registry import connector
+from .registry import CONNECTORS
 from .sending import RetryPolicy, send
 
 log = logging.getLogger("switchboard.deliver")
@@ -40,8 +40,10 @@ class Delivery:
 
     def __init__(self, accounts, consumer, publisher: Publisher, ledger: Ledger, session: aiohttp.ClientSession,
                  *, codec: Codec, policy: RetryPolicy = RetryPolicy(), clock=time.time, sleep=asyncio.sleep,
-                 media: OutboundMedia | None = None):
+                 media: OutboundMedia | None = None, connectors: dict | None = None):
         self.accounts, self.consumer, self.publisher, self.ledger = accounts, consumer, publisher, ledger
+        # The registry's connectors; `main` gives web its edge and key (connectors/web.py).
+        self.connectors = CONNECTORS if connectors is None else connectors
         self.media = media  # None: messages with stored media (media_key) are refused
         self.session, self.codec, self.policy = session, codec, policy
         self.clock, self.sleep = clock, sleep
@@ -101,14 +103,14 @@ class Delivery:
             self.counters["duplicates_skipped"] += 1
             return [], []
         now = int(self.clock() * 1000)
-        channel = connector(outbound["channel"])
+        channel = self.connectors.get(outbound["channel"])
         account = self.accounts.get(outbound["channel"], outbound["channel_account_id"])
         if channel is None or account is None or account.tenant_id != outbound["tenant_id"]:
             return self._finish(outbound, "failed", now, code="no_account",
                                 reason=f"no {outbound['channel']} account {outbound['channel_account_id']} is configured")
         try:
-            if media_keys(outbound):
-                outbound = await self._with_media(channel, account, outbound)
+            if media_keys(outbound) and getattr(channel, "media_form", None) != "key":
+                outbound = await self._with_media(channel, account, outbound)   # web: the edge signs them
             requests = channel.requests_for(account, outbound)
         except UploadFailed as failed:
             return self._finish(outbound, "failed", now, code=failed.result.error_code,
@@ -164,7 +166,8 @@ class Delivery:
 
 def main(argv: list[str]) -> int:
     """`switchboard deliver`: deliver approved outbound messages until SIGTERM/Ctrl-C."""
-    from switchboard.accounts import load_accounts
+    from switchboard.accounts import WithDeployments, load_accounts
+    from switchboard.directory import DirectoryView
     from switchboard.kafka import consumer as make_consumer
     from switchboard.settings import load_settings
 
@@ -176,7 +179,9 @@ def main(argv: list[str]) -> int:
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config, codec = settings.kafka_client_config(), Codec.from_settings(settings)
-    accounts = load_accounts(settings.accounts_file)
+    directory = DirectoryView(config, codec).start()   # web accounts are the directory's deployments
+    directory.wait_ready(60)
+    accounts = WithDeployments(load_accounts(settings.accounts_file), directory)
     consumer, ledger = make_consumer(config, args.group), Ledger(config, codec)
     publisher = Publisher(config, transactional_id=None, timeout_s=10.0)
     try:
@@ -185,7 +190,17 @@ def main(argv: list[str]) -> int:
         consumer.close()
         ledger.close()
         publisher.close()
+        directory.close()
     return 0
+
+
+def _connectors(settings) -> dict:
+    """The registry's connectors, web's with the edge it delivers to and the key it signs with."""
+    from switchboard.auth import secret
+
+    from .web import DELIVERIES_PATH, WebConnector, delivery_key
+
+    return {**CONNECTORS, "web": WebConnector(settings.webmessaging_url() + DELIVERIES_PATH, delivery_key(secret(settings)))}
 
 
 def _outbound_media(settings, session, policy: RetryPolicy) -> OutboundMedia:
@@ -206,7 +221,7 @@ async def _serve(settings, accounts, consumer, publisher, ledger, codec, args) -
     async with aiohttp.ClientSession() as session:
         policy = RetryPolicy(attempts=args.attempts)
         delivery = Delivery(accounts, consumer, publisher, ledger, session, codec=codec, policy=policy,
-                            media=_outbound_media(settings, session, policy))
+                            media=_outbound_media(settings, session, policy), connectors=_connectors(settings))
         consumer.subscribe([APPROVED], on_assign=delivery.on_assign)
         await delivery.run(stop, args.batch_size)
         log.info("stopped: %s", dict(delivery.counters))

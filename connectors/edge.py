@@ -32,11 +32,13 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
              max_body_bytes: int = MAX_BODY_BYTES, clock=time.time, workspace=None,
-             media=None) -> web.Application:
+             media=None, webmessaging=None) -> web.Application:
     """The edge's aiohttp application (publisher, accounts and codec are injected, so tests can too).
 
     With a `connectors.workspace.Workspace` it also serves the agent API and push socket behind the
-    one auth middleware (docs/workspace.md); without one, only the webhooks.
+    one auth middleware (docs/workspace.md); with a `connectors.webmessaging.WebMessaging` the
+    guest socket, history, uploads, deliveries and the widget (docs/channels/web.md); without
+    them, only the webhooks.
     """
     counters: Counter = Counter()
 
@@ -98,6 +100,10 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
         from .workspace import mount
 
         mount(app, workspace, media)
+    if webmessaging is not None:
+        from .webmessaging import mount as mount_webmessaging
+
+        mount_webmessaging(app, webmessaging)
     return app
 
 
@@ -146,10 +152,11 @@ async def _dead_letter(publisher, account, body: bytes, reason: str, counters, r
 
 def main(argv: list[str]) -> int:
     """`switchboard edge`: serve the webhooks until SIGTERM/Ctrl-C."""
-    from switchboard.accounts import load_accounts
+    from switchboard.accounts import WithDeployments, load_accounts
     from switchboard.settings import load_settings
 
     from .media import edge_media
+    from .webmessaging import build as build_webmessaging
     from .workspace import build as build_workspace
 
     settings = load_settings()
@@ -169,14 +176,27 @@ def main(argv: list[str]) -> int:
     publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)
     codec = Codec.from_settings(settings)
     workspace = None if args.no_workspace else build_workspace(settings, publisher, codec)
-    accounts = load_accounts(settings.accounts_file)
+    directory = workspace.directory if workspace is not None else _directory(settings, codec)
+    accounts = WithDeployments(load_accounts(settings.accounts_file), directory)   # web: one per deployment
+    media = edge_media(settings, accounts)
+    webmessaging = build_webmessaging(settings, publisher, codec, directory, media,
+                                      workspace.clickhouse if workspace is not None else None)
     app = make_app(settings, accounts, publisher, codec, max_body_bytes=args.max_body_kb * 1024,
-                   workspace=workspace, media=edge_media(settings, accounts))
+                   workspace=workspace, media=media, webmessaging=webmessaging)
     app.on_cleanup.append(lambda _app: _close(publisher))
     if workspace is not None:
         app.on_startup.append(lambda _app: _caught_up(workspace))
     web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
     return 0
+
+
+def _directory(settings, codec):
+    """A directory view of its own when the workspace (which has one) is off."""
+    from switchboard.directory import DirectoryView
+
+    view = DirectoryView(settings.kafka_client_config(), codec).start()
+    view.wait_ready(60)
+    return view
 
 
 async def _close(publisher: Publisher) -> None:

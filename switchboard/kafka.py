@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
 
 log = logging.getLogger("switchboard.kafka")
 
@@ -32,16 +33,19 @@ def consumer(client_config: dict, group_id: str, **overrides) -> Consumer:
 
 
 class TopicFollower:
-    """A background reader of every partition of one topic from its beginning, then live.
+    """A background reader of every partition of one topic from its beginning (or its end), then live.
 
-    No consumer group: each process that follows a topic (the directory, agent-notifications) must
-    see all of it. `on_batch(messages)` gets each batch of records (errors left out) on the
-    follower's thread; `ready` is set once every partition has reached the end it had at start.
+    No consumer group: each process that follows a topic (the directory, agent-notifications, the
+    widget's guest events) must see all of it. `on_batch(messages)` gets each batch of records
+    (errors left out) on the follower's thread; `ready` is set once every partition has reached
+    the end it had at start. `from_end`: only what arrives after the start (a live feed).
     """
 
-    def __init__(self, client_config: dict, topic_name: str, partitions: int, on_batch, *, batch: int = 500):
+    def __init__(self, client_config: dict, topic_name: str, partitions: int, on_batch, *, batch: int = 500,
+                 from_end: bool = False):
         self.client_config, self.topic_name, self.partitions = client_config, topic_name, partitions
         self.on_batch, self.batch = on_batch, batch
+        self.start_offset = OFFSET_END if from_end else OFFSET_BEGINNING
         self.ready, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"follow-{topic_name}", daemon=True)
 
@@ -59,7 +63,7 @@ class TopicFollower:
     def _run(self) -> None:
         c = consumer(self.client_config, f"follow-{self.topic_name}-{uuid.uuid4().hex[:8]}",
                      **{"enable.partition.eof": True})
-        c.assign([TopicPartition(self.topic_name, p, OFFSET_BEGINNING) for p in range(self.partitions)])
+        c.assign([TopicPartition(self.topic_name, p, self.start_offset) for p in range(self.partitions)])
         at_end: set[int] = set()
         try:
             while not self._stop.is_set():
@@ -78,3 +82,29 @@ class TopicFollower:
             raise
         finally:
             c.close()
+
+
+def read_range(client_config: dict, topic_name: str, partition: int, start: int, end: int | None = None,
+               timeout: float = 10.0) -> list:
+    """The committed records of one partition with start <= offset < end (end: the partition's end now).
+
+    Stops at the consumer's position, not at the last record seen, so transaction markers (which
+    take offsets but are never returned) cannot keep it waiting.
+    """
+    c = consumer(client_config, f"read-range-{uuid.uuid4().hex[:8]}")
+    tp = TopicPartition(topic_name, partition)
+    try:
+        if end is None:
+            end = c.get_watermark_offsets(tp, timeout=timeout)[1]
+        if start >= end:
+            return []
+        c.assign([TopicPartition(topic_name, partition, start)])
+        found, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found += [m for m in c.consume(500, 0.2) if m.error() is None and m.offset() < end]
+            if c.position([tp])[0].offset >= end:
+                return found
+        log.warning("reading %s-%d from %d to %d stopped after %.0f s", topic_name, partition, start, end, timeout)
+        return found
+    finally:
+        c.close()

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     media_url_seconds: float = Field(300, gt=0)   # life of a signed media URL given to a page
     # Where platforms fetch the media agents send (a public https URL in production).
     public_base_url: str | None = None     # default http://<edge_host>:<edge_port>
+    # Where `switchboard deliver` hands agents' web messages to (any edge replica; internal is fine).
+    webmessaging_edge_url: str | None = None   # default http://<edge_host>:<edge_port>
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Crash-window tests only: `<processor>:<produced|written>:<n>[:<key part>]` exits the worker there
     # (streams/faults.py). Never set in production.
@@ -94,6 +96,10 @@ class Settings(BaseSettings):
     def public_url(self) -> str:
         """The edge's public base URL (no trailing slash)."""
         return (self.public_base_url or f"http://{self.edge_host}:{self.edge_port}").rstrip("/")
+
+    def webmessaging_url(self) -> str:
+        """The edge deliver posts web messages to (no trailing slash)."""
+        return (self.webmessaging_edge_url or f"http://{self.edge_host}:{self.edge_port}").rstrip("/")
 
     def clickhouse_http_url(self) -> str:
         """Where ClickHouse answers: the configured server, else the sink's embedded engine."""

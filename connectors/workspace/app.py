@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from connectors.publisher import PublishError, Publisher, Record
+from connectors.webmessaging.app import PUBLIC as GUEST_PUBLIC
 from switchboard.auth import PRINCIPAL, Principal, Tokens, auth_middleware
 
 from .book import Book
@@ -26,8 +27,10 @@ from .page_media import PageMedia
 WORKSPACE = web.AppKey("workspace", object)
 STATIC = Path(__file__).resolve().parent / "static"
 # Public paths (docs/workspace.md "the one auth middleware"): webhooks carry their own signatures,
-# media URLs are signed, the page's files and the OpenAPI document hold no data.
-PUBLIC = ("/", "/app/", "/webhooks/", "/media/", "/edge/stats", "/api/v1/auth/login", "/api/v1/openapi.json")
+# media URLs are signed, the page's files and the OpenAPI document hold no data; Web Messaging's
+# guest API checks its own (the socket's Origin, signed history tokens, upload URLs and deliveries).
+PUBLIC = ("/", "/app/", "/webhooks/", "/media/", "/edge/stats", "/api/v1/auth/login",
+          "/api/v1/openapi.json") + GUEST_PUBLIC
 
 
 @dataclass

@@ -9,39 +9,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from connectors.feed import Feed, Item, event_id
+
 from .book import Book
-from .notifications import Item, event_id
 
 
-class Session:
-    """One page's socket: a queue of events to send, deduplicated by offset."""
+class Session(Feed):
+    """One page's socket: a queue of events to send, deduplicated by offset (connectors.feed)."""
 
     def __init__(self, tenant: str, agent: str, since: tuple[int, int] | None):
+        super().__init__(since, lambda partition, offset, event: {"id": event_id(partition, offset), **event})
         self.tenant, self.agent = tenant, agent
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.last: dict[int, int] = {since[0]: since[1]} if since else {}
-        self.held: list[Item] | None = [] if since else None   # live events that arrive during a replay
         self.acked: str | None = None
-
-    def push(self, item: Item) -> None:
-        """A live event: held while replaying, else queued."""
-        if self.held is not None:
-            self.held.append(item)
-        else:
-            self._queue(item)
-
-    def replayed(self, items: list[Item]) -> None:
-        """Queue the replay, then what was held, each event once and in offset order."""
-        for item in items + (self.held or []):
-            self._queue(item)
-        self.held = None
-
-    def _queue(self, item: Item) -> None:
-        partition, offset, event = item
-        if offset <= self.last.get(partition, -1):
-            return  # the replay and the live feed overlap at the switch-over: send it once
-        self.last[partition] = offset
-        self.queue.put_nowait({"id": event_id(partition, offset), **event})
 
 
 class Hub:

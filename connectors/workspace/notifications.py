@@ -8,32 +8,22 @@ partition from `since + 1` up to where the tailer had got when the socket regist
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 from collections.abc import Callable
 
-from confluent_kafka import TopicPartition
-
+from connectors.feed import Item, event_id
+from connectors.feed import parse_event_id as _parse
 from schemas import plain, topic
-from switchboard.kafka import TopicFollower, consumer
+from switchboard.kafka import TopicFollower, read_range
 
 log = logging.getLogger("switchboard.workspace")
 NOTIFICATIONS = topic("agent-notifications")
-Item = tuple[int, int, dict]   # (partition, offset, decoded agent-event)
 BATCH = 500
-
-
-def event_id(partition: int, offset: int) -> str:
-    """The id the page acknowledges: `<partition>-<offset>`."""
-    return f"{partition}-{offset}"
+__all__ = ["Item", "event_id", "parse_event_id", "Tailer", "replay"]
 
 
 def parse_event_id(text: str) -> tuple[int, int]:
-    """`<partition>-<offset>` -> (partition, offset); ValueError otherwise."""
-    partition, sep, offset = text.partition("-")
-    if not sep or not partition.isdigit() or not offset.isdigit() or int(partition) >= NOTIFICATIONS.partitions:
-        raise ValueError(f"bad event id {text!r}: expected <partition>-<offset> from an event's `id`")
-    return int(partition), int(offset)
+    """`<partition>-<offset>` of agent-notifications -> (partition, offset); ValueError otherwise."""
+    return _parse(text, NOTIFICATIONS.partitions)
 
 
 class Tailer:
@@ -66,26 +56,8 @@ class Tailer:
 def replay(client_config: dict, codec, partition: int, start: int, end: int, tenant: str, agent: str,
            timeout: float = 10.0) -> list[Item]:
     """The agent's events of `partition` with start <= offset < end, read from Kafka."""
-    if start >= end:
-        return []
-    c = consumer(client_config, f"workspace-replay-{uuid.uuid4().hex[:8]}")
-    c.assign([TopicPartition(NOTIFICATIONS.name, partition, start)])
-    found, deadline = [], time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            m = c.poll(0.2)
-            if m is None or m.error():
-                continue
-            if m.offset() >= end:
-                break
-            found += [i for i in _decoded(codec, m) if i[2]["tenant_id"] == tenant and i[2]["agent_id"] == agent]
-            if m.offset() >= end - 1:
-                break
-        else:
-            log.warning("replay of %s-%d..%d stopped after %.0f s", NOTIFICATIONS.name, start, end, timeout)
-    finally:
-        c.close()
-    return found
+    found = read_range(client_config, NOTIFICATIONS.name, partition, start, end, timeout)
+    return [i for m in found for i in _decoded(codec, m) if i[2]["tenant_id"] == tenant and i[2]["agent_id"] == agent]
 
 
 def _decoded(codec, m) -> list[Item]:

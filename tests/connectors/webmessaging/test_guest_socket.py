@@ -1,0 +1,165 @@
+"""The guest socket against the session broker: sessions, messages in, deliveries out, replay, limits."""
+from __future__ import annotations
+
+import json
+import time
+
+import jwt
+import pytest
+
+from connectors.web import DELIVERIES_PATH, WebConnector
+from schemas import plain
+from tests.connectors.helpers import read_back
+from tests.kafka_fixture import wait_until
+
+from .conftest import CODEC, JWT_SECRET, ORIGIN, call, next_event, token
+
+pytestmark = [pytest.mark.kafka, pytest.mark.asyncio(loop_scope="session")]
+
+
+def inbound_of(bootstrap: str, since_ms: int, thread_prefix: str) -> list[dict]:
+    found = read_back(bootstrap, "inbound-messages", since_ms, lambda m: m.key().decode().startswith(thread_prefix))
+    return [plain(CODEC.decode(m.value(), "inbound-message")) for m in found]
+
+
+async def test_a_token_resumes_its_session_and_start_new_begins_another(site):
+    socket, tok = await site.connect(), token()
+    first = await call(socket, "configureSession", tok, attributes={"name": "Maria Lopez"})
+    assert first["type"] == "response" and first["body"]["resumed"] is False
+    body = first["body"]
+    assert body["look"]["name"] == "Acme" and body["prechat"] == ["name", "email"] and body["open"] is True
+    assert body["allowedMedia"] == {"types": ["image/png", "image/jpeg"], "maxBytes": 200_000}
+    again = await call(await site.connect(), "configureSession", tok)
+    assert again["body"]["resumed"] and again["body"]["sessionId"] == body["sessionId"]
+    fresh = await call(await site.connect(), "configureSession", tok, startNew=True)
+    assert not fresh["body"]["resumed"] and fresh["body"]["sessionId"] != body["sessionId"]
+    closed = await call(socket, "onMessage", tok, message={"text": "hi"})   # the first socket's session is gone
+    assert closed["type"] == "response"   # it still holds its own session until it reconfigures
+
+
+async def test_a_message_becomes_an_inbound_event_and_a_receipt(site, kafka_bootstrap):
+    since = int(time.time() * 1000) - 1000
+    socket, tok = await site.connect(), token()
+    session = (await call(socket, "configureSession", tok, attributes={"name": "Maria Lopez",
+                                                                       "email": "Maria@Example.com ",
+                                                                       "entryPoint": "spring-sale",
+                                                                       "page": "https://www.acme.example/p"}))["body"]
+    sent = await call(socket, "onMessage", tok, message={"text": "Hi 👋", "clientMessageId": "c-1"})
+    assert sent["type"] == "response" and sent["body"]["messageId"].startswith("in-")
+    receipt = await next_event(socket, "receipt")
+    assert receipt["body"] == {"messageId": sent["body"]["messageId"], "status": "delivered"}
+    thread = f"{site.tenant}:web:{site.deployment}:{session['sessionId']}"
+    [event] = inbound_of(kafka_bootstrap, since, thread)
+    assert event["event_id"] == sent["body"]["messageId"] and event["text"] == "Hi 👋"
+    assert event["sender"]["external_id"] == session["sessionId"] and event["sender"]["display_name"] == "Maria Lopez"
+    assert event["sender"]["email"] == "Maria@Example.com"   # normalized by the conversation processor's claim
+    assert event["attributes"] == {"session_id": session["sessionId"], "page": "https://www.acme.example/p",
+                                   "referral_ref": "spring-sale", "referral_source": "widget"}
+    stored = site.wm.sessions.by_id(site.deployment, session["sessionId"])
+    assert stored["last_activity_at"] == sent["body"]["receivedAt"] and stored["entry_point"] == "spring-sale"
+
+
+async def test_the_third_message_within_one_second_is_rate_limited(site):
+    socket, tok = await site.connect(), token()
+    await call(socket, "configureSession", tok)
+    answers = [await call(socket, "onMessage", tok, message={"text": f"m{i}"}) for i in range(3)]
+    assert [a["type"] for a in answers] == ["response", "response", "error"]
+    assert answers[2]["code"] == "rate_limited" and 0 < answers[2]["retryAfter"] <= 1
+    site.clock.advance(answers[2]["retryAfter"])
+    assert (await call(socket, "onMessage", tok, message={"text": "later"}))["type"] == "response"
+    typing = [await call(socket, "typing", tok) for _ in range(2)]
+    assert [t["body"] for t in typing] == [{}, {"throttled": True}]
+
+
+async def test_wrong_origin_is_403_and_an_unknown_deployment_404_before_the_upgrade(site):
+    wrong = await site.client.get(f"/webmessaging/v1?deploymentId={site.deployment}",
+                                  headers={"Origin": "https://evil.example", "Connection": "Upgrade",
+                                           "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                                           "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert wrong.status == 403
+    assert (await site.client.get("/webmessaging/v1?deploymentId=nope", headers={"Origin": ORIGIN})).status == 404
+
+
+async def test_frames_before_configure_or_with_another_token_are_refused(site):
+    socket, tok = await site.connect(), token()
+    assert (await call(socket, "onMessage", tok, message={"text": "x"}))["code"] == "session_not_configured"
+    await call(socket, "configureSession", tok)
+    assert (await call(socket, "onMessage", token(), message={"text": "x"}))["code"] == "session_not_configured"
+    assert (await call(socket, "launch", tok))["code"] == "bad_request"
+    assert (await call(socket, "onMessage", tok, message={"text": "x" * 20001}))["code"] == "message_too_long"
+
+
+def site_jwt(sub="user-8812", *, lifetime=3600, secret=JWT_SECRET, **claims) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": sub, "name": "Maria Lopez", "email": "maria@example.com", "iat": now,
+                       "exp": now + lifetime, "iss": ORIGIN, "aud": "acme-site", **claims}, secret, algorithm="HS256")
+
+
+async def test_jwts_are_checked_and_a_session_steps_up_but_never_to_another_visitor(site):
+    socket, tok = await site.connect(), token()
+    for bad in (site_jwt(secret="another-secret-of-the-right-length-xx"), site_jwt(lifetime=-120),
+                site_jwt(lifetime=25 * 3600), site_jwt(aud="other-site"), site_jwt(sub="")):
+        assert (await call(socket, "configureSession", tok, jwt=bad))["code"] == "invalid_jwt"
+    guest = (await call(socket, "configureSession", tok))["body"]
+    assert guest["authenticated"] is False
+    up = await call(socket, "authenticate", tok, jwt=site_jwt())
+    assert up["body"]["authenticated"] and up["body"]["sessionId"] == guest["sessionId"]
+    assert (await call(socket, "authenticate", tok, jwt=site_jwt("user-9999")))["code"] == "step_down_refused"
+    stored = site.wm.sessions.by_id(site.deployment, guest["sessionId"])
+    assert (stored["auth_sub"], stored["email"], stored["authenticated"]) == ("user-8812", "maria@example.com", True)
+
+
+async def test_a_history_token_reads_only_its_own_session(site):
+    mine, theirs = (await call(await site.connect(), "configureSession", token()))["body"], \
+        (await call(await site.connect(), "configureSession", token()))["body"]
+    own = await site.client.get(mine["historyUrl"].removeprefix("http://edge.test"),
+                                headers={"Authorization": f"Bearer {mine['historyToken']}", "Origin": ORIGIN})
+    assert own.status == 200 and own.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert (await own.json()) == {"messages": [], "nextBefore": None}
+    stolen = await site.client.get(mine["historyUrl"].removeprefix("http://edge.test"),
+                                   headers={"Authorization": f"Bearer {theirs['historyToken']}"})
+    assert stolen.status == 401
+    assert (await site.client.get(mine["historyUrl"].removeprefix("http://edge.test"))).status == 401
+
+
+async def deliver(site, session_id: str, outbound_id: str, text: str):
+    """What `switchboard deliver` sends for an agent's reply to this session."""
+    account = site.wm.account(site.tenant, site.wm.deployment(site.deployment)[1])
+    sender = WebConnector("http://edge.test" + DELIVERIES_PATH, site.wm.delivery_key())
+    outbound = {"outbound_id": outbound_id, "tenant_id": site.tenant, "conversation_id": "conv-1",
+                "thread_key": f"{site.tenant}:web:{site.deployment}:{session_id}", "channel": "web",
+                "channel_account_id": site.deployment, "recipient_id": session_id, "agent_id": "ana",
+                "kind": "reply", "created_at": int(time.time() * 1000),
+                "content": [{"type": "text", "text": text}]}
+    [request] = sender.requests_for(account, outbound)
+    response = await site.client.post(DELIVERIES_PATH, data=request.body, headers=request.headers)
+    return sender.result_of(request, response.status, response.headers, await response.read())
+
+
+async def test_a_delivery_reaches_the_socket_and_a_reconnect_replays_what_was_missed_once(site):
+    tok = token()
+    socket = await site.connect()
+    session = (await call(socket, "configureSession", tok))["body"]
+    assert (await deliver(site, session["sessionId"], "out-1", "Hello from Ana")).ok
+    first = await next_event(socket, "message")
+    assert first["body"]["messageId"] == "out-1" and first["body"]["text"] == "Hello from Ana"
+    assert first["body"]["direction"] == "outbound" and first["id"]
+    await socket.close()
+    for n in (2, 3):   # while the widget is away
+        assert (await deliver(site, session["sessionId"], f"out-{n}", f"message {n}")).ok
+    back = await site.connect()
+    resumed = await call(back, "configureSession", tok, since=first["id"])
+    assert resumed["body"]["resumed"]
+    assert (await deliver(site, session["sessionId"], "out-3", "message 3")).ok   # deliver's resend: same id
+    assert (await deliver(site, session["sessionId"], "out-4", "message 4")).ok
+    seen = [(await next_event(back, "message"))["body"]["messageId"] for _ in range(4)]
+    assert seen[:2] == ["out-2", "out-3"] and sorted(seen) == ["out-2", "out-3", "out-3", "out-4"]
+    # The resend is a second event with the same messageId: the widget drops it (at-least-once).
+    wrong = await deliver(site, "ws-unknown", "out-5", "to nobody")
+    assert (wrong.ok, wrong.error_code, wrong.retriable) == (False, "session_unknown", False)
+
+
+async def test_a_forged_delivery_is_refused(site):
+    body = json.dumps({"deploymentId": site.deployment, "sessionId": "x"}).encode()
+    response = await site.client.post(DELIVERIES_PATH, data=body, headers={"X-Switchboard-Signature": "sha256=00"})
+    assert response.status == 401
