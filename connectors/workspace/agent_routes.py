@@ -116,9 +116,13 @@ async def send(request: web.Request) -> web.Response:
 
 @ROUTES.post("/api/v1/conversations/{id}/typing")
 async def typing(request: web.Request) -> web.Response:
-    """Typing to the customer: accepted, but no channel of this release shows an agent typing yet."""
-    await conversation(request, connected=True, supervisor=False)
-    return web.json_response({"typing": True, "forwarded": False}, status=202)
+    """Typing to the customer: the web widget shows it (webmessaging-events); other channels do not."""
+    principal, view, _agent = await conversation(request, connected=True, supervisor=False)
+    if view.get("channel") != "web":
+        return web.json_response({"typing": True, "forwarded": False}, status=202)
+    ws = workspace_of(request)
+    await publish(request, [records.guest_typing(ws.codec, principal, view, ws.now())])
+    return web.json_response({"typing": True, "forwarded": True}, status=202)
 
 
 @ROUTES.post("/api/v1/conversations/{id}/transfer")

@@ -13,6 +13,7 @@ from connectors.publisher import Record
 from switchboard.details import normalize_detail as normalized  # the identity-claim contract's form
 
 ACTIONS, OUTBOUND, CLAIMS = topic("agent-actions").name, topic("outbound-messages").name, topic("identity-claims").name
+GUEST_EVENTS = topic("webmessaging-events").name
 NAMESPACE = uuid.UUID("5d1e0c2a-7b43-4f0e-9c61-2a8f3e9d4b17")
 
 
@@ -57,3 +58,13 @@ def claim(codec, principal, entry: dict, detail_type: str, value: str, now: int)
               "channel_account_id": entry["channel_account_id"] or "", "external_id": thread_key.split(":", 3)[-1],
               "customer_id": entry["customer_id"] or "", "display_name": None, "occurred_at": now}
     return Record(CLAIMS, f"{principal.tenant_id}:{detail_type}:{value}", codec.encode("identity-claim", record))
+
+
+def guest_typing(codec, principal, entry: dict, now: int) -> Record:
+    """A web-guest-event `typing` for the widget visitor of a web conversation (keyed by thread key)."""
+    thread_key = entry["thread_key"]
+    record = {"event_id": f"wg-typing-{uuid.uuid4().hex}", "tenant_id": principal.tenant_id,
+              "deployment_id": entry["channel_account_id"] or "", "session_id": thread_key.split(":", 3)[-1],
+              "type": "typing", "conversation_id": entry["conversation_id"], "sender_name": principal.name or None,
+              "occurred_at": now}
+    return Record(GUEST_EVENTS, thread_key, codec.encode("web-guest-event", record))
