@@ -125,7 +125,7 @@ async def site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path, clickh
     media = EdgeMedia(DirectoryStore(tmp_path / "media", 1_000_000), Signer(SECRET), accounts, 1_000_000, 300)
     clock = Clock()
     wm = WebMessaging(view, web_sessions, GuestHub(settings.kafka_client_config(), CODEC), publisher, CODEC, SECRET,
-                      "http://edge.test", media=media, clickhouse=clickhouse, clock=clock)
+                      "http://edge.test", media=media, clickhouse=clickhouse, clock=clock, tick_seconds=0.05)
     # The session view is the session's: the app must not close it with the edge.
     wm.close = wm.hub.close
     client = TestClient(TestServer(make_app(settings, accounts, publisher, CODEC, media=media, webmessaging=wm),
@@ -142,8 +142,9 @@ async def site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path, clickh
         publisher.close()
 
 
-@pytest.fixture
-async def site(kafka_bootstrap, web_directory, web_sessions, tmp_path):
-    """A deployment served by an edge of its own (no ClickHouse)."""
-    async with site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path) as found:
+@pytest.fixture(scope="module")
+async def site(kafka_bootstrap, web_directory, web_sessions, tmp_path_factory):
+    """A deployment served by an edge of its own (no ClickHouse), shared by a module's tests: each
+    test's visitors have tokens of their own; a clock moved on moves every later session too."""
+    async with site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path_factory.mktemp("site")) as found:
         yield found

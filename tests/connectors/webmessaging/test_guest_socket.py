@@ -9,8 +9,7 @@ import pytest
 
 from connectors.web import DELIVERIES_PATH, WebConnector
 from schemas import plain
-from tests.connectors.helpers import read_back
-from tests.kafka_fixture import wait_until
+from tests.connectors.helpers import FIXTURES, read_back
 
 from .conftest import CODEC, JWT_SECRET, ORIGIN, call, next_event, token
 
@@ -65,7 +64,7 @@ async def test_the_third_message_within_one_second_is_rate_limited(site):
     answers = [await call(socket, "onMessage", tok, message={"text": f"m{i}"}) for i in range(3)]
     assert [a["type"] for a in answers] == ["response", "response", "error"]
     assert answers[2]["code"] == "rate_limited" and 0 < answers[2]["retryAfter"] <= 1
-    site.clock.advance(answers[2]["retryAfter"])
+    site.clock.advance(answers[2]["retryAfter"] + 0.01)
     assert (await call(socket, "onMessage", tok, message={"text": "later"}))["type"] == "response"
     typing = [await call(socket, "typing", tok) for _ in range(2)]
     assert [t["body"] for t in typing] == [{}, {"throttled": True}]
@@ -91,8 +90,9 @@ async def test_frames_before_configure_or_with_another_token_are_refused(site):
 
 def site_jwt(sub="user-8812", *, lifetime=3600, secret=JWT_SECRET, **claims) -> str:
     now = int(time.time())
-    return jwt.encode({"sub": sub, "name": "Maria Lopez", "email": "maria@example.com", "iat": now,
-                       "exp": now + lifetime, "iss": ORIGIN, "aud": "acme-site", **claims}, secret, algorithm="HS256")
+    claims = {"sub": sub, "name": "Maria Lopez", "email": "maria@example.com", "iat": now, "exp": now + lifetime,
+              "iss": ORIGIN, "aud": "acme-site", **claims}
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
 
 
 async def test_jwts_are_checked_and_a_session_steps_up_but_never_to_another_visitor(site):
@@ -163,3 +163,95 @@ async def test_a_forged_delivery_is_refused(site):
     body = json.dumps({"deploymentId": site.deployment, "sessionId": "x"}).encode()
     response = await site.client.post(DELIVERIES_PATH, data=body, headers={"X-Switchboard-Signature": "sha256=00"})
     assert response.status == 401
+
+
+MEDIA = FIXTURES / "media"
+
+
+async def put(site, url: str, data: bytes, content_type: str):
+    return await site.client.put(url.removeprefix("http://edge.test"), data=data,
+                                 headers={"Content-Type": content_type, "Origin": ORIGIN})
+
+
+async def test_uploads_are_checked_declared_and_on_the_bytes_then_sent_by_id(site, kafka_bootstrap):
+    since = int(time.time() * 1000) - 1000
+    socket, tok = await site.connect(), token()
+    session = (await call(socket, "configureSession", tok))["body"]
+    png = (MEDIA / "router_error.png").read_bytes()
+    pdf = await call(socket, "getUploadUrl", tok, fileName="a.pdf", fileType="application/pdf", fileSize=10)
+    big = await call(socket, "getUploadUrl", tok, fileName="a.png", fileType="image/png", fileSize=200_001)
+    assert (pdf["code"], big["code"]) == ("file_type_not_allowed", "file_too_large")
+    site.clock.advance(1)   # two uploads per second at most, like messages
+    ticket = (await call(socket, "getUploadUrl", tok, fileName="e.png", fileType="image/png", fileSize=len(png)))["body"]
+    lying = (await call(socket, "getUploadUrl", tok, fileName="f.png", fileType="image/png", fileSize=9))["body"]
+    assert (await put(site, lying["uploadUrl"], (MEDIA / "receipt.jpg").read_bytes(), "image/png")).status == 415
+    assert (await put(site, ticket["uploadUrl"].replace("sig=", "sig=0"), png, "image/png")).status == 403
+    stored = await put(site, ticket["uploadUrl"], png, "image/png")
+    assert stored.status == 201 and stored.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert (await stored.json()) == {"attachmentId": ticket["attachmentId"], "type": "image/png", "size": len(png)}
+    assert (await put(site, ticket["uploadUrl"], png, "image/png")).status == 409   # one use
+    site.clock.advance(1)
+    other = await site.connect()
+    await call(other, "configureSession", (other_token := token()))
+    stolen = await call(other, "onMessage", other_token, message={"attachments": [ticket["attachmentId"]]})
+    assert stolen["code"] == "attachment_not_found"
+    sent = await call(socket, "onMessage", tok, message={"text": "the error", "attachments": [ticket["attachmentId"]]})
+    assert sent["type"] == "response"
+    [event] = inbound_of(kafka_bootstrap, since, f"{site.tenant}:web:{site.deployment}:{session['sessionId']}")
+    [image] = [i for i in event["content"] if i["type"] == "image"]
+    assert image["media_key"] and image["mime_type"] == "image/png" and image["size_bytes"] == len(png)
+    assert site.wm.media.store.get(image["media_key"])[1] == png
+
+
+async def test_the_window_and_the_session_lifetime_are_told_to_an_open_socket(site):
+    socket, tok = await site.connect(), token()
+    await call(socket, "configureSession", tok)
+    await call(socket, "onMessage", tok, message={"text": "hello"})
+    site.clock.advance(24 * 3600 + 1)   # the deployment's 24 h window
+    ended = await next_event(socket, "conversationEnded")
+    again = await call(await site.connect(), "configureSession", tok)
+    assert again["body"]["readOnly"] and again["body"]["conversationExpiresAt"] == ended["body"]["at"]
+    assert (await call(socket, "onMessage", tok, message={"text": "a new conversation"}))["type"] == "response"
+    site.clock.advance(720 * 3600)   # the session's 30 days
+    await next_event(socket, "sessionExpired")
+    assert (await call(socket, "onMessage", tok, message={"text": "x"}))["code"] == "session_expired"
+    assert (await call(await site.connect(), "configureSession", tok))["code"] == "session_expired"
+
+
+async def test_mark_read_is_a_read_status_of_the_agents_message(site, kafka_bootstrap):
+    since = int(time.time() * 1000) - 1000
+    socket, tok = await site.connect(), token()
+    session = (await call(socket, "configureSession", tok))["body"]
+    assert (await call(socket, "markRead", tok, messageId="ws-out-77"))["type"] == "response"
+    found = read_back(kafka_bootstrap, "delivery-status", since, lambda m: m.key().decode().startswith(site.tenant))
+    [status] = [plain(CODEC.decode(m.value(), "delivery-status")) for m in found]
+    assert (status["status"], status["outbound_id"], status["platform_message_ids"]) == ("read", "ws-out-77", ["ws-out-77"])
+    assert status["thread_key"].endswith(session["sessionId"])
+
+
+@pytest.fixture
+async def closed_site(kafka_bootstrap, web_directory, web_sessions, tmp_path):
+    """A deployment outside its business hours (no day has hours) that requires signed-in visitors."""
+    from .conftest import site_of
+
+    async with site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path, hours={"timezone": "UTC", "weekly": {}},
+                       authenticated={"enabled": True, "algorithm": "HS256", "secret": JWT_SECRET,
+                                      "required": True}) as found:
+        yield found
+
+
+async def test_outside_hours_the_offline_form_becomes_a_message_and_guests_need_a_jwt(closed_site, kafka_bootstrap):
+    site, since = closed_site, int(time.time() * 1000) - 1000
+    socket, tok = await site.connect(), token()
+    assert (await call(socket, "configureSession", tok))["code"] == "auth_required"
+    session = (await call(socket, "configureSession", tok, jwt=site_jwt(iss=None, aud=None)))["body"]
+    assert session["open"] is False and session["authenticated"]
+    assert (await call(socket, "onMessage", tok, message={"text": "hi"}))["code"] == "closed"
+    form = {"name": "Kenji Sato", "email": "kenji.sato@example.jp", "phone": "+81 80 1234 5678",
+            "message": "Please call me tomorrow"}
+    assert (await call(socket, "submitOfflineForm", tok, form=form))["type"] == "response"
+    [event] = inbound_of(kafka_bootstrap, since, f"{site.tenant}:web:{site.deployment}:")
+    assert event["attributes"]["offline_form"] == "true" and event["attributes"]["auth_sub"] == "user-8812"
+    assert event["text"] == "Please call me tomorrow" and event["sender"]["phone"] == "+81 80 1234 5678"
+    # The site vouched for the name and email: the form does not replace them.
+    assert (event["sender"]["display_name"], event["sender"]["email"]) == ("Maria Lopez", "maria@example.com")
