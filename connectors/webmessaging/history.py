@@ -31,7 +31,8 @@ MS = "toUnixTimestamp64Milli"
 def history_sql(paged: bool) -> str:
     """One page of one thread's messages (message_facts, DDL 0001/0016), newest first."""
     before = f"AND ({MS}(occurred_at), message_id) < ({{before_ms:Int64}}, {{before_id:String}})" if paged else ""
-    return f"""SELECT message_id, direction, text, content, {MS}(occurred_at) AS sent_at, sender_name, conversation_id
+    return f"""SELECT message_id, direction, text, content, {MS}(occurred_at) AS sent_at, sender_name, conversation_id,
+       agent_id
 FROM message_facts FINAL
 WHERE tenant_id = {{tenant:String}} AND thread_key = {{thread:String}} AND occurred_at IS NOT NULL {before}
 ORDER BY occurred_at DESC, message_id DESC LIMIT {{limit:UInt32}}"""
@@ -105,12 +106,14 @@ async def history(request: web.Request) -> web.Response:
         log.warning("history of %s/%s unavailable: %s", deployment["id"], session["session_id"], exc)
         return json_answer(request, deployment, METHODS, {"error": f"history is unavailable: {exc}"}, 503)
     shown = WidgetContent(wm.media, wm.public_url, WIDGET_MEDIA_SECONDS)
-    return json_answer(request, deployment, METHODS, {"messages": [_row(shown, r) for r in rows],
+    agents = {a: (wm.directory.person(found[0], a) or {}).get("name") for a in {r[7] for r in rows} if a}
+    return json_answer(request, deployment, METHODS, {"messages": [_row(shown, r, agents) for r in rows],
                                                        "nextBefore": next_before})
 
 
-def _row(shown: WidgetContent, row: tuple) -> dict:
-    message_id, direction, text, content, sent_at, sender_name, conversation_id = row
+def _row(shown: WidgetContent, row: tuple, agents: dict[str, str | None]) -> dict:
+    message_id, direction, text, content, sent_at, sender_name, conversation_id, agent_id = row
     items = json.loads(content) if content else []
     return shown.message(message_id=message_id, direction=direction or "inbound", items=items, text=text,
-                         sent_at=sent_at, sender_name=sender_name, conversation_id=conversation_id)
+                         sent_at=sent_at, sender_name=sender_name or agents.get(agent_id),
+                         conversation_id=conversation_id)
