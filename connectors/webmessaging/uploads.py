@@ -90,7 +90,7 @@ async def upload(request: web.Request) -> web.Response:
         return json_answer(request, deployment, METHODS, data, status)
     params = {k: q.get(k, "") for k in ("deploymentId", "sessionId", "type", "exp")}
     if found is None or wm.media is None or not params["exp"].isdigit() or not hmac.compare_digest(
-            q.get("sig", ""), _mac(wm, attachment_id, params)) or int(params["exp"]) < wm.clock():
+            q.get("sig", "").encode(), _mac(wm, attachment_id, params).encode()) or int(params["exp"]) < wm.clock():
         return answer(403, {"error": "bad or expired upload URL: ask for a new one (getUploadUrl)"})
     name = link_name(deployment["id"], params["sessionId"], attachment_id)
     if await asyncio.to_thread(wm.media.store.resolve, name) is not None:

@@ -13,6 +13,9 @@ from connectors.webmessaging.content import WidgetContent
 from connectors.webmessaging.guest_jwt import claims_of
 from connectors.webmessaging.limits import RateLimit, Throttle
 from connectors.webmessaging.protocol import GuestError
+from connectors.workspace.records import guest_typing
+from schemas import Codec
+from switchboard.auth import Principal
 from tests.connectors.helpers import load_test_accounts
 
 NOW = 1_764_633_600.0
@@ -110,7 +113,7 @@ def test_widget_content_signs_stored_media_absolutely_and_keeps_links_and_sticke
     shown = WidgetContent(Media(), "https://chat.acme.example/", 3600)
     items = [{"type": "text", "text": "See"}, {"type": "image", "media_key": "a" * 64, "mime_type": "image/png"},
              {"type": "url", "url": "https://www.acme.example/help", "title": "Help"},
-             {"type": "sticker", "sticker_package_id": "switchboard", "sticker_id": "thumbs-up"},
+             {"type": "sticker", "sticker_package_id": "switchboard", "sticker_id": "thanks"},
              {"type": "quick_reply", "text": "Yes"}]
     body = shown.message(message_id="m1", direction="outbound", items=items, text=None, sent_at=1, sender_name="Ana",
                          conversation_id="c1")
@@ -118,5 +121,15 @@ def test_widget_content_signs_stored_media_absolutely_and_keeps_links_and_sticke
     image, link, sticker = body["content"]
     assert image["url"].startswith(f"https://chat.acme.example/media/{'a' * 64}?exp={int(NOW) + 3600}&sig=")
     assert link == {"type": "url", "url": "https://www.acme.example/help", "title": "Help"}
-    assert sticker["url"] == "https://chat.acme.example/webmessaging/static/stickers/thumbs-up.svg"
+    assert sticker["url"] == "https://chat.acme.example/webmessaging/static/stickers/thanks.svg"
 
+
+
+def test_agent_typing_on_a_web_conversation_is_a_guest_event_for_its_session():
+    entry = {"thread_key": "acme:web:acme-website:ws-3f9c2a7e", "channel_account_id": "acme-website",
+             "conversation_id": "conv-1"}
+    record = guest_typing(Codec(), Principal("ana", "acme", "agent", "s1", "Ana"), entry, 1_764_633_600_000)
+    event = Codec().decode(record.value, "web-guest-event")
+    assert record.topic == "webmessaging-events" and record.key == entry["thread_key"]
+    assert (event["type"], event["deployment_id"], event["session_id"], event["sender_name"]) == (
+        "typing", "acme-website", "ws-3f9c2a7e", "Ana")
