@@ -163,18 +163,14 @@ class WebVisitors(Platform):
         return 200
 
     async def _message(self, account, visitor: Visitor, frame: dict) -> dict:
-        """`onMessage`, waiting out rate limits and starting over from a read-only or expired session."""
-        for attempt in range(4):
-            try:
-                return await self._ask(visitor, "onMessage", message=frame)
-            except GuestError as exc:
-                if exc.code == "rate_limited" and attempt < 3:
-                    self.state.stats.webhooks[self.channel]["rate_limited"] += 1
-                    await asyncio.sleep(float(exc.retry_after or 0.5))
-                elif exc.code in START_OVER and attempt < 3:
-                    await self._configure(account, visitor, start_new=True)
-                else:
-                    raise
+        """`onMessage`, starting over from a read-only or expired session."""
+        try:
+            return await self._ask(visitor, "onMessage", message=frame)
+        except GuestError as exc:
+            if exc.code not in START_OVER:
+                raise
+        await self._configure(account, visitor, start_new=True)
+        return await self._ask(visitor, "onMessage", message=frame)
 
     async def _configure(self, account, visitor: Visitor, start_new: bool = False) -> dict:
         """Open the socket if needed and `configureSession` (resuming from the last event seen)."""
@@ -208,6 +204,19 @@ class WebVisitors(Platform):
             return (await answer.json()).get("attachmentId", body["attachmentId"])
 
     async def _ask(self, visitor: Visitor, action: str, **fields) -> dict:
+        """One frame and its answer, waiting out `rate_limited` (messages and uploads share the
+        session's limit) as the widget does; GuestError for any other error frame."""
+        for _attempt in range(3):
+            try:
+                return await self._ask_once(visitor, action, fields)
+            except GuestError as exc:
+                if exc.code != "rate_limited":
+                    raise
+                self.state.stats.webhooks[self.channel]["rate_limited"] += 1
+                await asyncio.sleep(float(exc.retry_after or 0.5))
+        return await self._ask_once(visitor, action, fields)
+
+    async def _ask_once(self, visitor: Visitor, action: str, fields: dict) -> dict:
         """One frame and its answer (matched by tracingId); GuestError for an error frame."""
         self._tracing += 1
         tracing = f"sim-{self._tracing}"

@@ -71,7 +71,8 @@ def test_make_run_with_a_registry_writes_confluent_framing_everywhere_and_loses_
     leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftover.stdout == "", "every process make run started, its broker included, must be stopped"
     assert summary["dead_letters"] == 0, summary
-    assert all(summary["inbound"][ch] > 0 for ch in ("messenger", "whatsapp", "line", "x", "open")), summary
+    assert all(summary["inbound"][ch] > 0 for ch in ("web", "messenger", "whatsapp", "line", "x", "open")), summary
+    assert summary["delivered"]["web"] > 0, summary   # simulated visitors got agents' replies on the guest socket
     assert summary["messages"] > 0 and summary["facts"] > 0, summary
     assert all(summary["events"].get(name, 0) > 0 for name in ("conversation-inputs", "conversation-events",
                                                              "routing-inputs", "identity-events")), summary["events"]
