@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from channels.registry import CHANNELS
 from deploy.flow import FlowCounter
 from schemas import Codec
 from switchboard.kafka import producer
@@ -41,6 +42,7 @@ def test_capability_counts_come_from_the_records_that_prove_them(kafka_bootstrap
     counter.start()
     out, codec = producer({"bootstrap.servers": kafka_bootstrap}), Codec()
     records = [("delivery-ledger", "delivery-attempt", examples["delivery-attempt"]),
+               ("delivery-ledger", "delivery-attempt", examples["delivery-attempt"] | {"channel": "web"}),
                ("delivery-ledger", "delivery-attempt", examples["delivery-attempt"] | {"state": "sending"}),
                ("delivery-status", "delivery-status", examples["delivery-status"]),
                ("delivery-status", "delivery-status", examples["delivery-status"] | {"status": "sent"}),
@@ -53,6 +55,7 @@ def test_capability_counts_come_from_the_records_that_prove_them(kafka_bootstrap
     counter.stop()
     counts = capability_counts(counter)
     assert counts["delivered"]["whatsapp"] == 1  # the ledger's `sent`, not the platform's `sent` status
+    assert counts["delivered"]["web"] == 1 and set(counts["inbound"]) == set(CHANNELS)   # web included, as derived
     assert counts["receipts"]["messenger"] == 1
     assert (counts["offers"], counts["accepted"], counts["wrapped_up"]) == (1, 1, 1)
 
