@@ -25,8 +25,6 @@ FIELDS = {"channel": "channel", "account": "account_id", "campaign": "campaign",
 
 def entry_point_cmd(admin, args) -> object:
     """entry-point create/set/list/show/remove/link."""
-    from .directory import validated
-
     tenant = args.tenant
     if args.action == "list":
         return admin.view.all(tenant, KIND)
@@ -43,10 +41,18 @@ def entry_point_cmd(admin, args) -> object:
     if args.action in ("show", "link"):
         made = link_of(args.id, current, channel_account(admin, tenant, current), site_url=args.url)
         return made if args.action == "link" else {**current, **made}
+    return _write(admin, args, current)
+
+
+def _write(admin, args, current: dict | None) -> dict:
+    """create/set: the changed entry checked (account, ads, link) before it is written, with its link."""
+    from .directory import validated
+
+    tenant = args.tenant
     body = validated(KIND, {k: v for k, v in (current or {}).items() if k != "id"} | _changes(args))
     account = channel_account(admin, tenant, body)
     _ads_are_free(admin, tenant, args.id, body["ad_ids"])
-    made = link_of(args.id, body, account, site_url=args.url)   # before writing: a link that cannot be made is refused
+    made = link_of(args.id, body, account, site_url=args.url)   # a link that cannot be made is refused
     admin.put(tenant, KIND, args.id, body)
     return {**body, "id": args.id, **made}
 
