@@ -19,3 +19,14 @@ def json_answer(request: web.Request, deployment: dict | None, methods: str, dat
                 status: int = 200) -> web.Response:
     """A JSON answer with the CORS headers the deployment allows (errors too: the widget reads them)."""
     return web.json_response(data, status=status, headers=headers_for(request, deployment, methods))
+
+
+
+def preflight(routes: web.RouteTableDef, path: str, methods: str) -> None:
+    """Add the OPTIONS route of `path`: CORS headers for the deployment named by `?deploymentId`."""
+    from .app import webmessaging_of
+
+    async def answer(request: web.Request) -> web.Response:
+        found = webmessaging_of(request).deployment(request.query.get("deploymentId"))
+        return web.Response(status=204, headers=headers_for(request, found and found[1], methods))
+    routes.route("OPTIONS", path)(answer)

@@ -17,7 +17,7 @@ from sink.history import parse_cursor
 
 from .app import WIDGET_MEDIA_SECONDS, webmessaging_of
 from .content import WidgetContent
-from .cors import headers_for, json_answer
+from .cors import json_answer, preflight
 from .sessions import thread_key
 
 log = logging.getLogger("switchboard.webmessaging")
@@ -75,11 +75,7 @@ def page(client, tenant: str, thread: str, before: str | None, limit: int) -> tu
     return rows, (f"{rows[-1][4]}:{rows[-1][0]}" if more else None)
 
 
-@ROUTES.options("/webmessaging/v1/history")
-async def preflight(request: web.Request) -> web.Response:
-    """CORS preflight from the deployment's site."""
-    found = webmessaging_of(request).deployment(request.query.get("deploymentId"))
-    return web.Response(status=204, headers=headers_for(request, found and found[1], METHODS))
+preflight(ROUTES, "/webmessaging/v1/history", METHODS)   # CORS from the deployment's site
 
 
 @ROUTES.get("/webmessaging/v1/history")
@@ -117,3 +113,4 @@ def _row(shown: WidgetContent, row: tuple, agents: dict[str, str | None]) -> dic
     return shown.message(message_id=message_id, direction=direction or "inbound", items=items, text=text,
                          sent_at=sent_at, sender_name=sender_name or agents.get(agent_id),
                          conversation_id=conversation_id)
+

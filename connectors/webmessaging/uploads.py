@@ -20,7 +20,7 @@ from connectors.media.sniff import base_type
 from connectors.media.store import MediaRefused
 
 from .app import webmessaging_of
-from .cors import headers_for, json_answer
+from .cors import json_answer, preflight
 from .protocol import GuestError
 
 ROUTES = web.RouteTableDef()
@@ -72,11 +72,7 @@ def _mac(wm, attachment_id: str, params: dict) -> str:
     return hmac.new(wm.key("upload"), text.encode(), hashlib.sha256).hexdigest()
 
 
-@ROUTES.options("/webmessaging/v1/uploads/{attachment_id}")
-async def preflight(request: web.Request) -> web.Response:
-    """CORS preflight from the deployment's site."""
-    found = webmessaging_of(request).deployment(request.query.get("deploymentId"))
-    return web.Response(status=204, headers=headers_for(request, found and found[1], METHODS))
+preflight(ROUTES, "/webmessaging/v1/uploads/{attachment_id}", METHODS)   # CORS from the deployment's site
 
 
 @ROUTES.put("/webmessaging/v1/uploads/{attachment_id}")
@@ -118,3 +114,4 @@ async def _read_limited(request: web.Request, max_bytes: int) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)[:max_bytes + 1]
+

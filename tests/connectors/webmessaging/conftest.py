@@ -20,8 +20,8 @@ from connectors.webmessaging.hub import GuestHub
 from connectors.webmessaging.sessions import SessionView
 from schemas import Codec
 from switchboard.accounts import Accounts, WithDeployments
-from switchboard.directory import DirectoryView, DirectoryWriter
 from switchboard.settings import load_settings
+from tests.connectors.workspace.conftest import directory  # noqa: F401 (the session's directory fixture)
 from tests.kafka_fixture import wait_until
 
 CODEC = Codec()
@@ -85,18 +85,6 @@ async def next_event(socket, name: str, timeout: float = 10) -> dict:
 
 
 @pytest.fixture(scope="session")
-def web_directory(kafka_bootstrap):
-    """A directory view and writer on the session broker."""
-    config = {"bootstrap.servers": kafka_bootstrap}
-    view = DirectoryView(config, CODEC).start()
-    view.wait_ready(60)
-    writer = DirectoryWriter(config, CODEC)
-    yield view, writer
-    view.close()
-    writer.close()
-
-
-@pytest.fixture(scope="session")
 def web_sessions(kafka_bootstrap):
     """The guest sessions of the session broker, followed whole."""
     view = SessionView({"bootstrap.servers": kafka_bootstrap}, CODEC).start()
@@ -114,8 +102,8 @@ def deployment_body(**changes) -> dict:
 
 
 @contextlib.asynccontextmanager
-async def site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path, clickhouse=None, **deployment):
-    view, writer = web_directory
+async def site_of(kafka_bootstrap, directory, web_sessions, tmp_path, clickhouse=None, **deployment):
+    view, writer = directory
     tenant, deployment_id = f"t-{uuid.uuid4().hex[:10]}", f"site-{uuid.uuid4().hex[:10]}"
     writer.put(tenant, "deployment", deployment_id, deployment_body(**deployment), "test")
     wait_until(lambda: view.deployment(deployment_id), what="the deployment in the directory")
@@ -143,8 +131,8 @@ async def site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path, clickh
 
 
 @pytest.fixture(scope="module")
-async def site(kafka_bootstrap, web_directory, web_sessions, tmp_path_factory):
+async def site(kafka_bootstrap, directory, web_sessions, tmp_path_factory):
     """A deployment served by an edge of its own (no ClickHouse), shared by a module's tests: each
     test's visitors have tokens of their own; a clock moved on moves every later session too."""
-    async with site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path_factory.mktemp("site")) as found:
+    async with site_of(kafka_bootstrap, directory, web_sessions, tmp_path_factory.mktemp("site")) as found:
         yield found

@@ -14,11 +14,11 @@ pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.asyncio(loo
 
 
 @pytest.fixture
-async def facts_site(kafka_bootstrap, web_directory, web_sessions, clickhouse_store, tmp_path):
+async def facts_site(kafka_bootstrap, directory, web_sessions, clickhouse_store, tmp_path):
     """A deployment whose edge reads the session's embedded ClickHouse."""
-    async with site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path,
+    async with site_of(kafka_bootstrap, directory, web_sessions, tmp_path,
                        clickhouse=lambda: clickhouse_store) as found:
-        web_directory[1].put(found.tenant, "person", "ana", {"name": "Ana Pereira"}, "test")
+        directory[1].put(found.tenant, "person", "ana", {"name": "Ana Pereira"}, "test")
         yield found
 
 

@@ -120,6 +120,11 @@ async def test_a_history_token_reads_only_its_own_session(site):
                                    headers={"Authorization": f"Bearer {theirs['historyToken']}"})
     assert stolen.status == 401
     assert (await site.client.get(mine["historyUrl"].removeprefix("http://edge.test"))).status == 401
+    path = mine["historyUrl"].removeprefix("http://edge.test")
+    asked = await site.client.options(path, headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+    assert asked.status == 204 and asked.headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
+    elsewhere = await site.client.options(path, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in elsewhere.headers
 
 
 async def deliver(site, session_id: str, outbound_id: str, text: str):
@@ -230,11 +235,11 @@ async def test_mark_read_is_a_read_status_of_the_agents_message(site, kafka_boot
 
 
 @pytest.fixture
-async def closed_site(kafka_bootstrap, web_directory, web_sessions, tmp_path):
+async def closed_site(kafka_bootstrap, directory, web_sessions, tmp_path):
     """A deployment outside its business hours (no day has hours) that requires signed-in visitors."""
     from .conftest import site_of
 
-    async with site_of(kafka_bootstrap, web_directory, web_sessions, tmp_path, hours={"timezone": "UTC", "weekly": {}},
+    async with site_of(kafka_bootstrap, directory, web_sessions, tmp_path, hours={"timezone": "UTC", "weekly": {}},
                        authenticated={"enabled": True, "algorithm": "HS256", "secret": JWT_SECRET,
                                       "required": True}) as found:
         yield found
