@@ -1,0 +1,141 @@
+"""Issue 11's browser "Done when" for the web messaging widget, in headless Chromium against the
+running system (tests/system_fixture.py), an agent answering through the agent API: a visitor known
+from Messenger fills the demo page's pre-chat form, sends text + emoji + an image and gets the
+answer; after a reload the history is there and the conversation continues; after a short threading
+window a new conversation starts; a dropped socket shows what the agent sent meanwhile, once each."""
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.widget import Agent, create_deployment, embedding, open_chat, ready, session_id, write
+from tests.kafka_fixture import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.kafka]
+IMAGE = Path(__file__).resolve().parents[1] / "fixtures" / "browser" / "reply-image.png"
+DEMO = "acme-website"   # the demo deployment `switchboard admin seed` publishes (deploy/people.yaml)
+
+
+@pytest.fixture
+def alice(browser: Browser, running_system):
+    """The demo agent on queue through the agent API; her conversations wrapped up after the test."""
+    agent = Agent(browser, running_system, "alice")
+    yield agent
+    agent.done()
+
+
+def test_a_visitor_known_from_messenger_chats_reloads_and_continues(page, running_system, alice, shot):
+    system, run = running_system, uuid.uuid4().hex[:6]
+    maria = system.customer("messenger")
+    email = f"web.{run}@example.com"
+    # Messenger first: the agent learns the customer's email there.
+    system.customer_writes("messenger", maria, "vip: a question about my savings pot")
+    alice.note_email(alice.accept(maria["psid"]), email)
+
+    # The demo page: the pre-chat form, then text + an emoji from the picker + an image with progress.
+    ready(page, f"{system.edge_url}/demo/")
+    page.evaluate("() => { window.shown = []; Switchboard('on', 'message', (m) => window.shown.push(m)); }")
+    log = open_chat(page)
+    prechat = page.get_by_role("form", name="Before we start")
+    prechat.get_by_label("Name").fill(maria["name"])
+    prechat.get_by_label("Email").fill(email)
+    prechat.get_by_role("button", name="Start chat").click()
+    assert log.get_attribute("aria-live") == "polite"
+    write(page, "vip: is my new card on its way? ", emoji="👋", files=[IMAGE])
+    mine = log.locator(".message.inbound", has_text="is my new card on its way? 👋")
+    expect(mine.locator("img")).to_be_visible()
+    expect(mine).to_contain_text("delivered", timeout=20_000)
+    shot(page, "visitor-wrote")
+
+    conversation = alice.accept(session_id(page))
+    alice.reply(conversation, "Yes, it left today: here is the tracking slip", image=IMAGE)
+    answer = log.locator(".message.outbound", has_text="here is the tracking slip")
+    expect(answer).to_have_count(1, timeout=20_000)
+    expect(answer.locator("img")).to_be_visible()
+    assert answer.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert any("tracking slip" in m["text"] for m in page.evaluate("window.shown"))
+    shot(page, "agent-answered")
+
+    # The same customer: the agent's history of the web conversation holds the Messenger one too.
+    history = wait_until(lambda: (rows := alice.history(conversation)) and
+                         {"messenger", "web"} <= {m.get("channel") for m in rows} and rows, 45,
+                         "the web visitor merged with the Messenger customer")
+    written = next(m for m in history if "is my new card on its way? 👋" in (m.get("text") or ""))
+    assert written["channel"] == "web" and "image" in [item["type"] for item in written["content"]]
+
+    # Back on the page later: the history is shown, no form again, and the conversation goes on.
+    page.reload()
+    ready(page, page.url)
+    log = open_chat(page)
+    expect(log.locator(".message", has_text="here is the tracking slip")).to_have_count(1)
+    expect(log.locator(".message", has_text="is my new card on its way?")).to_have_count(1)
+    expect(page.get_by_role("form", name="Before we start")).to_be_hidden()
+    write(page, "Thanks! One more vip question: the PIN?")
+    alice.pushed(conversation, "One more vip question")   # the same conversation
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page.get_by_role("button", name=re.compile("^Open chat"))).to_be_focused()
+    shot(page, "after-reload")
+
+
+def test_after_the_threading_window_the_next_message_starts_a_new_conversation(page, running_system, alice, shot):
+    system, deployment = running_system, f"short-window-{uuid.uuid4().hex[:6]}"
+    # 0.003 h = 10.8 s: there is no clock to drive in the running system, so the window is short.
+    create_deployment(system, deployment, "--window-hours", "0.003", "--no-prechat")
+    log = open_chat(ready(page, embedding(system, deployment)))
+    write(page, "vip: first question")
+    expect(log.locator(".message.inbound", has_text="first question")).to_contain_text("delivered", timeout=20_000)
+    first = alice.accept(session_id(page))
+
+    start_new = page.get_by_role("button", name="Start new conversation")
+    expect(start_new).to_be_visible(timeout=30_000)            # conversationEnded: read-only until then
+    expect(page.get_by_label("Message", exact=True)).to_be_disabled()
+    shot(page, "read-only")
+    start_new.click()
+    write(page, "vip: a question a while later")
+    second = alice.accept(session_id(page))   # offered anew: the thread's next conversation
+    assert second != first
+
+
+def test_a_dropped_socket_shows_what_the_agent_sent_meanwhile_once(page, running_system, alice, shot):
+    system = running_system
+    # Every guest socket goes through the test (to the real edge), so it can drop one and refuse the
+    # widget's reconnects for a while — its backoff keeps trying.
+    sockets, refused, away = [], [], {"now": False}
+
+    def route(ws):
+        if away["now"]:
+            refused.append(ws)
+            ws.close(code=1011)
+        else:
+            ws.connect_to_server()
+            sockets.append(ws)
+    page.route_web_socket(re.compile(r"/webmessaging/v1"), route)
+    log = open_chat(ready(page, f"{system.edge_url}/demo/"))
+    page.get_by_role("button", name="Start chat").click()
+    write(page, "vip: could you send me the forms?")
+    conversation = alice.accept(session_id(page))
+    alice.reply(conversation, "Sure, the first one is coming")
+    expect(log.locator(".message.outbound", has_text="the first one")).to_have_count(1, timeout=20_000)
+
+    away["now"] = True
+    sockets[-1].close(code=1006)
+    expect(page.get_by_role("status").filter(has_text="reconnecting")).to_be_visible()
+    sent = ["Form A: account opening", "Form B: change of address"]
+    for text in sent:
+        alice.reply(conversation, text)
+    sid = session_id(page)
+    system.read("webmessaging-events", lambda rs: sum(r.get("session_id") == sid and r.get("type") == "message"
+                                                      for r in rs) >= 3, timeout=30)
+    # (Playwright calls `route` while the test waits in Playwright, not in a sleep of its own.)
+    page.wait_for_function("Switchboard.widget.connection.attempt >= 2")   # a reconnect was refused
+    assert refused
+    away["now"] = False
+    for text in ["the first one", *sent]:
+        expect(log.locator(".message", has_text=text)).to_have_count(1, timeout=20_000)
+    expect(page.get_by_role("status").filter(has_text="online")).to_be_visible()
+    shot(page, "replayed-after-reconnect")
