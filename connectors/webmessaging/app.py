@@ -85,7 +85,6 @@ def build(settings, publisher, codec, directory, media=None, clickhouse=None) ->
     from switchboard.auth import secret
     from switchboard.errors import UserError
 
-    from .hub import GuestHub
     from .sessions import SESSIONS
 
     kafka = settings.kafka_client_config()

@@ -73,10 +73,9 @@ class Connection:
         elif self.deployment["authenticated"].get("required") and not session["authenticated"]:
             raise GuestError("auth_required", "this site lets signed-in visitors chat only: pass the site's JWT")
         if session != existing:
-            await self._publish([self.wm.sessions.record(key, session)])
-            self.wm.sessions.applied(key, session)
-        self.token, self.key, self.page, self.language = token, key, _text(attributes.get("page")), \
-            _text(attributes.get("language"))
+            await self._write(key, session)
+        self.token, self.key = token, key
+        self.page, self.language = _text(attributes.get("page")), _text(attributes.get("language"))
         self._bind(session, since if existing is not None else None)
         return self.session_body(resumed=existing is not None)
 
@@ -85,14 +84,14 @@ class Connection:
         self._check(frame)
         session = self._authenticated(self.session, field(frame, "jwt", str))
         if session != self.session:
-            await self._write(session)
+            await self._write(self.key, session)
+            self.session = session
         return self.session_body(resumed=True)
 
     async def close_session(self, frame: dict) -> dict:
         """Forget the session: the next configureSession of this token starts a new one."""
         self._check(frame)
-        await self._publish([self.wm.sessions.record(self.key, None)])
-        self.wm.sessions.applied(self.key, None)
+        await self._write(self.key, None)
         self.detach()
         self.session = self.token = self.key = None
         return {}
@@ -130,7 +129,7 @@ class Connection:
         if not self.is_open():
             raise GuestError("closed", "outside business hours: send the offline form (submitOfflineForm)")
         self.limit.take()
-        attachments = [uploads.resolve(self.wm, self.session, a) for a in ids]
+        attachments = [await asyncio.to_thread(uploads.resolve, self.wm, self.session, a) for a in ids]
         client_id = field(message, "clientMessageId", str, required=False)
         return await self._send(text, attachments, client_id)
 
@@ -179,8 +178,8 @@ class Connection:
             "id": message_id, "sentAt": now, "text": text, "attachments": attachments, "offlineForm": offline}}
         parsed, records = webhook_events(self.wm.connector, self.account, _json(envelope), now, self.wm.codec)
         session = self.session | {"last_activity_at": now}
-        await self._publish(records + [self.wm.sessions.record(self.key, session)])
-        self._applied(session)
+        await self._write(self.key, session, with_records=records)   # the message and the session: one unit
+        self.session = session
         self.told.discard("conversationEnded")
         event_id = parsed.messages[0]["event_id"]
         self.after.append({"type": "event", "event": "receipt", "body": {"messageId": event_id, "status": "delivered"}})
@@ -208,13 +207,10 @@ class Connection:
         vouched = {k: v for k, v in identity_of(claims).items() if v is not None}
         return session | vouched | {"authenticated": True}
 
-    async def _write(self, session: dict) -> None:
-        await self._publish([self.wm.sessions.record(self.key, session)])
-        self._applied(session)
-
-    def _applied(self, session: dict) -> None:
-        self.wm.sessions.applied(self.key, session)
-        self.session = session
+    async def _write(self, key: str, session: dict | None, with_records: list[Record] = ()) -> None:
+        """Publish the session (None: forget it) with other records, then see it here at once."""
+        await self._publish([*with_records, self.wm.sessions.record(key, session)])
+        self.wm.sessions.applied(key, session)
 
     async def _publish(self, records: list[Record]) -> None:
         try:
