@@ -2,7 +2,8 @@
 running system (tests/system_fixture.py), an agent answering through the agent API: a visitor known
 from Messenger fills the demo page's pre-chat form, sends text + emoji + an image and gets the
 answer; after a reload the history is there and the conversation continues; after a short threading
-window a new conversation starts; a dropped socket shows what the agent sent meanwhile, once each."""
+window a new conversation starts; a visitor from an entry-point link, whose socket drops, sees what
+the agent sent meanwhile, once each."""
 from __future__ import annotations
 
 import re
@@ -101,7 +102,7 @@ def test_after_the_threading_window_the_next_message_starts_a_new_conversation(p
     assert second != first
 
 
-def test_a_dropped_socket_shows_what_the_agent_sent_meanwhile_once(page, running_system, alice, shot):
+def test_a_visitor_from_an_entry_point_link_loses_the_socket_and_sees_each_missed_message_once(page, running_system, alice, shot):
     system = running_system
     # Every guest socket goes through the test (to the real edge), so it can drop one and refuse the
     # widget's reconnects for a while — its backoff keeps trying.
@@ -115,10 +116,16 @@ def test_a_dropped_socket_shows_what_the_agent_sent_meanwhile_once(page, running
             ws.connect_to_server()
             sockets.append(ws)
     page.route_web_socket(re.compile(r"/webmessaging/v1"), route)
-    log = open_chat(ready(page, f"{system.edge_url}/demo/"))
+    # A help-centre link (entry point `site-help`, deploy/people.yaml) opens the widget by itself.
+    ready(page, f"{system.edge_url}/demo/?switchboard_entry=site-help")
+    expect(page.get_by_role("dialog", name="Acme Bank")).to_be_visible()
+    log = page.get_by_role("log", name="Conversation")
     page.get_by_role("button", name="Start chat").click()
     write(page, "vip: could you send me the forms?")
-    conversation = alice.accept(session_id(page))
+    sid = session_id(page)
+    conversation = alice.accept(sid)
+    inbound = system.read("inbound-messages", lambda rs: any(r["sender"]["external_id"] == sid for r in rs))
+    assert [r["attributes"].get("referral_ref") for r in inbound if r["sender"]["external_id"] == sid] == ["site-help"]
     alice.reply(conversation, "Sure, the first one is coming")
     expect(log.locator(".message.outbound", has_text="the first one")).to_have_count(1, timeout=20_000)
 
@@ -128,7 +135,6 @@ def test_a_dropped_socket_shows_what_the_agent_sent_meanwhile_once(page, running
     sent = ["Form A: account opening", "Form B: change of address"]
     for text in sent:
         alice.reply(conversation, text)
-    sid = session_id(page)
     system.read("webmessaging-events", lambda rs: sum(r.get("session_id") == sid and r.get("type") == "message"
                                                       for r in rs) >= 3, timeout=30)
     # (Playwright calls `route` while the test waits in Playwright, not in a sleep of its own.)
