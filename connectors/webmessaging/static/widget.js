@@ -527,7 +527,11 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
         close: () => this.close(),
         setUser: (user) => this.setAttributes(user || {}),
         authenticate: (jwt) => this.authenticate(jwt),
-        on: (event, fn) => { if (this.listeners[event] && typeof fn === "function") this.listeners[event].push(fn); },
+        on: (event, fn) => {
+          if (!this.listeners[event] || typeof fn !== "function") return;
+          this.listeners[event].push(fn);
+          if (event === "ready" && this.readyDetail) fn(this.readyDetail);   // a listener added after the fact
+        },
       };
       if (!commands[name]) { console.warn(`Switchboard: unknown command ${name}`); return; }
       commands[name](...args);
@@ -595,12 +599,21 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       this.view.locked(Boolean(body.readOnly) && !this.unlocked);
       if (!this.historyLoaded) this.loadHistory();
       this.flush();
-      if (first) this.emit("ready", { sessionId: body.sessionId, resumed: Boolean(body.resumed) });
+      if (first) {
+        this.readyDetail = { sessionId: body.sessionId, resumed: Boolean(body.resumed) };
+        this.emit("ready", this.readyDetail);
+      }
     }
 
     configureFailed(error) {
       if (error.code === "disconnected") return;   // the reconnect configures again
       if (error.code === "session_expired") { this.restart("Your previous chat has expired; this is a new one."); return; }
+      if ((error.code === "invalid_jwt" || error.code === "step_down_refused") && this.jwt) {
+        this.jwt = null;   // chat on as a guest (or as who the session already is)
+        this.failed(error);
+        this.configure();
+        return;
+      }
       if (error.code === "auth_required") {
         this.view.connection("sign in to chat");
         this.view.say("Please sign in on this site to chat with us.");
@@ -683,6 +696,14 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       this.view.typingBy("");
     }
 
+    ended() {
+      this.unlocked = false;
+      this.view.locked(true);
+      this.view.notice("expiry", "");
+      this.view.queued("");
+      this.view.typingBy("");
+    }
+
     startNew() {
       // The next message starts the new conversation on this session (the window has passed).
       this.unlocked = true;
@@ -700,7 +721,7 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
         typing: () => this.agentTyping(body),
         receipt: () => this.receipt(body),
         queueStatus: () => this.queueStatus(body),
-        conversationEnded: () => { this.unlocked = false; this.view.locked(true); this.view.notice("expiry", ""); this.view.queued(""); },
+        conversationEnded: () => this.ended(),
         sessionExpired: () => this.restart("Your chat session has expired; this is a new one."),
         error: () => this.failed(body),
       };
