@@ -22,47 +22,45 @@ import logging
 import random
 import string
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import urljoin
 
 import aiohttp
 
 from .base import Platform, Webhook
 from .customers import Content, Customer
+from .guest_socket import GuestError, GuestSocket
 from .media import sample
 
 log = logging.getLogger(__name__)
 URLSAFE = string.ascii_letters + string.digits + "-_"
-# The guest API's error codes a visitor waits out or starts over from; HTTP-like statuses for the
-# simulator's answers (the control API and the stats speak in statuses).
+# The guest API's error codes as HTTP-like statuses (the control API and the stats speak in statuses).
 STATUS = {"rate_limited": 429, "unavailable": 503}
-START_OVER = ("read_only", "session_expired")
+START_OVER = ("read_only", "session_expired")   # answers to a message that a new session cures
+NO_ANSWER = (aiohttp.ClientError, asyncio.TimeoutError, OSError, ConnectionError)
 
 
 @dataclass
 class Visitor:
-    """One browser on one deployment: its token, the socket while open, what it has seen."""
+    """One browser on one deployment: its token (the widget's localStorage), its socket while the
+    page is open, the last event id and the agent messages it has seen."""
 
     customer: Customer
     token: str
-    ws: aiohttp.ClientWebSocketResponse | None = None
-    since: str | None = None                  # the last event id seen (replay from there)
-    seen: set[str] = field(default_factory=set)   # agent message ids already shown
+    socket: GuestSocket | None = None
+    since: str | None = None
+    seen: set[str] = field(default_factory=set)
     visits: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    answers: dict[str, asyncio.Future] = field(default_factory=dict)
     closer: asyncio.Task | None = None
 
     @property
     def open(self) -> bool:
-        return self.ws is not None and not self.ws.closed
+        return self.socket is not None and not self.socket.closed
 
-
-class GuestError(Exception):
-    """An error frame of the guest API."""
-
-    def __init__(self, frame: dict):
-        super().__init__(frame.get("message") or frame.get("code"))
-        self.code, self.retry_after = frame.get("code", "bad_request"), frame.get("retryAfter")
+    async def ask(self, action: str, **fields) -> dict:
+        """An action of this visitor's session (its token on every frame)."""
+        return await self.socket.ask(action, token=self.token, **fields)
 
 
 class WebVisitors(Platform):
@@ -80,7 +78,6 @@ class WebVisitors(Platform):
         self.rng = random.Random(f"web-visitors:{sim.seed}")
         self.visitors: dict[tuple[str, str], Visitor] = {}
         self._customers = {c.id_on(self.channel): c for c in sim.pool}
-        self._tracing = 0
 
     # --- what the scenario builds ---------------------------------------------------------------
     def event(self, account, customer: Customer, content: Content, now_ms: int) -> dict:
@@ -104,7 +101,7 @@ class WebVisitors(Platform):
 
     # --- the guest API, as a browser uses it -----------------------------------------------------
     def url(self, account) -> str:
-        """The guest socket of a deployment (ws:// of the edge's URL)."""
+        """The guest socket of a deployment on the edge."""
         return f"{self.sim.client.edge_url}/webmessaging/v1?deploymentId={account.account_id}"
 
     def origin(self, account) -> str:
@@ -114,12 +111,11 @@ class WebVisitors(Platform):
     async def handshake(self, client, account) -> bool:
         """The edge answers the deployment's socket (it may start after us, or learn it later)."""
         try:
-            ws = await client.session.ws_connect(self.url(account), headers={"Origin": self.origin(account)},
-                                                 timeout=aiohttp.ClientWSTimeout(ws_close=3))
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            socket = await GuestSocket.open(client.session, self.url(account), self.origin(account), None, 3)
+        except NO_ANSWER as exc:
             log.debug("web handshake %s: %s", account.account_id, exc)
             return False
-        await ws.close()
+        await socket.close()
         return True
 
     async def deliver(self, hook: Webhook) -> int | None:
@@ -130,7 +126,7 @@ class WebVisitors(Platform):
             visitor = self._visitor(account, self._customers[message["visitor"]])
             async with visitor.lock:
                 status = await self._send(account, visitor, message)
-            self._close_later(account, visitor)
+            self._close_later(visitor)
         return status
 
     def _visitor(self, account, customer: Customer) -> Visitor:
@@ -155,15 +151,28 @@ class WebVisitors(Platform):
         except aiohttp.WSServerHandshakeError as exc:
             counts[str(exc.status)] += 1
             return exc.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ConnectionError) as exc:
+        except NO_ANSWER as exc:
             counts["no_answer"] += 1
             log.debug("web visitor: %s", exc)
             return None
         counts["accepted"] += 1
         return 200
 
+    async def _ask(self, visitor: Visitor, action: str, **fields) -> dict:
+        """An action, waiting out `rate_limited` as the widget does (messages and uploads share the
+        session's limit)."""
+        for _attempt in range(3):
+            try:
+                return await visitor.ask(action, **fields)
+            except GuestError as exc:
+                if exc.code != "rate_limited":
+                    raise
+                self.state.stats.webhooks[self.channel]["rate_limited"] += 1
+                await asyncio.sleep(float(exc.retry_after or 0.5))
+        return await visitor.ask(action, **fields)
+
     async def _message(self, account, visitor: Visitor, frame: dict) -> dict:
-        """`onMessage`, starting over from a read-only or expired session."""
+        """`onMessage`, starting over from an expired session."""
         try:
             return await self._ask(visitor, "onMessage", message=frame)
         except GuestError as exc:
@@ -173,11 +182,13 @@ class WebVisitors(Platform):
         return await self._ask(visitor, "onMessage", message=frame)
 
     async def _configure(self, account, visitor: Visitor, start_new: bool = False) -> dict:
-        """Open the socket if needed and `configureSession` (resuming from the last event seen)."""
+        """Open the page's socket if needed and `configureSession`, resuming from the last event seen.
+        A read-only answer (the conversation's window passed) needs nothing: like the widget's "start
+        new", the next message starts a new conversation on the same session."""
         if not visitor.open:
-            visitor.ws = await self.sim.client.session.ws_connect(
-                self.url(account), headers={"Origin": self.origin(account)}, heartbeat=30)
-            self.sim.spawn(self._read(visitor, visitor.ws))
+            visitor.socket = await GuestSocket.open(self.sim.client.session, self.url(account), self.origin(account),
+                                                    partial(self._on_event, visitor), self.timeout)
+            self.sim.spawn(visitor.socket.read())
         fields = {"since": visitor.since} if visitor.since and not start_new else {}
         customer = visitor.customer
         if visitor.visits == 0 and customer.email and self.rng.random() < self.prechat_probability:
@@ -185,8 +196,6 @@ class WebVisitors(Platform):
         visitor.visits += 1
         body = await self._ask(visitor, "configureSession", startNew=start_new, **fields)
         self.state.stats.webhooks[self.channel]["resumed" if body.get("resumed") else "sessions"] += 1
-        if body.get("readOnly") and not start_new:   # the conversation ended: the widget's "start new"
-            body = await self._configure(account, visitor, start_new=True)
         return body
 
     async def _upload(self, account, visitor: Visitor) -> str:
@@ -203,49 +212,8 @@ class WebVisitors(Platform):
             self.state.stats.webhooks[self.channel]["uploads"] += 1
             return (await answer.json()).get("attachmentId", body["attachmentId"])
 
-    async def _ask(self, visitor: Visitor, action: str, **fields) -> dict:
-        """One frame and its answer, waiting out `rate_limited` (messages and uploads share the
-        session's limit) as the widget does; GuestError for any other error frame."""
-        for _attempt in range(3):
-            try:
-                return await self._ask_once(visitor, action, fields)
-            except GuestError as exc:
-                if exc.code != "rate_limited":
-                    raise
-                self.state.stats.webhooks[self.channel]["rate_limited"] += 1
-                await asyncio.sleep(float(exc.retry_after or 0.5))
-        return await self._ask_once(visitor, action, fields)
-
-    async def _ask_once(self, visitor: Visitor, action: str, fields: dict) -> dict:
-        """One frame and its answer (matched by tracingId); GuestError for an error frame."""
-        self._tracing += 1
-        tracing = f"sim-{self._tracing}"
-        answer = visitor.answers[tracing] = asyncio.get_running_loop().create_future()
-        try:
-            await visitor.ws.send_json({"action": action, "token": visitor.token, "tracingId": tracing, **fields})
-            frame = await asyncio.wait_for(answer, self.timeout)
-        finally:
-            visitor.answers.pop(tracing, None)
-        if frame.get("type") == "error":
-            raise GuestError(frame)
-        return frame.get("body") or {}
-
-    async def _read(self, visitor: Visitor, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Every frame the edge sends on one socket: answers to their askers, events to `_on_event`."""
-        async for msg in ws:
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                continue
-            frame = json.loads(msg.data)
-            waiting = visitor.answers.get(frame.get("tracingId") or "")
-            if frame.get("type") in ("response", "error") and waiting is not None and not waiting.done():
-                waiting.set_result(frame)
-            elif frame.get("type") == "event":
-                await self._on_event(visitor, frame)
-        for waiting in list(visitor.answers.values()):   # the socket went away mid-question
-            if not waiting.done():
-                waiting.set_exception(ConnectionError("the guest socket closed"))
-
     async def _on_event(self, visitor: Visitor, frame: dict) -> None:
+        """An agent message, shown once however often it is replayed, and read (`markRead`)."""
         visitor.since = frame.get("id") or visitor.since
         body = frame.get("body") or {}
         if frame.get("event") != "message" or body.get("direction") != "outbound" or body.get("messageId") in visitor.seen:
@@ -256,30 +224,30 @@ class WebVisitors(Platform):
              "query": {"visitor": visitor.customer.id_on(self.channel)}, "headers": {}, "body": body,
              "status": 200, "response": None, "fault": None})
         self.state.stats.sends[self.channel]["received"] += 1
-        try:   # the visitor has the panel open: they read it
-            await visitor.ws.send_json({"action": "markRead", "token": visitor.token, "messageId": body["messageId"]})
+        try:
+            await visitor.socket.tell("markRead", token=visitor.token, messageId=body["messageId"])
             self.state.stats.receipts[self.channel] += 1
-        except (aiohttp.ClientError, ConnectionError):
+        except NO_ANSWER:
             pass
 
-    def _close_later(self, account, visitor: Visitor) -> None:
+    def _close_later(self, visitor: Visitor) -> None:
         """Close the page `idle_seconds` after the visitor's last message (rescheduled by each one)."""
         if visitor.closer is not None:
             visitor.closer.cancel()
-        visitor.closer = self.sim.spawn(self._close(account, visitor))
+        visitor.closer = self.sim.spawn(self._close(visitor))
 
-    async def _close(self, account, visitor: Visitor) -> None:
+    async def _close(self, visitor: Visitor) -> None:
         await asyncio.sleep(self.idle_seconds)
         async with visitor.lock:
             if not visitor.open:
                 return
-            if self.rng.random() < self.forget_probability:
+            if self.rng.random() < self.forget_probability:   # "end chat": the next visit is a new session
                 try:
-                    await self._ask(visitor, "closeSession")
-                except (GuestError, ConnectionError, asyncio.TimeoutError):
+                    await visitor.ask("closeSession")
+                except (GuestError, *NO_ANSWER):
                     pass
                 visitor.token, visitor.since, visitor.visits = self.token(43, URLSAFE), None, 0
-            await visitor.ws.close()
+            await visitor.socket.close()
             self.state.stats.webhooks[self.channel]["closed"] += 1
 
 

@@ -87,7 +87,7 @@ async def test_a_returning_visitor_resumes_from_the_last_event_and_counts_each_a
     await until(lambda: sim.state.stats.sends["web"]["received"] == 1)
     seen = api.sessions[token]["events"][0]["id"]
     visitors.idle_seconds, visitors.forget_probability = 0.0, 0.0
-    visitors._close_later(SITE, visitors.visitors[(SITE.account_id, MARIA.id_on("web"))])
+    visitors._close_later(visitors.visitors[(SITE.account_id, MARIA.id_on("web"))])
     await until(lambda: sim.state.stats.webhooks["web"]["closed"] == 1)
     await api.agent_says(token, "Are you still there?", "m-2")         # while the page is closed
     await api.agent_says(token, "Hi! How can I help?", "m-1")          # delivered again (at-least-once)
