@@ -99,11 +99,20 @@ def render(shown: WidgetContent, push: Push) -> dict:
 
 async def _watch(conn: Connection) -> None:
     while True:
-        await conn.wm.sleep(conn.wm.tick_seconds)
+        await conn.wm.sleep(_until_next(conn))
         try:
             await check(conn)
         except Exception as exc:   # a failed check (ClickHouse down) must not end the socket
             log.warning("guest checks of %s failed: %s", conn.deployment["id"], exc)
+
+
+def _until_next(conn: Connection) -> float:
+    """Seconds to the next check: the tick, or sooner when the conversation or the session ends first."""
+    session, now = conn.session, conn.wm.now()
+    if session is None:
+        return conn.wm.tick_seconds
+    ends = [t for t in (conversation_expires_at(session, conn.deployment), session["expires_at"]) if t and t > now]
+    return max(0.05, min([conn.wm.tick_seconds] + [(t - now) / 1000 for t in ends]))
 
 
 async def check(conn: Connection) -> None:
