@@ -53,12 +53,15 @@ def test_a_visitor_known_from_messenger_chats_reloads_and_continues(page, runnin
     shot(page, "visitor-wrote")
 
     conversation = alice.accept(session_id(page))
+    alice.typing(conversation)
+    expect(page.get_by_text("Alice Martin is typing…")).to_be_visible(timeout=20_000)
     alice.reply(conversation, "Yes, it left today: here is the tracking slip", image=IMAGE)
     answer = log.locator(".message.outbound", has_text="here is the tracking slip")
     expect(answer).to_have_count(1, timeout=20_000)
     expect(answer.locator("img")).to_be_visible()
     assert answer.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert any("tracking slip" in m["text"] for m in page.evaluate("window.shown"))
+    wait_until(lambda: alice.receipt(conversation, "tracking slip") == "read", 20, "the visitor's read receipt")
     shot(page, "agent-answered")
 
     # The same customer: the agent's history of the web conversation holds the Messenger one too.
@@ -75,6 +78,10 @@ def test_a_visitor_known_from_messenger_chats_reloads_and_continues(page, runnin
     expect(log.locator(".message", has_text="here is the tracking slip")).to_have_count(1)
     expect(log.locator(".message", has_text="is my new card on its way?")).to_have_count(1)
     expect(page.get_by_role("form", name="Before we start")).to_be_hidden()
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
+    for _ in range(8):   # the open panel keeps the focus
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.shadowRoot?.activeElement?.closest('[role=dialog]') != null")
     write(page, "Thanks! One more vip question: the PIN?")
     alice.pushed(conversation, "One more vip question")   # the same conversation
     page.keyboard.press("Escape")

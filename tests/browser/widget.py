@@ -99,6 +99,15 @@ class Agent:
                               data={"content": content, "client_id": client_id or text[:40]})
         assert sent.status == 202, sent.text()
 
+    def typing(self, conversation_id: str) -> None:
+        """The agent is typing (the widget shows it)."""
+        assert self.http.post(f"/api/v1/conversations/{conversation_id}/typing").status == 202
+
+    def receipt(self, conversation_id: str, text: str) -> str | None:
+        """The receipt the agent sees on their message holding `text` (sent, delivered, read)."""
+        return next((m.get("receipt") for m in self.messages(conversation_id)
+                     if text in json.dumps(m, ensure_ascii=False)), None)
+
     def messages(self, conversation_id: str) -> list[dict]:
         """What the agent was pushed in the conversation, oldest first."""
         return self.http.get(f"/api/v1/conversations/{conversation_id}/messages").json()["messages"]
