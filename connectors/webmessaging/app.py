@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from connectors.web import WebConnector, delivery_key
 from .hub import GuestHub
 from .sessions import SessionView
 
+log = logging.getLogger("switchboard.webmessaging")
 WEBMESSAGING = web.AppKey("webmessaging", object)
 STATIC = Path(__file__).resolve().parent / "static"
 PUBLIC = ("/webmessaging/", "/demo/", "/demo")   # for the workspace's auth middleware
@@ -137,7 +139,11 @@ def _file(path: Path, content_type: str, cache: str) -> web.StreamResponse:
 
 
 async def _start(app: web.Application) -> None:
-    app[WEBMESSAGING].start(asyncio.get_running_loop())
+    """Serve once the tailer is at the end of webmessaging-events: every later push is live."""
+    wm = app[WEBMESSAGING]
+    wm.start(asyncio.get_running_loop())
+    if not await asyncio.to_thread(wm.hub.wait_ready, 30):
+        log.warning("webmessaging-events not reached in 30 s: pushes may wait for a reconnect's replay")
 
 
 async def _stop(app: web.Application) -> None:

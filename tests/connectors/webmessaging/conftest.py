@@ -1,7 +1,6 @@
 """An edge serving Web Messaging on the session broker, with a deployment of the test's own."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import secrets
@@ -118,8 +117,7 @@ async def site_of(kafka_bootstrap, directory, web_sessions, tmp_path, clickhouse
     wm.close = wm.hub.close
     client = TestClient(TestServer(make_app(settings, accounts, publisher, CODEC, media=media, webmessaging=wm),
                                    host="127.0.0.1"))
-    await client.start_server()
-    assert await asyncio.to_thread(wm.hub.wait_ready, 30)
+    await client.start_server()   # serves once the hub tails webmessaging-events
     site = Site(client, wm, tenant, deployment_id, clock)
     try:
         yield site
