@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 
-from .base import Parsed, ParseError, PlatformRequest, SendResult
+from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, http_error
 from .normalize import identity, inbound, item, load_json, millis, require, text_items
 
@@ -80,8 +80,9 @@ class WebConnector:
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """One signed POST of the whole message to the edge's deliveries endpoint."""
         check_capabilities(self.channel, outbound)
-        if not self.deliveries_url or not self.key:
-            raise RuntimeError("WebConnector needs deliveries_url and key (switchboard deliver builds it)")
+        if not self.deliveries_url or not self.key:   # a deliver built without the edge's address and key
+            raise Refused("delivery.unconfigured", "this deliver has no Web Messaging edge to hand messages to "
+                                                   "(connectors.delivery builds the web connector from settings)")
         raw = json.dumps(delivery_body(account, outbound), ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: delivery_signature(self.key, raw)}
         # The widget drops a repeat by messageId (= outbound id): a resend is harmless.
