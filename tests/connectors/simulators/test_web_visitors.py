@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 
 import pytest
 import pytest_asyncio
@@ -125,3 +126,20 @@ async def test_the_scenario_sends_visits_to_web_deployments_like_webhooks_to_pla
     assert {h.channel for h in hooks} == {"web"}
     assert all(h.payload["deploymentId"] == "acme-website" and h.payload["messages"] for h in hooks)
     assert {m["visitor"] for h in hooks for m in h.payload["messages"]} <= {c.id_on("web") for c in sim.pool}
+
+
+@pytest.mark.kafka
+async def test_visitors_go_to_the_directorys_deployments_with_their_first_origin(kafka_bootstrap):
+    from connectors.simulators.web import deployments
+    from schemas import Codec
+    from switchboard.directory import DirectoryWriter
+    from switchboard.settings import load_settings
+
+    site = f"site-{uuid.uuid4().hex[:8]}"
+    writer = DirectoryWriter({"bootstrap.servers": kafka_bootstrap}, Codec())
+    writer.put("acme", "deployment", site, {"allowed_origins": ["https://shop.example", ORIGIN]}, "test")
+    writer.close()
+    found = {a.account_id: a for a in deployments(load_settings().model_copy(update={"kafka_bootstrap": kafka_bootstrap}))}
+    assert (found[site].channel, found[site].tenant_id) == ("web", "acme")
+    sim = Simulator([found[site]], "http://127.0.0.1:9", seed=1)
+    assert sim.platforms["web"].origin(sim.account("web", site)) == "https://shop.example"
