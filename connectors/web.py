@@ -111,9 +111,8 @@ def delivery_body(account, outbound: dict) -> dict:
 
 
 def _sender(session: dict) -> dict:
-    who = identity(str(require(session, "id")), "platform_id", display_name=session.get("name"),
-                   email=session.get("email"), phone=session.get("phone"))
-    return who
+    return identity(str(require(session, "id")), "platform_id", display_name=session.get("name"),
+                    email=session.get("email"), phone=session.get("phone"))
 
 
 def _attributes(session: dict, message: dict) -> dict:
@@ -131,8 +130,8 @@ def _attachment(attachment: dict) -> dict:
     if not isinstance(attachment, dict) or not attachment.get("mediaKey"):
         raise ParseError("a web attachment needs its mediaKey (uploaded first)")
     mime = str(attachment.get("type") or "")
-    return item(MEDIA_TYPES.get(mime.split("/", 1)[0], "file"), media_key=attachment["mediaKey"], mime_type=mime or None,
-                size_bytes=attachment.get("size"), title=attachment.get("name"))
+    return item(MEDIA_TYPES.get(mime.split("/", 1)[0], "file"), media_key=attachment["mediaKey"],
+                mime_type=mime or None, size_bytes=attachment.get("size"), title=attachment.get("name"))
 
 
 def _ms(moment) -> int:

@@ -44,7 +44,8 @@ async def deliveries(request: web.Request) -> web.Response:
                                            "or has expired", "code": "session_unknown"}, status=404)
     event = guest_message(delivery, _agent_name(wm, delivery), wm.now())
     try:
-        await wm.publisher.publish([Record(EVENTS.name, delivery["threadKey"], wm.codec.encode("web-guest-event", event))])
+        record = Record(EVENTS.name, delivery["threadKey"], wm.codec.encode("web-guest-event", event))
+        await wm.publisher.publish([record])
     except PublishError:
         return web.json_response({"error": "the broker did not acknowledge: try again", "code": "unavailable"},
                                  status=503)

@@ -173,7 +173,9 @@ class Connection:
     async def _send(self, text: str | None, attachments: list[dict], client_id: str | None, *,
                     offline: bool = False) -> dict:
         now = self.wm.now()
-        message_id = f"wm-{uuid.uuid5(NAMESPACE, self.session['session_id'] + '|' + client_id) if client_id else uuid.uuid4()}"
+        # A clientMessageId makes a resend (after `unavailable`) the same message: the pipeline keeps one.
+        same = uuid.uuid5(NAMESPACE, f"{self.session['session_id']}|{client_id}") if client_id else uuid.uuid4()
+        message_id = f"wm-{same}"
         envelope = {"session": self._envelope_session(), "message": {
             "id": message_id, "sentAt": now, "text": text, "attachments": attachments, "offlineForm": offline}}
         parsed, records = webhook_events(self.wm.connector, self.account, _json(envelope), now, self.wm.codec)

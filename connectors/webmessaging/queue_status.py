@@ -15,10 +15,12 @@ WHERE tenant_id = {{tenant:String}} AND thread_key = {{thread:String}} AND close
 ORDER BY started_at DESC LIMIT 1"""
 AHEAD_SQL = f"""SELECT count() FROM conversation_facts FINAL
 WHERE tenant_id = {{tenant:String}} AND closed_at IS NULL AND first_assigned_at IS NULL AND started_at IS NOT NULL
-  AND {MS}(started_at) <= {{started:Int64}} AND (empty({{queues:Array(String)}}) OR hasAny(queues, {{queues:Array(String)}}))"""
+  AND {MS}(started_at) <= {{started:Int64}}
+  AND (empty({{queues:Array(String)}}) OR hasAny(queues, {{queues:Array(String)}}))"""
 WAIT_SQL = f"""SELECT avg({MS}(first_assigned_at) - {MS}(started_at)) / 1000 FROM conversation_facts FINAL
 WHERE tenant_id = {{tenant:String}} AND first_assigned_at IS NOT NULL
-  AND first_assigned_at > now64(3) - INTERVAL 1 HOUR AND (empty({{queues:Array(String)}}) OR hasAny(queues, {{queues:Array(String)}}))"""
+  AND first_assigned_at > now64(3) - INTERVAL 1 HOUR
+  AND (empty({{queues:Array(String)}}) OR hasAny(queues, {{queues:Array(String)}}))"""
 DEFAULT_WAIT_S = 60.0
 
 

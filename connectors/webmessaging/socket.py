@@ -92,9 +92,10 @@ def render(shown: WidgetContent, push: Push) -> dict:
     e = push.event
     if e["type"] == "typing":
         return event("typing", {"senderName": e.get("sender_name"), "durationMs": TYPING_MS}, push.id)
-    return event("message", shown.message(message_id=e["message_id"], direction="outbound", items=e["content"],
-                                          text=e.get("text"), sent_at=e["occurred_at"], sender_name=e.get("sender_name"),
-                                          conversation_id=e.get("conversation_id")), push.id)
+    body = shown.message(message_id=e["message_id"], direction="outbound", items=e["content"], text=e.get("text"),
+                         sent_at=e["occurred_at"], sender_name=e.get("sender_name"),
+                         conversation_id=e.get("conversation_id"))
+    return event("message", body, push.id)
 
 
 async def _watch(conn: Connection) -> None:
