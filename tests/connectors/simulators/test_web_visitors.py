@@ -135,11 +135,12 @@ async def test_visitors_go_to_the_directorys_deployments_with_their_first_origin
     from switchboard.directory import DirectoryWriter
     from switchboard.settings import load_settings
 
-    site = f"site-{uuid.uuid4().hex[:8]}"
+    run = uuid.uuid4().hex[:8]
+    tenant, site = f"t{run}", f"site-{run}"
     writer = DirectoryWriter({"bootstrap.servers": kafka_bootstrap}, Codec())
-    writer.put("acme", "deployment", site, {"allowed_origins": ["https://shop.example", ORIGIN]}, "test")
+    writer.put(tenant, "deployment", site, {"allowed_origins": ["https://shop.example", ORIGIN]}, "test")
     writer.close()
     found = {a.account_id: a for a in deployments(load_settings().model_copy(update={"kafka_bootstrap": kafka_bootstrap}))}
-    assert (found[site].channel, found[site].tenant_id) == ("web", "acme")
+    assert (found[site].channel, found[site].tenant_id) == ("web", tenant)
     sim = Simulator([found[site]], "http://127.0.0.1:9", seed=1)
     assert sim.platforms["web"].origin(sim.account("web", site)) == "https://shop.example"
