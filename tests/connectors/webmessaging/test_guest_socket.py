@@ -260,3 +260,13 @@ async def test_outside_hours_the_offline_form_becomes_a_message_and_guests_need_
     assert event["text"] == "Please call me tomorrow" and event["sender"]["phone"] == "+81 80 1234 5678"
     # The site vouched for the name and email: the form does not replace them.
     assert (event["sender"]["display_name"], event["sender"]["email"]) == ("Maria Lopez", "maria@example.com")
+
+
+async def test_the_widget_its_files_and_the_demo_page_are_served(site):
+    widget = await site.client.get("/webmessaging/widget.js")
+    assert widget.status == 200 and widget.content_type == "application/javascript"
+    assert widget.headers["Cache-Control"] == "public, max-age=300" and b"Switchboard" in await widget.read()
+    demo = await site.client.get("/demo/")
+    assert demo.status == 200 and demo.content_type == "text/html" and b"widget.js" in await demo.read()
+    sticker = await site.client.get("/webmessaging/static/stickers/thanks.svg")
+    assert sticker.status == 200 and sticker.content_type == "image/svg+xml"

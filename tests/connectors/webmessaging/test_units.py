@@ -133,3 +133,13 @@ def test_agent_typing_on_a_web_conversation_is_a_guest_event_for_its_session():
     assert record.topic == "webmessaging-events" and record.key == entry["thread_key"]
     assert (event["type"], event["deployment_id"], event["session_id"], event["sender_name"]) == (
         "typing", "acme-website", "ws-3f9c2a7e", "Ana")
+
+
+@pytest.mark.parametrize("path", ["/webmessaging/v1", "/webmessaging/widget.js", "/webmessaging/v1/history",
+                                  "/webmessaging/v1/uploads/att-1", "/webmessaging/v1/deliveries", "/demo/", "/demo"])
+def test_the_guest_api_passes_the_agents_auth_middleware_it_checks_its_own(path):
+    from connectors.workspace import PUBLIC
+    from switchboard.auth import _is_public
+
+    assert _is_public(path, PUBLIC)
+    assert not _is_public("/api/v1/conversations", PUBLIC)
