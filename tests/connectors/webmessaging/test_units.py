@@ -13,9 +13,10 @@ from connectors.webmessaging.content import WidgetContent
 from connectors.webmessaging.guest_jwt import claims_of
 from connectors.webmessaging.limits import RateLimit, Throttle
 from connectors.webmessaging.protocol import GuestError
+from connectors.workspace import PUBLIC
 from connectors.workspace.records import guest_typing
 from schemas import Codec
-from switchboard.auth import Principal
+from switchboard.auth import Principal, _is_public
 from tests.connectors.helpers import load_test_accounts
 
 NOW = 1_764_633_600.0
@@ -138,8 +139,5 @@ def test_agent_typing_on_a_web_conversation_is_a_guest_event_for_its_session():
 @pytest.mark.parametrize("path", ["/webmessaging/v1", "/webmessaging/widget.js", "/webmessaging/v1/history",
                                   "/webmessaging/v1/uploads/att-1", "/webmessaging/v1/deliveries", "/demo/", "/demo"])
 def test_the_guest_api_passes_the_agents_auth_middleware_it_checks_its_own(path):
-    from connectors.workspace import PUBLIC
-    from switchboard.auth import _is_public
-
     assert _is_public(path, PUBLIC)
     assert not _is_public("/api/v1/conversations", PUBLIC)
