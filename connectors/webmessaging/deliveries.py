@@ -36,6 +36,8 @@ async def deliveries(request: web.Request) -> web.Response:
     try:
         delivery = json.loads(body)
         deployment_id, session_id = delivery["deploymentId"], delivery["sessionId"]
+        if not all(isinstance(delivery.get(k), str) for k in ("outboundId", "tenantId", "threadKey")):
+            raise KeyError("outboundId, tenantId and threadKey")
     except (ValueError, KeyError, TypeError):
         return web.json_response({"error": "not a delivery body", "code": "bad_request"}, status=400)
     session = wm.sessions.by_id(deployment_id, session_id)

@@ -79,6 +79,9 @@ async def handle(conn: Connection, text: str) -> dict:
         return answer(action, tracing, await run(frame))
     except GuestError as failure:
         return error(action, tracing, failure)
+    except Exception:   # a bug must not close the visitor's socket (the widget would reconnect in a loop)
+        log.exception("%s: %s failed", conn.deployment["id"], action)
+        return error(action, tracing, GuestError("unavailable", "something went wrong on our side: try again"))
 
 
 async def _write(socket: web.WebSocketResponse, conn: Connection, shown: WidgetContent) -> None:
