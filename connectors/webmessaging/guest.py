@@ -145,7 +145,8 @@ class Connection:
         return await self._send(text, [], field(form, "clientMessageId", str, required=False), offline=True)
 
     async def typing(self, frame: dict) -> dict:
-        """The visitor is typing: one per 5 s is counted, the rest answered throttled."""
+        """The visitor is typing: one per 5 s passes, the rest are answered throttled. Nothing is published:
+        the agent page shows no customer typing on any channel yet (docs/channels/web.md)."""
         self._check(frame)
         return {} if self.typing_throttle.passes() else {"throttled": True}
 
