@@ -125,10 +125,12 @@ class RunningSystem:
     tenant: str = TENANT
     _handed_out: set[int] = field(default_factory=set)
 
-    def customer(self, *channels: str) -> dict:
-        """A pool customer on every one of `channels` that no other test of this session has used."""
+    def customer(self, *channels: str, without: tuple[str, ...] = ()) -> dict:
+        """A pool customer on every one of `channels` (and none of `without`) that no other test of
+        this session has used."""
         for index, person in enumerate(_json("GET", f"{self.sim_url}/_sim/customers")):
-            if index not in self._handed_out and set(channels) <= set(person["channels"]):
+            if index not in self._handed_out and set(channels) <= set(person["channels"]) \
+                    and not set(without) & set(person["channels"]):
                 self._handed_out.add(index)
                 return person | {"index": index}
         raise AssertionError(f"the simulators' pool has no unused customer on {channels}")
