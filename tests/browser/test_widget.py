@@ -3,7 +3,7 @@ running system (tests/system_fixture.py), an agent answering through the agent A
 from Messenger fills the demo page's pre-chat form, sends text + emoji + an image and gets the
 answer; after a reload the history is there and the conversation continues; after a short threading
 window a new conversation starts; a visitor from an entry-point link, whose socket drops, sees what
-the agent sent meanwhile, once each."""
+the agent sent meanwhile, once each; outside business hours the offline form becomes a message."""
 from __future__ import annotations
 
 import re
@@ -153,3 +153,22 @@ def test_a_visitor_from_an_entry_point_link_loses_the_socket_and_sees_each_misse
         expect(log.locator(".message", has_text=text)).to_have_count(1, timeout=20_000)
     expect(page.get_by_role("status").filter(has_text="online")).to_be_visible()
     shot(page, "replayed-after-reconnect")
+
+
+def test_outside_business_hours_the_offline_form_becomes_a_message(page, running_system, tmp_path):
+    system, deployment = running_system, f"closed-{uuid.uuid4().hex[:6]}"
+    hours = tmp_path / "hours.yaml"
+    hours.write_text("timezone: Europe/Madrid\nweekly: {}\n")   # no opening hours on any day
+    create_deployment(system, deployment, "--no-prechat", "--hours-file", str(hours))
+    open_chat(ready(page, embedding(system, deployment)))
+    form = page.get_by_role("form", name="We are away: leave your details")
+    form.get_by_label("Name").fill("Ines Duarte")
+    form.get_by_label("Email").fill("ines.duarte@example.com")
+    form.get_by_label("Your question").fill("Please call me back about a mortgage")
+    form.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status").filter(has_text="we will answer as soon as we are back")).to_be_visible()
+    sid = session_id(page)
+    [message] = [r for r in system.read("inbound-messages", lambda rs: any(r["sender"]["external_id"] == sid for r in rs))
+                 if r["sender"]["external_id"] == sid]
+    assert message["text"] == "Please call me back about a mortgage" and message["attributes"]["offline_form"] == "true"
+    assert (message["sender"]["display_name"], message["sender"]["email"]) == ("Ines Duarte", "ines.duarte@example.com")
