@@ -482,6 +482,8 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
 
     mode(which) {
       // "chat", "prechat" or "offline": what the panel shows below its header.
+      if (which === this.shown) return;   // a reconnect's session answer: leave the focus alone
+      this.shown = which;
       this.prechat.hidden = which !== "prechat";
       this.offline.hidden = which !== "offline";
       for (const el of [this.log, this.composer, this.typing, this.queue]) el.hidden = which !== "chat";
@@ -642,11 +644,16 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
     }
 
     chooseMode(body) {
+      // A form already shown stays as it is (what the visitor typed, or the thanks after sending).
       if (body.open === false) {
-        this.view.form(this.view.offline, ["name", "email", "phone", "message"], "Send", (form) => this.offlineForm(form));
+        if (this.view.shown !== "offline") {
+          this.view.form(this.view.offline, ["name", "email", "phone", "message"], "Send", (form) => this.offlineForm(form));
+        }
         this.view.mode("offline");
-      } else if ((body.prechat || []).length && !this.store.get("prechatDone") && !body.resumed) {
-        this.view.form(this.view.prechat, body.prechat, "Start chat", (values) => this.prechatDone(values));
+      } else if ((body.prechat || []).length && !this.store.get("prechatDone") && !this.store.get("wrote")) {
+        if (this.view.shown !== "prechat") {
+          this.view.form(this.view.prechat, body.prechat, "Start chat", (values) => this.prechatDone(values));
+        }
         this.view.mode("prechat");
       } else {
         this.view.mode("chat");
@@ -871,6 +878,7 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
 
     sent(entry, body) {
       this.outbox.shift();
+      this.store.set("wrote", true);   // no pre-chat form once the conversation has begun
       this.unlocked = false;
       if (body.messageId) {
         entry.el.dataset.messageId = body.messageId;
