@@ -98,6 +98,10 @@ def test_after_the_threading_window_the_next_message_starts_a_new_conversation(p
     log = open_chat(ready(page, embedding(system, deployment)))
     write(page, "vip: first question")
     expect(log.locator(".message.inbound", has_text="first question")).to_contain_text("delivered", timeout=20_000)
+    page.reload()   # the session's answer now says when the window ends: less than 5 minutes away
+    log = open_chat(ready(page, page.url))
+    expect(page.get_by_role("status").filter(has_text="This conversation closes at")).to_be_visible()
+    expect(log.locator(".message", has_text="first question")).to_have_count(1)
     first = alice.accept(session_id(page))
 
     start_new = page.get_by_role("button", name="Start new conversation")

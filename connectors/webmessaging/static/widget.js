@@ -16,6 +16,7 @@
   const TYPING_EVERY_MS = 5000;                     // the server passes on one `typing` per 5 s
   const EXPIRY_NOTICE_MS = 5 * 60 * 1000;           // "expires soon" this long before the end
   const PAGE_SIZE = 25;
+  const RECENT_KEPT = 20;                           // the visitor's own last messages kept in the browser
   const EMOJI = ["😀", "😂", "😊", "😍", "🤔", "😢", "😮", "😅", "👍", "👎", "👏", "🙏",
                  "👋", "🎉", "❤️", "🔥", "✅", "❌", "⭐", "☕", "📦", "🚚", "💳", "📷"];
 
@@ -591,6 +592,7 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       const first = !this.session;
       const other = this.session && this.session.sessionId !== body.sessionId;
       this.session = body;
+      if (this.store.get("sessionId") !== body.sessionId) this.store.set("recent", []);   // another session's
       this.store.set("sessionId", body.sessionId);
       this.view.connection("online");
       this.view.applyLook(body.look);
@@ -599,7 +601,7 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       if (other) this.forgetMessages();
       this.chooseMode(body);
       this.view.locked(Boolean(body.readOnly) && !this.unlocked);
-      if (!this.historyLoaded) this.loadHistory();
+      if (!this.historyLoaded) { this.showRecent(); this.loadHistory(); }
       this.flush();
       if (first) {
         this.readyDetail = { sessionId: body.sessionId, resumed: Boolean(body.resumed) };
@@ -739,6 +741,11 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
     received(m) {
       if (!m.messageId) return;
       const existing = this.messages.get(m.messageId);
+      if (existing && m.fromHistory && existing.dataset.local) {
+        this.view.fill(existing, m);   // the history's copy has the attachments' URLs
+        delete existing.dataset.local;
+        this.view.status(existing, m.direction === "outbound" ? "" : "sent");
+      }
       if (existing) return;   // a replay, or history overlapping what came live: shown once
       const mine = m.clientMessageId && this.outbox.find((o) => o.clientMessageId === m.clientMessageId);
       if (mine) { this.messages.set(m.messageId, mine.el); return; }
@@ -802,6 +809,24 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
 
     // -- history
 
+    showRecent() {
+      // The visitor's last messages as this browser sent them: the history (ClickHouse) may not
+      // have the newest yet when the page is reloaded right after writing.
+      for (const m of this.store.get("recent") || []) {
+        if (this.messages.has(m.messageId)) continue;
+        this.received({ ...m, fromHistory: true });
+        const el = this.messages.get(m.messageId);
+        if (el) el.dataset.local = "true";
+      }
+    }
+
+    remember(entry, messageId, sentAt) {
+      const content = entry.content.map((item) => ({ type: item.type, caption: item.caption }));   // no blob URLs
+      const recent = (this.store.get("recent") || []).filter((m) => m.messageId !== messageId);
+      recent.push({ messageId, direction: "inbound", text: entry.text, content, sentAt });
+      this.store.set("recent", recent.slice(-RECENT_KEPT));
+    }
+
     loadHistory() {
       this.historyLoaded = true;
       this.nextBefore = null;
@@ -857,7 +882,7 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       el.dataset.clientMessageId = clientMessageId;
       this.view.status(el, "sending");
       this.view.scrollToEnd();
-      this.outbox.push({ clientMessageId, text, attachments: uploads.map((a) => a.attachmentId), el });
+      this.outbox.push({ clientMessageId, text, content, attachments: uploads.map((a) => a.attachmentId), el });
       this.view.input.value = "";
       this.attachments = [];
       this.view.uploads.replaceChildren();
@@ -881,6 +906,7 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       this.store.set("wrote", true);   // no pre-chat form once the conversation has begun
       this.unlocked = false;
       if (body.messageId) {
+        this.remember(entry, body.messageId, epochMs(body.receivedAt) || Date.now());
         entry.el.dataset.messageId = body.messageId;
         if (!this.messages.has(body.messageId)) this.messages.set(body.messageId, entry.el);
         this.emit("message", { messageId: body.messageId, direction: "inbound", text: entry.text, content: [],
