@@ -16,7 +16,7 @@
   const TYPING_EVERY_MS = 5000;                     // the server passes on one `typing` per 5 s
   const EXPIRY_NOTICE_MS = 5 * 60 * 1000;           // "expires soon" this long before the end
   const PAGE_SIZE = 25;
-  const RECENT_KEPT = 20;                           // the visitor's own last messages kept in the browser
+  const RECENT_KEPT = 20;                           // the last messages shown, kept in the browser
   const EMOJI = ["😀", "😂", "😊", "😍", "🤔", "😢", "😮", "😅", "👍", "👎", "👏", "🙏",
                  "👋", "🎉", "❤️", "🔥", "✅", "❌", "⭐", "☕", "📦", "🚚", "💳", "📷"];
 
@@ -751,6 +751,7 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       if (mine) { this.messages.set(m.messageId, mine.el); return; }
       const el = this.view.message({ ...m, direction: m.direction === "outbound" ? "outbound" : "inbound" });
       this.messages.set(m.messageId, el);
+      if (!m.fromHistory) this.remember(m);
       el.dataset.messageId = m.messageId;
       if (m.direction === "outbound") {
         this.view.typingBy("");
@@ -810,8 +811,8 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
     // -- history
 
     showRecent() {
-      // The visitor's last messages as this browser sent them: the history (ClickHouse) may not
-      // have the newest yet when the page is reloaded right after writing.
+      // The last messages this browser showed: the history (ClickHouse) may not have the newest
+      // yet when the page is reloaded right after them.
       for (const m of this.store.get("recent") || []) {
         if (this.messages.has(m.messageId)) continue;
         this.received({ ...m, fromHistory: true });
@@ -820,10 +821,14 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       }
     }
 
-    remember(entry, messageId, sentAt) {
-      const content = entry.content.map((item) => ({ type: item.type, caption: item.caption }));   // no blob URLs
-      const recent = (this.store.get("recent") || []).filter((m) => m.messageId !== messageId);
-      recent.push({ messageId, direction: "inbound", text: entry.text, content, sentAt });
+    remember(m) {
+      // No media URLs kept (blob previews die with the page, signed ones are not the browser's to
+      // keep): the history's copy brings them back.
+      const content = (m.content || []).map((item) => (["url", "sticker"].includes(item.type) ? item
+        : { type: item.type, caption: item.caption || item.title }));
+      const recent = (this.store.get("recent") || []).filter((r) => r.messageId !== m.messageId);
+      recent.push({ messageId: m.messageId, direction: m.direction, text: m.text || "", content,
+                    senderName: m.senderName || null, sentAt: m.sentAt || Date.now() });
       this.store.set("recent", recent.slice(-RECENT_KEPT));
     }
 
@@ -906,7 +911,8 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       this.store.set("wrote", true);   // no pre-chat form once the conversation has begun
       this.unlocked = false;
       if (body.messageId) {
-        this.remember(entry, body.messageId, epochMs(body.receivedAt) || Date.now());
+        this.remember({ messageId: body.messageId, direction: "inbound", text: entry.text, content: entry.content,
+                        sentAt: epochMs(body.receivedAt) || Date.now() });
         entry.el.dataset.messageId = body.messageId;
         if (!this.messages.has(body.messageId)) this.messages.set(body.messageId, entry.el);
         this.emit("message", { messageId: body.messageId, direction: "inbound", text: entry.text, content: [],
