@@ -63,6 +63,11 @@ def test_a_visitor_known_from_messenger_chats_reloads_and_continues(page, runnin
     assert answer.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert any("tracking slip" in m["text"] for m in page.evaluate("window.shown"))
     wait_until(lambda: alice.receipt(conversation, "tracking slip") == "read", 20, "the visitor's read receipt")
+    alice.reply(conversation, "Anything else?", sticker="thumbs-up")
+    sticker = log.locator(".message.outbound", has_text="Anything else?").locator("img.sticker")
+    expect(sticker).to_be_visible(timeout=20_000)
+    assert sticker.evaluate("img => img.complete && img.naturalWidth > 0 && new URL(img.src).pathname") == \
+        "/webmessaging/static/stickers/thumbs-up.svg"
     shot(page, "agent-answered")
 
     # The same customer: the agent's history of the web conversation holds the Messenger one too.

@@ -87,9 +87,10 @@ class Agent:
         answer = self.http.get(f"/api/v1/conversations/{conversation_id}")
         return answer.json() if answer.ok else {}
 
-    def reply(self, conversation_id: str, text: str, image: Path | None = None, client_id: str | None = None) -> None:
-        """Send text (and an image uploaded to the media store) to the customer."""
-        content = [{"type": "text", "text": text}]
+    def reply(self, conversation_id: str, text: str, image: Path | None = None, sticker: str | None = None,
+              client_id: str | None = None) -> None:
+        """Send text (and an image uploaded to the media store, a sticker of our set) to the customer."""
+        content = [{"type": "text", "text": text}] + ([{"type": "sticker", "sticker_id": sticker}] if sticker else [])
         if image:
             stored = self.http.post("/api/v1/media", multipart={"file": {"name": image.name, "mimeType": "image/png",
                                                                           "buffer": image.read_bytes()}})
