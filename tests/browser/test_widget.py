@@ -90,10 +90,10 @@ def test_a_visitor_known_from_messenger_chats_reloads_and_continues(page, runnin
         assert page.evaluate("document.activeElement.shadowRoot?.activeElement?.closest('[role=dialog]') != null")
     write(page, "Thanks! One more vip question: the PIN?")
     alice.pushed(conversation, "One more vip question")   # the same conversation
+    shot(page, "after-reload")
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(page.get_by_role("button", name=re.compile("^Open chat"))).to_be_focused()
-    shot(page, "after-reload")
 
 
 def test_after_the_threading_window_the_next_message_starts_a_new_conversation(page, running_system, alice, shot):
