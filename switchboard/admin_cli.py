@@ -10,6 +10,10 @@
     switchboard admin people set --tenant T ID [same options]      (changes only what is given)
     switchboard admin people disable|enable|remove --tenant T ID
     switchboard admin canned list|add|remove --tenant T [ID] [--title T --text X --shortcut S --queue Q]
+    switchboard admin deployment create|set|show|list|disable|enable|remove --tenant T [ID] [...]
+                                 (web messaging widget deployments: docs/channels/web.md)
+    switchboard admin entry-point create|set|list|show|remove|link --tenant T [ID] [...]
+                                 (click-to-chat links with their campaign: docs/entry-points.md)
 
 Every change is an event on the compacted `directory` topic; every role follows it live.
 """
