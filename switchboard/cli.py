@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable
 
@@ -156,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] in ROLES:
             return _run_role(ROLES[argv[0]][0], argv[1:]) or 0
+        # A command (not a service): a broker it cannot reach is its one-line error, not client noise.
+        logging.getLogger("switchboard.kafka.client").setLevel(logging.CRITICAL)
         args = _build_parser().parse_args(argv)
         return args.handler(args) or 0
     except (UserError, ConfigError) as exc:

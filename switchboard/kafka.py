@@ -9,6 +9,10 @@ import uuid
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
 
 log = logging.getLogger("switchboard.kafka")
+# librdkafka's own log lines (connection refused, broker down…) go through Python logging under this
+# name instead of straight to stderr: a service shows them in its log format, and a command that
+# fails because Kafka is down prints its one-line error alone (switchboard.cli quiets this logger).
+CLIENT_LOG = logging.getLogger("switchboard.kafka.client")
 
 # acks=all + idempotence: a record acknowledged by the broker is durable and never duplicated by
 # the producer's own retries. A short linger batches bursts without adding visible latency.
@@ -24,12 +28,12 @@ CONSUMER_DEFAULTS = {"enable.auto.commit": False, "auto.offset.reset": "earliest
 
 def producer(client_config: dict, **overrides) -> Producer:
     """An idempotent, acks=all producer."""
-    return Producer({**PRODUCER_DEFAULTS, **client_config, **overrides})
+    return Producer({**PRODUCER_DEFAULTS, "logger": CLIENT_LOG, **client_config, **overrides})
 
 
 def consumer(client_config: dict, group_id: str, **overrides) -> Consumer:
     """A consumer that commits only what the application says it has processed."""
-    return Consumer({**CONSUMER_DEFAULTS, **client_config, "group.id": group_id, **overrides})
+    return Consumer({**CONSUMER_DEFAULTS, "logger": CLIENT_LOG, **client_config, "group.id": group_id, **overrides})
 
 
 class TopicFollower:
