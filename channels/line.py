@@ -43,4 +43,7 @@ SPEC = ChannelSpec(
     signature=Signature("x-line-signature", "base64"),
     connector="connectors.line:LineConnector",
     simulator="connectors.simulators.line:Line",
-    extra={"max_messages_per_request": 5})
+    # Quick replies and location messages are not mapped by the connector: numbered text, a map link.
+    fallbacks={"quick_reply": "numbered_text", "location": "map_link"},
+    # The reply token must be used within one minute of the webhook (docs/channels/verified-facts.md #4).
+    extra={"max_messages_per_request": 5, "reply_token_seconds": 60})

@@ -44,6 +44,7 @@ SPEC = ChannelSpec(
     content={"text": 2000, "url": True, "image": True, "sticker": True, "quick_reply": True, "template": False},
     window_rule=window_rule,
     window={"standard_hours": 24, "human_agent_hours": 168, "plus_one_after_window": 1},
+    fallbacks={"location": "map_link"},
     # X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>.
     signature=Signature("X-Hub-Signature-256", "hex", prefix="sha256="),
     connector="connectors.messenger:MessengerConnector",

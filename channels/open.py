@@ -26,6 +26,7 @@ SPEC = ChannelSpec(
     channel="open", account=OpenAccount,
     content={"text": 20000, "url": True, "image": True, "sticker": False, "template": False},
     window_rule=no_window,
+    fallbacks={"sticker": "emoji", "quick_reply": "numbered_text", "location": "map_link"},
     # X-Hub-Signature-256: sha256=<base64 HMAC-SHA256(integration secret, raw body)> (base64, unlike Meta's hex).
     signature=Signature("X-Hub-Signature-256", "base64", prefix="sha256="),
     connector="connectors.open:OpenConnector",

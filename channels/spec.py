@@ -39,7 +39,10 @@ class ChannelSpec:
 
     `content` maps an element type to whether the channel can carry it; for `text`, True or the
     maximum length in characters. `window` holds the numbers `window_rule` applies; `extra` other
-    limits (LINE's messages per request, WhatsApp's messaging limit tiers).
+    limits (LINE's messages per request and reply token validity, WhatsApp's messaging limit tiers).
+    `fallbacks` maps an element type the channel lacks to the fallback that replaces it
+    (`channels.fallbacks.FALLBACKS`: emoji, numbered_text, map_link, link); `spam` the numbers of
+    the repeat rules (`streams.policy.spam`) where the platform forbids repeats (X).
     """
 
     channel: str
@@ -51,3 +54,5 @@ class ChannelSpec:
     connector: str | None = None         # e.g. "connectors.whatsapp:WhatsAppConnector"
     simulator: str | None = None         # e.g. "connectors.simulators.whatsapp:WhatsApp"
     extra: Mapping = field(default_factory=dict, hash=False)
+    fallbacks: Mapping[str, str] = field(default_factory=dict, hash=False)
+    spam: Mapping | None = field(default=None, hash=False)

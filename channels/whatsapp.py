@@ -40,6 +40,7 @@ SPEC = ChannelSpec(
     content={"text": 4096, "url": True, "image": True, "sticker": True, "template": True},
     window_rule=window_rule,
     window={"standard_hours": 24, "template_outside_window": True},
+    fallbacks={"quick_reply": "numbered_text", "location": "map_link"},
     # Meta's X-Hub-Signature-256, as Messenger: sha256=<hex HMAC-SHA256(app secret, raw body)>.
     signature=Signature("X-Hub-Signature-256", "hex", prefix="sha256="),
     connector="connectors.whatsapp:WhatsAppConnector",

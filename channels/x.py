@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from .account import ChannelAccount
 from .spec import ChannelSpec, Signature
@@ -19,6 +19,9 @@ class XAccount(ChannelAccount):
     consumer_secret: SecretStr
     previous_consumer_secret: SecretStr | None = None
     access_token: SecretStr
+    # No identical DM, and no link-only DM repeating a link, to the same person within this period
+    # (None: the declaration's `spam.repeat_period_hours`).
+    repeat_period_hours: float | None = Field(None, gt=0)
 
 
 def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
@@ -37,6 +40,11 @@ SPEC = ChannelSpec(
     content={"text": 10000, "url": True, "image": True, "sticker": False, "template": False},
     window_rule=window_rule,
     window={"standard_hours": 24, "max_replies_per_inbound": 5},
+    # No stickers or quick replies on X DMs (docs/channels/x.md): an emoji, numbered text, a map link instead.
+    fallbacks={"sticker": "emoji", "quick_reply": "numbered_text", "location": "map_link"},
+    # X's policy: no repeated identical DMs, no repeated link-only DMs (docs/channels/x.md "Policy");
+    # the period is ours (X names none): the 24 h of its reply window, per account `repeat_period_hours`.
+    spam={"repeat_period_hours": 24},
     # x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, raw body)>.
     signature=Signature("x-twitter-webhooks-signature", "base64", prefix="sha256="),
     connector="connectors.x:XConnector",

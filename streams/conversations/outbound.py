@@ -1,12 +1,17 @@
 """An outbound message through the policy: approved (and added to the conversation) or rejected.
 
-`streams.policy.decide` gives the verdict over the thread state; this applies it to that state.
+`streams.policy.decide` gives the verdict over the thread state; this applies it to that state:
+the approved message carries the content as sent (declared fallbacks applied, attribute `fallbacks`
+naming them), the thread remembers it for the repeat rules (`streams.policy.spam`), and a reply takes
+the thread's valid reply token, once (`streams.policy.reply_tokens`).
 """
 from __future__ import annotations
 
+from channels.fallbacks import ATTRIBUTE as FALLBACKS
 from channels.refusals import rejection
 from channels.spec import ChannelSpec
 from schemas import topic
+from streams.policy import reply_tokens, spam
 from streams.policy.decide import Approved, Rejected, decide
 from streams.records import Output
 
@@ -26,7 +31,19 @@ def on_outbound(state: dict | None, outbound: dict, *, account, rules: ChannelSp
     remember(state, ref, now, ttl_ms)
     if isinstance(verdict, Rejected):
         return Step(state, [_rejection(state, outbound, verdict, now)])
+    outbound = _as_sent(state, outbound, verdict, now)
+    spam.remember(rules, account, state, outbound["content"], now)
     return Step(state, _approve(state, outbound, verdict, now, window_ms))
+
+
+def _as_sent(state: dict, outbound: dict, verdict: Approved, now: int) -> dict:
+    """The outbound as it goes out: replaced content, the fallbacks named, the reply token if valid."""
+    sent = dict(outbound)
+    if verdict.fallbacks:
+        attributes = {**(outbound.get("attributes") or {}), FALLBACKS: ",".join(verdict.fallbacks)}
+        sent |= {"content": verdict.content, "attributes": attributes}
+    token = reply_tokens.take(state, outbound["outbound_id"], now) if outbound["kind"] == "reply" else None
+    return sent | {"reply_token": token} if token else sent
 
 
 def _approve(state: dict, outbound: dict, verdict: Approved, now: int, window_ms: int) -> list[Output]:

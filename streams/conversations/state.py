@@ -39,7 +39,8 @@ def new_thread(thread_key: str, partition: int, at: int, customer_id: str | None
             "channel_account_id": account, "external_id": external, "customer_id": customer_id,
             "partition": partition, "touched_at": at, "last_inbound_at": None, "last_agent_id": None,
             "unfollowed": False, "claims": [], "seen": [], "outbound_since_inbound": 0,
-            "outbound_after_window": 0, "conversation": None, "previous": None, "referral": None}
+            "outbound_after_window": 0, "recent_outbound": [], "reply_token": None,
+            "conversation": None, "previous": None, "referral": None}
 
 
 def new_conversation(thread_key: str, first_ref: str, at: int, *, last_agent_id: str | None = None,

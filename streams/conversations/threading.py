@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from streams.policy import reply_tokens
 from streams.records import Output, millis
 
 from . import ids, referrals
@@ -41,6 +42,7 @@ def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int,
     if seen(state, ref):
         return Step(state, [], duplicate=True)
     remember(state, ref, at, ttl_ms)
+    reply_tokens.keep(state, msg)   # LINE: message, follow and postback events carry one
     if msg["kind"] in FOLLOW_KINDS:
         state["unfollowed"] = FOLLOW_KINDS[msg["kind"]]
         return Step(state, [])

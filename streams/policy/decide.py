@@ -6,16 +6,24 @@ must be the thread's customer, and a named conversation must be the thread's ope
 message that passes one thread's window can never reach another customer.
 
 Then the rules, each channel's declaration (channels/<channel>.py, docs/channels/verified-facts.md):
+an element it lacks replaced by its declared fallback (`channels.fallbacks.substitute`, once, here),
 what it can carry (`channels.refusals.refusal`, the same check delivery makes) and its window rule
 (Messenger's 24 h / HUMAN_AGENT / 24 + 1, WhatsApp's 24 h customer service window, X's 24 h and
 5 replies per inbound DM, LINE's unfollow). Every channel: never an unsolicited message (nothing
 inbound ever on the thread), except an approved template where the channel has templates (WhatsApp).
+Last the repeat rules where the channel declares them (X: `streams.policy.spam`), on the content as sent.
+docs/channel-policies.md lists every rule with its source, setting and default.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
+from channels.fallbacks import Replaced, substitute
 from channels.refusals import refusal
 from channels.spec import ChannelSpec
 from channels.verdicts import Approved, Rejected
+
+from . import spam
 
 __all__ = ["Approved", "Rejected", "authorize", "decide"]
 
@@ -25,9 +33,22 @@ def decide(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now
     """The policy's verdict on `outbound` at `now` (epoch millis) for the thread's state."""
     if account is None:
         return Rejected("account.unknown", f"no enabled {outbound['channel']} account {outbound['channel_account_id']}")
-    refused = authorize(outbound, thread, system_senders) or refusal(rules, outbound)
+    replaced = authorize(outbound, thread, system_senders) or substitute(rules, outbound.get("content") or [])
+    if not isinstance(replaced, Replaced):
+        return Rejected(*replaced)
+    sent = {**outbound, "content": replaced.content}
+    refused = refusal(rules, sent)
     if refused:
         return Rejected(*refused)
+    verdict = _window(sent, thread, account, rules, now)
+    if isinstance(verdict, Approved):
+        verdict = spam.repeat(rules, account, thread, replaced.content, now) or verdict
+    if isinstance(verdict, Approved) and replaced.applied:
+        return replace(verdict, fallbacks=tuple(replaced.applied), content=replaced.content)
+    return verdict
+
+
+def _window(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now: int) -> Approved | Rejected:
     templates = bool(rules.content.get("template"))
     if templates and _is_template(outbound):
         return Approved()   # templates are WhatsApp's way to (re)open a conversation

@@ -51,8 +51,8 @@ def verdict(where: str, since: int, state=None, **overrides):
     return decide(out, state, account, rules(out["channel"]), T0 + since)
 
 
-def send(state, where, n, now):
-    out = reply(where, n)
+def send(state, where, n, now, **overrides):
+    out = reply(where, n, **overrides)
     return on_outbound(state, out, account=ACCOUNTS_.get(out["channel"], out["channel_account_id"]),
                        rules=rules(out["channel"]), now=now, partition=0, window_ms=WINDOW, ttl_ms=TTL)
 
@@ -108,11 +108,12 @@ def test_an_unknown_account_is_rejected():
 def test_x_allows_five_replies_per_inbound_dm():
     state, results = thread("x"), []
     for n in range(6):
-        step = send(state, "x", n, T0 + MINUTE * (n + 1))
+        step = send(state, "x", n, T0 + MINUTE * (n + 1), content=[{"type": "text", "text": f"Reply number {n}"}])
         state, results = step.state, results + [step.outputs[-1].topic]
     assert results == ["outbound-approved"] * 5 + ["outbound-rejected"]
     state = on_inbound(state, on_thread(inbound(9, T0 + HOUR), THREADS["x"]), partition=0, window_ms=WINDOW, ttl_ms=TTL).state
-    assert send(state, "x", 7, T0 + 2 * HOUR).outputs[-1].topic == "outbound-approved"
+    assert send(state, "x", 7, T0 + 2 * HOUR, content=[{"type": "text", "text": "One more"}]).outputs[-1].topic \
+        == "outbound-approved"
 
 
 def test_messenger_24_plus_1_allows_exactly_one_message_after_the_window():
