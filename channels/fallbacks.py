@@ -50,15 +50,9 @@ def _map_link(item: dict) -> list[dict]:
     return [{"type": "url", "url": item["url"], "text": label or None}]
 
 
-def _link(item: dict) -> list[dict]:
-    if not item.get("url"):
-        raise NoFallback(f"this {item['type']} has no URL to send as a link")
-    return [{"type": "url", "url": item["url"], "text": item.get("title") or item.get("text")}]
-
-
 # Fallback name (as declared by channels) → the function building the replacement elements.
 FALLBACKS: dict[str, Callable[[dict], list[dict]]] = {
-    "emoji": _emoji, "numbered_text": _numbered_text, "map_link": _map_link, "link": _link}
+    "emoji": _emoji, "numbered_text": _numbered_text, "map_link": _map_link}
 
 
 def substitute(spec: ChannelSpec, content: list[dict]) -> Replaced | tuple[str, str]:

@@ -41,7 +41,7 @@ class ChannelSpec:
     maximum length in characters. `window` holds the numbers `window_rule` applies; `extra` other
     limits (LINE's messages per request and reply token validity, WhatsApp's messaging limit tiers).
     `fallbacks` maps an element type the channel lacks to the fallback that replaces it
-    (`channels.fallbacks.FALLBACKS`: emoji, numbered_text, map_link, link); `spam` the numbers of
+    (`channels.fallbacks.FALLBACKS`: emoji, numbered_text, map_link); `spam` the numbers of
     the repeat rules (`streams.policy.spam`) where the platform forbids repeats (X).
     """
 

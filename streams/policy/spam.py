@@ -26,15 +26,16 @@ def period_ms(rules: ChannelSpec, account) -> int | None:
 
 
 def sent(content: list[dict]) -> dict:
-    """What the repeat rules remember of a message: its text's fingerprint and its links."""
+    """What the repeat rules know of a message: the fingerprint of its text as the customer reads it
+    (text, link titles and links; case and spaces folded), its links, and whether it is only links."""
     text = " ".join(i.get("text") or "" for i in content if i["type"] == "text")
-    links = [i["url"] for i in content if i["type"] == "url" and i.get("url")] + URL.findall(text)
-    whole = " ".join([text] + [i.get("text") or "" for i in content if i["type"] == "url"]
-                     + [i["url"] for i in content if i["type"] == "url" and i.get("url")])
-    folded = " ".join(whole.casefold().split())
+    url_items = [i for i in content if i["type"] == "url" and i.get("url")]
+    links = sorted({i["url"] for i in url_items} | set(URL.findall(text)))
+    shown = " ".join([text] + [f"{i.get('text') or ''} {i['url']}" for i in url_items])
+    folded = " ".join(shown.casefold().split())
+    only_links = all(i["type"] in ("text", "url") for i in content) and not URL.sub("", text).strip()
     return {"fingerprint": hashlib.sha256(folded.encode()).hexdigest()[:16] if folded else None,
-            "links": sorted(set(links)), "link_only": bool(links) and not URL.sub("", text).strip()
-            and all(i["type"] in ("text", "url") for i in content)}
+            "links": links, "link_only": bool(links) and only_links}
 
 
 def repeat(rules: ChannelSpec, account, thread: dict | None, content: list[dict], now: int) -> Rejected | None:

@@ -116,6 +116,14 @@ def test_x_allows_five_replies_per_inbound_dm():
         == "outbound-approved"
 
 
+def test_x_rejects_an_identical_repeat_to_the_same_person_as_an_outbound_rejection():
+    first = send(thread("x"), "x", 1, T0 + MINUTE)
+    again = send(first.state, "x", 2, T0 + 2 * MINUTE)
+    [rejected] = outputs_of([again], "outbound-rejected")
+    assert (rejected["rule"], rejected["outbound_id"]) == ("spam.x_identical", "out-2")
+    assert again.state["outbound_since_inbound"] == 1   # a rejection counts for nothing
+
+
 def test_messenger_24_plus_1_allows_exactly_one_message_after_the_window():
     state = thread("messenger 24+1")
     first = send(state, "messenger 24+1", 1, T0 + 30 * HOUR)
