@@ -191,3 +191,38 @@ def test_kill_9_mid_stream_loses_nothing_and_duplicates_only_identical_events(st
     assert sorted(v["message_id"] for v in added(unique.values())) == sorted(m["event_id"] for m in batch)
     for v in values:
         assert v == unique[v["event_id"]]          # a replayed event is the same event
+
+
+def test_x_and_line_policy_through_the_worker(streams_worker, topics):
+    """A sticker to X goes as its emoji, an identical repeat is refused, a LINE reply takes the token once."""
+    t = tenant()
+    x = connected_on(topics, t, f"{t}:x:1466859271035789312:xu", "inbound_whatsapp")
+    line = connected_on(topics, t, f"{t}:line:U4af4980629a1b2c3d4e5f60718293a4b:lu", "inbound_line_text",
+                        received_at=int(time.time() * 1000))
+    to_x = on_thread(event("outbound_reply", tenant_id=t, recipient_id="xu"), x["thread_key"])
+    to_line = on_thread(event("outbound_reply", tenant_id=t, recipient_id="lu"), line["thread_key"])
+    topics.produce("outbound-messages", [
+        to_x | {"outbound_id": f"{t}-sticker", "content": [{"type": "sticker", "sticker_id": "wave"}]},
+        to_x | {"outbound_id": f"{t}-x1"}, to_x | {"outbound_id": f"{t}-x2"},
+        to_line | {"outbound_id": f"{t}-l1"}, to_line | {"outbound_id": f"{t}-l2", "content": [{"type": "text", "text": "More"}]}])
+    approved = {a["outbound_id"]: a for a in topics.collect("outbound-approved", t, lambda v: len(v) >= 4)}
+    [rejected] = topics.collect("outbound-rejected", t, lambda v: len(v) >= 1)
+    sticker = approved[f"{t}-sticker"]
+    assert (sticker["content"][0]["text"], sticker["attributes"]["fallbacks"]) == ("👋", "sticker:emoji")
+    assert (rejected["outbound_id"], rejected["rule"]) == (f"{t}-x2", "spam.x_identical")
+    # The policy's clock is the record time: within the minute since the LINE webhook arrived.
+    assert [approved[f"{t}-l{n}"]["reply_token"] for n in (1, 2)] == [line["reply_token"], None]
+
+
+def connected_on(topics, t: str, thread_key: str, fixture: str, **overrides) -> dict:
+    """A thread (any channel) whose customer wrote a moment ago and to which agent-ana is connected."""
+    first = on_thread(inbound(1, NOW - 1000, name=fixture, platform_message_id=f"{thread_key}.1",
+                              event_id=f"in-{thread_key}-1", **overrides), thread_key)
+    topics.produce("inbound-messages", [first])
+    requests = topics.collect("routing-requests", t, lambda v: any(r["thread_key"] == thread_key for r in v))
+    [request] = [r for r in requests if r["thread_key"] == thread_key]
+    topics.produce("assignments", [event("assignment_connected", occurred_at=NOW - 999, assignment_id=f"{thread_key}-c",
+                                         conversation_id=request["conversation_id"], tenant_id=t, thread_key=thread_key)])
+    topics.collect("conversation-events", t, lambda v: any(e["type"] == "agent_assigned" and e["thread_key"] == thread_key
+                                                           for e in v))
+    return first
