@@ -43,7 +43,7 @@ def _as_sent(state: dict, outbound: dict, verdict: Approved, now: int) -> dict:
         attributes = {**(outbound.get("attributes") or {}), FALLBACKS: ",".join(verdict.fallbacks)}
         sent |= {"content": verdict.content, "attributes": attributes}
     token = reply_tokens.take(state, outbound["outbound_id"], now) if outbound["kind"] == "reply" else None
-    return sent | {"reply_token": token} if token else sent
+    return (sent | {"reply_token": token}) if token else sent
 
 
 def _approve(state: dict, outbound: dict, verdict: Approved, now: int, window_ms: int) -> list[Output]:
