@@ -155,5 +155,7 @@ SPEC = ChannelSpec(
     # our own set (connectors/webmessaging/static/stickers/).
     content={"text": 20000, "url": True, "image": True, "sticker": True, "template": False},
     window_rule=no_window,
+    # What the widget does not draw goes as what it does (channels/fallbacks.py).
+    fallbacks={"quick_reply": "numbered_text", "location": "map_link"},
     connector="connectors.web:WebConnector",
     simulator="connectors.simulators.web:WebVisitors")

@@ -16,7 +16,7 @@ from .outputs import message_refs
 from .referrals import KIND as REFERRAL, referral_of
 from .threading import AMENDMENTS, FOLLOW_KINDS, on_inbound
 
-REJECTED = topic("outbound-rejected").name
+REJECTED, APPROVED = topic("outbound-rejected").name, topic("outbound-approved").name
 
 
 def _inbound(state: dict | None, value: dict, *, partition: int, record_ms: int, config: ThreadingConfig) -> Step:
@@ -55,10 +55,11 @@ def _outbound(state: dict | None, value: dict, *, partition: int, record_ms: int
     refusal = next((o.value for o in step.outputs if o.topic == REJECTED), None)
     if refusal:
         told = feed.rejected(step.state, value, refusal["rule"], refusal["reason"], record_ms)
-    else:
+    else:   # the agent sees what the customer gets: declared fallbacks applied
+        sent = next(o.value for o in step.outputs if o.topic == APPROVED)
         told = feed.message(step.state, record_ms, message_id=value["outbound_id"], direction="outbound",
-                            text=" ".join(i["text"] for i in value["content"] if i.get("text")) or None,
-                            content=value["content"])
+                            text=" ".join(i["text"] for i in sent["content"] if i.get("text")) or None,
+                            content=sent["content"])
         told += feed.policy(step.state, record_ms, value["outbound_id"], account=account, rules=spec)
     return step._replace(outputs=step.outputs + told)
 

@@ -65,3 +65,15 @@ def test_the_policy_view_after_the_window_is_template_only_on_whatsapp():
     assert policy_view(state, account, rules("whatsapp"), T0 + 25 * HOUR)["template_only"] is True
     x_like = state | {"outbound_since_inbound": 3}
     assert policy_view(x_like, account, rules("x"), T0 + HOUR)["replies_left"] == 2
+
+
+def test_the_agent_sees_the_reply_as_the_customer_gets_it_with_fallbacks_applied():
+    reply = event("outbound_reply", outbound_id="out-qr") | {"content": [
+        {"type": "text", "text": "Which card?"}, {"type": "quick_reply", "text": "Debit", "payload": "DEBIT"},
+        {"type": "quick_reply", "text": "Credit", "payload": "CREDIT"}]}
+    result = step("outbound-messages", connected(), reply, T0 + MINUTE)
+    [approved] = [o.value for o in result.outputs if o.topic == "outbound-approved"]
+    message, _policy = feed(result)
+    assert approved["attributes"]["fallbacks"] == "quick_reply:numbered_text"
+    assert message["content"] == approved["content"] and all(i["type"] != "quick_reply" for i in message["content"])
+    assert "1." in message["text"] and "Credit" in message["text"]
