@@ -111,14 +111,11 @@ class WhatsAppConnector:
         if not customer:
             raise ParseError("status without recipient_id / recipient_user_id")
         error = (receipt.get("errors") or [{}])[0]
-        pricing = receipt.get("pricing") or {}
         return status(account, external_id=customer, state=require(receipt, "status"),
                       platform_message_ids=[require(receipt, "id")],
                       occurred_at=millis(require(receipt, "timestamp")) * 1000,
                       error_code=str(error["code"]) if error.get("code") else None,
-                      error_reason=(error.get("error_data") or {}).get("details") or error.get("title"),
-                      attributes={"pricing_category": pricing.get("category"), "pricing_model": pricing.get("pricing_model"),
-                                  "billable": str(pricing["billable"]).lower() if "billable" in pricing else None})
+                      error_reason=(error.get("error_data") or {}).get("details") or error.get("title")) | _pricing(receipt)
 
     def requests_for(self, account, outbound: dict) -> list[PlatformRequest]:
         """One call per part (text, image by link, sticker by media id) or one template call."""
@@ -192,6 +189,19 @@ def _referral(referral: dict | None) -> dict:
         return {}
     return meta.referral(source=referral.get("source_type"), source_id=referral.get("source_id"),
                          ctwa_clid=referral.get("ctwa_clid"), headline=referral.get("headline"))
+
+
+def _pricing(receipt: dict) -> dict:
+    """A status's pricing {billable, pricing_model CBP|PMP, type, category} and conversation
+    {id, origin.type, expiration_timestamp} as delivery-status v2 fields (webhooks/reference/messages/status):
+    the sink prices the delivered ones (switchboard/pricing.py)."""
+    pricing, conversation = receipt.get("pricing") or {}, receipt.get("conversation") or {}
+    expires = conversation.get("expiration_timestamp")
+    return {"pricing_category": pricing.get("category"), "pricing_model": pricing.get("pricing_model"),
+            "billable": pricing["billable"] if isinstance(pricing.get("billable"), bool) else None,
+            "pricing_type": pricing.get("type"), "conversation_origin": (conversation.get("origin") or {}).get("type"),
+            "platform_conversation_id": conversation.get("id"),
+            "conversation_expires_at": millis(expires) * 1000 if expires else None}
 
 
 def _first_error_code(message: dict) -> str | None:

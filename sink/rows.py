@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sink.rows_routing import ROUTING_MAPPERS
+from switchboard.pricing import prices, status_cost
 
 Row = tuple[str, dict]
 
@@ -165,11 +166,17 @@ def outbound_rejection(r: dict) -> list[Row]:
 
 
 def delivery_status(r: dict) -> list[Row]:
-    """A send result or platform receipt."""
+    """A send result or platform receipt; WhatsApp's pricing (v2) and, when delivered, its cost (DDL 0018)."""
     row = {k: r[k] for k in ("tenant_id", "event_id", "thread_key", "channel", "channel_account_id",
                              "status", "outbound_id", "platform_message_ids", "watermark",
                              "occurred_at", "error_code", "error_reason", "attempts")}
-    return [("delivery_facts", row | {"retriable": int(r["retriable"])})]
+    pricing = {k: r.get(k) for k in ("pricing_category", "pricing_model", "pricing_type",
+                                     "conversation_origin", "platform_conversation_id")}
+    cost = status_cost(prices(), r)
+    priced = {"cost": cost.amount, "currency": cost.currency, "market": cost.market, "country": cost.country} \
+        if cost else dict.fromkeys(("cost", "currency", "market", "country"))
+    billable = None if r.get("billable") is None else int(r["billable"])
+    return [("delivery_facts", row | pricing | priced | {"retriable": int(r["retriable"]), "billable": billable})]
 
 
 # Subject -> mapper. A catalogue topic consumed by `sink` whose subject is missing here is not

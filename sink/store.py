@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Protocol
 
 from .embedded import EmbeddedClickHouse
@@ -41,6 +42,8 @@ def _utc_text(value: datetime) -> str:
 def _json_default(value):
     if isinstance(value, datetime):
         return _utc_text(value)
+    if isinstance(value, Decimal):  # a price: its shortest float text is the decimal as written (0.0135)
+        return float(value)
     raise TypeError(f"cannot store {type(value).__name__} {value!r}")
 
 

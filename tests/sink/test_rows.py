@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import random
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,46 @@ def test_conversations_count_per_entry_point_and_campaign_and_an_ad_start_is_rec
 def test_a_bare_referral_is_no_message_fact():
     referral = json.loads((FIXTURES / "normalized" / "messenger" / "referral.json").read_text())["messages"][0]
     assert rows_of("inbound-message", referral | {"kind": "referral"}) == []
+
+
+def whatsapp_status(name: str, tenant: str, **changes) -> dict:
+    """A WhatsApp status webhook fixture's normalized delivery-status, through the codec, for `tenant`."""
+    [record] = json.loads((FIXTURES / "normalized" / "whatsapp" / f"{name}.json").read_text())["statuses"]
+    record = record | {"tenant_id": tenant, "thread_key": tenant + record["thread_key"].removeprefix("acme")} | changes
+    return Codec().decode(Codec().encode("delivery-status", record), "delivery-status")
+
+
+@pytest.mark.clickhouse
+def test_whatsapp_costs_sum_per_day_and_category_counting_each_delivered_message_once(clickhouse_store, tenant):
+    from sink.reports import template_cost
+    from switchboard.pricing import prices
+
+    template = whatsapp_status("status_template_delivered", tenant)
+    records = [template, template,                                           # a redelivered webhook replaces
+               whatsapp_status("status_template_delivered", tenant, event_id="ds-sent", status="sent"),  # same pricing
+               whatsapp_status("delivery_receipt", tenant),                   # a service reply: free
+               whatsapp_status("status_free_entry_point", tenant),            # the free entry point window
+               whatsapp_status("status_cbp_sent", tenant)]                    # per conversation: kept, not priced
+    for record in records:
+        for table, row in rows_of("delivery-status", record):
+            clickhouse_store.insert(table, [row])
+    per_day = clickhouse_store.query(
+        "SELECT toString(toDate(occurred_at)), pricing_category, currency, sum(cost), count() FROM delivery_facts FINAL "
+        "WHERE tenant_id = {t:String} AND cost IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2", {"t": tenant}).result_rows
+    marketing = prices().rate_at("brazil", template["occurred_at"]).marketing
+    assert [(d, c, cur, Decimal(str(s)), n) for d, c, cur, s, n in per_day] == [
+        ("2025-03-14", "service", "USD", 0, 1), ("2026-01-05", "marketing", "USD", marketing, 1),
+        ("2026-01-05", "referral_conversion", "USD", 0, 1)]
+    kept = clickhouse_store.query(
+        "SELECT pricing_model, pricing_category, billable, conversation_origin, platform_conversation_id, market, country "
+        "FROM delivery_facts FINAL WHERE tenant_id = {t:String} AND status = 'sent' ORDER BY pricing_model",
+        {"t": tenant}).result_rows
+    assert kept == [("CBP", "utility", 1, "utility", "c2a8f0e4b6d1937a5e0f4c2b8d6a1e3f", None, None),
+                    ("PMP", "marketing", 1, None, None, None, None)]
+    # make run's "template_cost": what was delivered since the run began (a moment no other test writes at)
+    began = datetime(2040, 1, 1, tzinfo=timezone.utc) + timedelta(days=random.randrange(10_000))
+    for at in (began - timedelta(milliseconds=1), began, began + timedelta(hours=1)):
+        later = whatsapp_status("status_template_delivered", tenant, event_id=f"ds-{at.timestamp()}", occurred_at=at)
+        [(table, row)] = rows_of("delivery-status", later)
+        clickhouse_store.insert(table, [row])
+    assert template_cost(clickhouse_store, began) == {"USD": float(2 * prices().rate_at("brazil", began).marketing)}
