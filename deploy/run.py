@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from deploy.flow import FlowCounter
 from deploy.summary import capability_counts, human_counts
@@ -68,10 +69,11 @@ def _wait(settings, children: list[Child]) -> tuple[str, bool]:
     return "interrupted", False
 
 
-def _settled_fact_counts(settings) -> dict:
-    """The sink's counts once two reads a second apart agree (it is still writing the last batches)."""
+def _settled_fact_counts(settings, since_ms: int) -> dict:
+    """The sink's counts once two reads a second apart agree (it is still writing the last batches),
+    and what the WhatsApp messages delivered during the run cost ("template_cost", per currency)."""
     from sink.client import NoClickHouse, connect
-    from sink.reports import summary_counts
+    from sink.reports import summary_counts, template_cost
 
     deadline, last = time.monotonic() + SETTLE_SECONDS, None
     try:
@@ -82,7 +84,8 @@ def _settled_fact_counts(settings) -> dict:
                 break
             last = counts
             time.sleep(1.0)
-        return last or {}
+        began = datetime.fromtimestamp(since_ms / 1000, timezone.utc)
+        return (last or {}) | {"template_cost": template_cost(client, began)}
     except NoClickHouse as exc:
         return {"facts_error": str(exc)}
 
@@ -124,7 +127,8 @@ def run_all(settings) -> int:
     already_running = broker.status()["running"]
     bootstrap = broker.start()
     create_topics(bootstrap, catalogue().values())
-    counter = FlowCounter(bootstrap, since_ms=int(time.time() * 1000), codec=Codec.from_settings(settings),
+    since_ms = int(time.time() * 1000)
+    counter = FlowCounter(bootstrap, since_ms=since_ms, codec=Codec.from_settings(settings),
                           client_config=settings.kafka_client_config())
     counter.start()
     people = _seed_directory(settings.model_copy(update={"kafka_bootstrap": bootstrap}))
@@ -137,7 +141,7 @@ def run_all(settings) -> int:
     sink, producers = children[:1], children[1:]
     for child in reversed(producers):
         child.stop()
-    facts = _settled_fact_counts(settings)
+    facts = _settled_fact_counts(settings, since_ms)
     for child in sink:
         child.stop()
     flowed = counter.stop()

@@ -16,7 +16,9 @@ import threading
 from aiohttp import web
 
 from schemas import Codec
+from switchboard.errors import UserError
 from switchboard.kafka import consumer, producer
+from switchboard.pricing import prices
 from switchboard.settings import load_settings
 
 from .api import api_routes
@@ -99,6 +101,7 @@ def _from_beginning(kafka_consumer, partitions) -> None:
 
 async def serve(settings, args) -> int:
     """Run until SIGTERM/SIGINT (0) or until the consume loop fails (1)."""
+    prices()  # the WhatsApp price table, validated before any status is priced (a mistake refuses the start)
     store, engine = open_store(settings)
     applied = migrate(store)
     log.info("migrations applied: %s", ", ".join(applied) or "none pending")
@@ -136,6 +139,6 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         return asyncio.run(serve(settings, args))
-    except (EngineLocked, NoClickHouse, MigrationError) as exc:
+    except (EngineLocked, NoClickHouse, MigrationError, UserError) as exc:
         print(f"switchboard sink: error: {exc}", file=sys.stderr)
         return 2

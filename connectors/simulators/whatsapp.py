@@ -152,12 +152,13 @@ class WhatsApp(MetaPlatform):
         wamid = self.wamid(to, "BAE5")
         answer = {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": to}],
                   "messages": [{"id": wamid} | ({"message_status": "accepted"} if template else {})]}
-        category = TEMPLATES.get((body.get("template") or {}).get("name"), ("service",))[0]
+        pricing = _pricing(TEMPLATES[body["template"]["name"]][0] if template else "service",
+                           inside=hours is not None and hours <= 24)
         statuses = ["failed"] if outside else ["sent", "delivered", "read"]
         return Reply(200, answer, after=lambda: self.send_receipts(
-            account, [self._status(account, wamid, to, s, category) for s in statuses]))
+            account, [self._status(account, wamid, to, s, pricing) for s in statuses]))
 
-    def _status(self, account, wamid: str, to: str, status: str, category: str):
+    def _status(self, account, wamid: str, to: str, status: str, pricing: dict):
         def make() -> dict:
             entry = {"id": wamid, "status": status, "timestamp": str(self.state.clock.now_ms() // 1000), "recipient_id": to}
             if status == "failed":
@@ -165,9 +166,7 @@ class WhatsApp(MetaPlatform):
                                     "error_data": {"details": RE_ENGAGEMENT},
                                     "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]
             elif status != "read":
-                free = category == "service"
-                entry["pricing"] = {"billable": not free, "pricing_model": "PMP", "category": category,
-                                    "type": "free_customer_service" if free else "regular"}
+                entry["pricing"] = pricing
             return self._entries(account, [{"statuses": [entry]}])
         return make
 
@@ -184,6 +183,14 @@ class WhatsApp(MetaPlatform):
         "server_error": lambda p, f: graph_error(p, 500, 131000, "(#131000) Something went wrong",
                                                  details="Something went wrong"),
     }
+
+
+def _pricing(category: str, inside: bool) -> dict:
+    """A status's per-message pricing as the Cloud API sends it since July 2025: replies (service) and
+    utility templates inside the customer service window are free; other templates are charged."""
+    free = category == "service" or (category == "utility" and inside)
+    return {"billable": not free, "pricing_model": "PMP", "category": category,
+            "type": "free_customer_service" if free else "regular"}
 
 
 LOOKASIDE = "/whatsapp-lookaside/whatsapp_business/attachments/"  # lookaside.fbsbx.com in production

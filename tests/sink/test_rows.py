@@ -146,7 +146,6 @@ def whatsapp_status(name: str, tenant: str, **changes) -> dict:
 
 @pytest.mark.clickhouse
 def test_whatsapp_costs_sum_per_day_and_category_counting_each_delivered_message_once(clickhouse_store, tenant):
-    from sink.reports import template_cost
     from switchboard.pricing import prices
 
     template = whatsapp_status("status_template_delivered", tenant)
@@ -171,10 +170,18 @@ def test_whatsapp_costs_sum_per_day_and_category_counting_each_delivered_message
         {"t": tenant}).result_rows
     assert kept == [("CBP", "utility", 1, "utility", "c2a8f0e4b6d1937a5e0f4c2b8d6a1e3f", None, None),
                     ("PMP", "marketing", 1, None, None, None, None)]
-    # make run's "template_cost": what was delivered since the run began (a moment no other test writes at)
-    began = datetime(2040, 1, 1, tzinfo=timezone.utc) + timedelta(days=random.randrange(10_000))
-    for at in (began - timedelta(milliseconds=1), began, began + timedelta(hours=1)):
+
+
+@pytest.mark.clickhouse
+def test_make_runs_template_cost_sums_what_was_delivered_since_the_run_began(clickhouse_client, tenant):
+    # As deploy/run.py reads it: clickhouse-connect over the sink's HTTP, rows inserted the same way.
+    from sink.reports import template_cost
+    from sink.store import ServerStore
+    from switchboard.pricing import prices
+
+    began = datetime(2040, 1, 1, tzinfo=timezone.utc) + timedelta(days=random.randrange(10_000))  # no other test's time
+    for at in (began - timedelta(seconds=1), began, began + timedelta(hours=1)):
         later = whatsapp_status("status_template_delivered", tenant, event_id=f"ds-{at.timestamp()}", occurred_at=at)
         [(table, row)] = rows_of("delivery-status", later)
-        clickhouse_store.insert(table, [row])
-    assert template_cost(clickhouse_store, began) == {"USD": float(2 * prices().rate_at("brazil", began).marketing)}
+        ServerStore(clickhouse_client).insert(table, [row])
+    assert template_cost(clickhouse_client, began) == {"USD": float(2 * prices().rate_at("brazil", began).marketing)}
