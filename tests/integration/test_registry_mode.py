@@ -74,6 +74,8 @@ def test_make_run_with_a_registry_writes_confluent_framing_everywhere_and_loses_
     assert all(summary["inbound"][ch] > 0 for ch in ("web", "messenger", "whatsapp", "line", "x", "open")), summary
     assert summary["delivered"]["web"] > 0, summary   # simulated visitors got agents' replies on the guest socket
     assert summary["messages"] > 0 and summary["facts"] > 0, summary
+    # what the run's delivered WhatsApp messages cost, per currency (free replies cost 0)
+    assert all(cost >= 0 for cost in summary["template_cost"].values()), summary
     assert all(summary["events"].get(name, 0) > 0 for name in ("conversation-inputs", "conversation-events",
                                                              "routing-inputs", "identity-events")), summary["events"]
 
