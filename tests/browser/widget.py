@@ -82,6 +82,18 @@ class Agent:
                    "the accepted conversation")
         return offer["conversation_id"]
 
+    def finish(self, conversation_id: str, code: str = "resolved", timeout: float = 30) -> None:
+        """End the interaction if it is still connected, then wrap up with `code`: the conversation
+        leaves the agent's book and gives its capacity back (as a real agent does before the next)."""
+        if self.conversation(conversation_id).get("state") == "connected":
+            assert self.http.post(f"/api/v1/conversations/{conversation_id}/end").status == 202
+        wait_until(lambda: self.conversation(conversation_id).get("state") in ("wrapup", None), timeout,
+                   f"the wrap-up prompt of {conversation_id}")
+        if self.conversation(conversation_id):
+            done = self.http.post(f"/api/v1/conversations/{conversation_id}/wrapup", data={"code": code})
+            assert done.status == 202, done.text()
+        wait_until(lambda: not self.conversation(conversation_id), timeout, f"{conversation_id} wrapped up")
+
     def conversation(self, conversation_id: str) -> dict:
         """The conversation as the agent's book has it ({} while unknown)."""
         answer = self.http.get(f"/api/v1/conversations/{conversation_id}")
