@@ -218,7 +218,7 @@ export class Desk {
     try { await api.customer(c.id, details); this.composer.error(""); form.reset(); }
     catch (exc) { this.composer.error(exc.message); return; }
     // The claim is matched (and customers merged) by the identity processor a moment later: look again.
-    for (const ms of [1000, 3000, 6000, 12000, 20000]) setTimeout(() => { if (this.active === c) this.loadHistory(c); }, ms);
+    for (const ms of [1000, 3000, 6000, 12000, 20000, 35000, 60000]) setTimeout(() => { if (this.active === c) this.loadHistory(c); }, ms);
   }
 
   shortcut(event) {
