@@ -16,27 +16,31 @@ the edge publishes to `webmessaging-events` before answering, so every replica c
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, http_error
 from .normalize import identity, inbound, item, load_json, millis, require, text_items
+from .signatures import hex_sha256, mac
 
 SIGNATURE_HEADER = "X-Switchboard-Signature"
 DELIVERIES_PATH = "/webmessaging/v1/deliveries"
 MEDIA_TYPES = {"image": "image", "video": "video", "audio": "audio"}   # MIME family → ContentItem type
 
 
+def purpose_key(secret: bytes, purpose: str) -> bytes:
+    """A key for one purpose of Web Messaging (deliveries, history tokens, upload URLs), never the
+    auth secret itself."""
+    return mac(secret, f"webmessaging-{purpose}".encode())
+
+
 def delivery_key(secret: bytes) -> bytes:
-    """The key deliveries are signed with: bound to its purpose, never the auth secret itself."""
-    return hmac.new(secret, b"webmessaging-delivery", hashlib.sha256).digest()
+    """The key deliveries are signed with."""
+    return purpose_key(secret, "delivery")
 
 
-def delivery_signature(key: bytes, body: bytes) -> str:
-    """`sha256=<hex>` of the exact body bytes."""
-    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+# `sha256=<hex>` of the exact body bytes, the rendering Meta's webhooks use too.
+delivery_signature = hex_sha256
 
 
 class WebConnector:

@@ -9,8 +9,6 @@ tokens, deliveries their HMAC).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -20,7 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from channels.web import account_of
-from connectors.web import WebConnector, delivery_key
+from connectors.web import WebConnector, delivery_key, purpose_key
 
 from .hub import GuestHub
 from .sessions import SessionView
@@ -53,7 +51,7 @@ class WebMessaging:
 
     def key(self, purpose: str) -> bytes:
         """A key for one purpose (history tokens, upload URLs), never the secret itself."""
-        return hmac.new(self.secret, f"webmessaging-{purpose}".encode(), hashlib.sha256).digest()
+        return purpose_key(self.secret, purpose)
 
     def delivery_key(self) -> bytes:
         """The key deliver signs deliveries with (connectors.web.delivery_key)."""

@@ -8,7 +8,6 @@ the same event id; the widget drops the repeat by `messageId` (connectors/web.py
 """
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 
@@ -16,6 +15,7 @@ from aiohttp import web
 
 from connectors.normalize import ITEM_FIELDS, event_id, item
 from connectors.publisher import PublishError, Record
+from connectors.signatures import matches
 from connectors.web import SIGNATURE_HEADER, delivery_signature
 
 from .app import webmessaging_of
@@ -29,8 +29,7 @@ ROUTES = web.RouteTableDef()
 async def deliveries(request: web.Request) -> web.Response:
     """One outbound message → webmessaging-events; 401 bad signature, 404 unknown session, 503 no ack."""
     wm, body = webmessaging_of(request), await request.read()
-    presented = request.headers.get(SIGNATURE_HEADER, "")
-    if not hmac.compare_digest(presented.encode(), delivery_signature(wm.delivery_key(), body).encode()):
+    if not matches(request.headers.get(SIGNATURE_HEADER), [wm.delivery_key()], body, delivery_signature):
         log.warning("delivery with a bad or missing signature (%d bytes) from %s", len(body), request.remote)
         return web.json_response({"error": "bad signature", "code": "bad_signature"}, status=401)
     try:
