@@ -13,15 +13,16 @@ PLATFORM_URL_SECONDS = 7 * 24 * 3600
 class Signer:
     """Signs and checks media URLs with a key derived from the auth secret (never the secret itself)."""
 
-    def __init__(self, secret: bytes, clock=time.time):
-        # A purpose-bound key: a media signature can never pass as a session token's, nor the reverse.
-        self._key = hmac.new(secret, b"switchboard media url v1", hashlib.sha256).digest()
+    def __init__(self, secret: bytes, clock=time.time, purpose: bytes = b"switchboard media url v1"):
+        # A purpose-bound key: a media signature can never pass as a session token's, nor the reverse
+        # (nor as a widget's upload URL, signed with its own purpose: connectors/webmessaging/uploads.py).
+        self._key = hmac.new(secret, purpose, hashlib.sha256).digest()
         self.clock = clock
 
     def path(self, key: str, seconds: float) -> str:
         """`/media/{key}?exp=…&sig=…`, valid for `seconds` from now."""
         expires = int(self.clock() + seconds)
-        return f"/media/{key}?exp={expires}&sig={self._mac(key, expires)}"
+        return f"/media/{key}?exp={expires}&sig={self.sign(key, expires)}"
 
     def url(self, base_url: str, key: str, seconds: float) -> str:
         """The absolute signed URL under `base_url` (settings.public_url() for platforms)."""
@@ -31,9 +32,10 @@ class Signer:
         """Whether (exp, sig) is our signature of `key` and has not expired."""
         if not exp or not sig or not exp.isdigit():
             return False
-        if not hmac.compare_digest(sig.encode(), self._mac(key, int(exp)).encode()):
+        if not hmac.compare_digest(sig.encode(), self.sign(key, int(exp)).encode()):
             return False
         return int(exp) >= self.clock()
 
-    def _mac(self, key: str, expires: int) -> str:
+    def sign(self, key: str, expires: int) -> str:
+        """The signature of `key` valid until `expires` (epoch seconds)."""
         return hmac.new(self._key, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()

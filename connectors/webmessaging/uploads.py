@@ -9,13 +9,12 @@ against the deployment and kept in the media store (`connectors/media`), and the
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import secrets
 from urllib.parse import urlencode
 
 from aiohttp import web
 
+from connectors.media.signing import Signer
 from connectors.media.sniff import base_type
 from connectors.media.store import MediaRefused
 
@@ -51,7 +50,7 @@ def issue(wm, deployment: dict, session: dict, file_type: str, file_size: int) -
     expires = int(wm.clock()) + URL_SECONDS
     params = {"deploymentId": deployment["id"], "sessionId": session["session_id"], "type": base_type(file_type),
               "exp": expires}
-    params["sig"] = _mac(wm, attachment_id, params)
+    params["sig"] = _signer(wm).sign(_signed(attachment_id, params), expires)
     return {"attachmentId": attachment_id, "expiresAt": expires * 1000,
             "uploadUrl": f"{wm.public_url}/webmessaging/v1/uploads/{attachment_id}?{urlencode(params)}"}
 
@@ -67,9 +66,14 @@ def resolve(wm, session: dict, attachment_id: str) -> dict:
     return {"mediaKey": found.key, "type": found.mime_type, "size": found.size}
 
 
-def _mac(wm, attachment_id: str, params: dict) -> str:
-    text = "\n".join([attachment_id, params["deploymentId"], params["sessionId"], params["type"], str(params["exp"])])
-    return hmac.new(wm.key("upload"), text.encode(), hashlib.sha256).hexdigest()
+def _signer(wm) -> Signer:
+    """Upload URLs are signed like media URLs, under their own purpose's key."""
+    return Signer(wm.secret, wm.clock, purpose=b"webmessaging-upload")
+
+
+def _signed(attachment_id: str, params: dict) -> str:
+    """What an upload URL's signature binds: the attachment to its deployment, session and type."""
+    return "\n".join([attachment_id, params["deploymentId"], params["sessionId"], params["type"]])
 
 
 preflight(ROUTES, "/webmessaging/v1/uploads/{attachment_id}", METHODS)   # CORS from the deployment's site
@@ -85,8 +89,8 @@ async def upload(request: web.Request) -> web.Response:
     def answer(status: int, data: dict) -> web.Response:
         return json_answer(request, deployment, METHODS, data, status)
     params = {k: q.get(k, "") for k in ("deploymentId", "sessionId", "type", "exp")}
-    if found is None or wm.media is None or not params["exp"].isdigit() or not hmac.compare_digest(
-            q.get("sig", "").encode(), _mac(wm, attachment_id, params).encode()) or int(params["exp"]) < wm.clock():
+    if found is None or wm.media is None or \
+            not _signer(wm).valid(_signed(attachment_id, params), params["exp"], q.get("sig")):
         return answer(403, {"error": "bad or expired upload URL: ask for a new one (getUploadUrl)"})
     name = link_name(deployment["id"], params["sessionId"], attachment_id)
     if await asyncio.to_thread(wm.media.store.resolve, name) is not None:
