@@ -33,7 +33,12 @@ class StubApi:
         event = {"id": f"0-{len(self.events)}", **event}
         self.events.append(event)
         for ws in list(self.sockets):
-            asyncio.run_coroutine_threadsafe(ws.send_str(json.dumps(event)), self.loop).result(5)
+            if ws.closed:
+                continue
+            try:
+                asyncio.run_coroutine_threadsafe(ws.send_str(json.dumps(event)), self.loop).result(5)
+            except ConnectionResetError:   # the page just closed it: not open, so this event is its replay's
+                self.sockets.remove(ws)
 
     def drop_sockets(self) -> None:
         """Close every socket from the server side, as a lost connection or a restarted edge would."""
