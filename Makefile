@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench kafka-start kafka-stop clean
+.PHONY: install run test soak soak-fuzz soak-faults bench kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,31 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# Soak-sized runs, by hand or nightly: `soak` gathers them (other soak runs add themselves as prerequisites).
+soak: soak-fuzz soak-faults
+
+# The edge fuzzed with 10,000 cases per channel and property (tests/connectors/test_fuzz.py; `make test` runs a few hundred).
+soak-fuzz: install
+	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -q -p no:cacheprovider tests/connectors/test_fuzz.py
+
+# The fault tier for at least 10 minutes at 200 msg/s, faults in rounds, a 60 s store refusal
+# (tests/browser/test_faults_under_load.py; `make test` runs one round at 30 msg/s). Prints a JSON line per fault.
+# SWITCHBOARD_SOAK_RATE=N asks less of a machine that cannot carry 200 msg/s with every role on it.
+soak-faults: install
+	SWITCHBOARD_SOAK=1 $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/browser/test_faults_under_load.py
+
 # Benchmarks print JSON figures; they are run by hand, never by CI. The edge and conversation
 # benchmarks need the local broker (make kafka-start).
 bench: install
 	$(BIN)/python -m benchmarks.routing_bench
+	$(BIN)/python -m pip install --quiet py3langid==0.4.0   # the language benchmark's other candidate
+	$(BIN)/python -m benchmarks.language_bench
+	$(BIN)/python -m benchmarks.routing_restore_bench   # 1 M routing entities: one domain restored by key range
+	$(BIN)/python -m benchmarks.expiry_bench            # 1 M threads: the expiry scan reads only what is due
 	$(BIN)/switchboard kafka start
 	$(BIN)/python -m benchmarks.edge_bench
 	$(BIN)/python -m benchmarks.conversations_bench --bootstrap 127.0.0.1:9092
+	$(BIN)/python -m benchmarks.ledger_bench --bootstrap 127.0.0.1:9092   # 1 M ledger entries: deliver's restart
 
 kafka-start: install
 	$(BIN)/switchboard kafka start

@@ -24,6 +24,10 @@ class LineAccount(ChannelAccount):
     groups: bool = False
     # The Official Account's basic id (e.g. "@123abcde"): its add-friend link (switchboard admin entry-point link).
     basic_id: str | None = Field(None, pattern=r"^@[0-9a-z._-]+$")
+    # Push messages per calendar month (the plan's free messages or a cap set in LINE Official
+    # Account Manager). None: the quota the platform's quota API reports (account events
+    # quota_synced); no quota known at all: pushes are not limited here.
+    monthly_quota: int | None = Field(None, ge=0)
 
 
 def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
@@ -39,6 +43,8 @@ SPEC = ChannelSpec(
     channel="line", account=LineAccount,
     content={"text": 5000, "url": True, "image": True, "sticker": True, "template": False},
     window_rule=window_rule,
+    # A push (no reply token taken) counts against the monthly quota; a reply with a token is free.
+    account_stage=lambda outbound: not outbound.get("reply_token"),
     # x-line-signature: base64(HMAC-SHA256(channel secret, raw body)).
     signature=Signature("x-line-signature", "base64"),
     connector="connectors.line:LineConnector",

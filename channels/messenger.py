@@ -20,16 +20,31 @@ class MessengerAccount(ChannelAccount):
     previous_app_secret: SecretStr | None = None
     verify_token: SecretStr
     access_token: SecretStr
+    # What may be sent after the 24 h standard window, per Page (docs/channel-policies.md):
+    # standard: nothing; human_agent: a human agent's reply with the HUMAN_AGENT tag up to 7 days;
+    # "24+1": the older policy's one more message.
     policy: Literal["standard", "24+1", "human_agent"] = "human_agent"
+    # Message tags this Page may send (Send API `tag`); any other is refused (`window.messenger_tag`).
+    # Tags beyond HUMAN_AGENT (e.g. ACCOUNT_UPDATE, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE) are
+    # for their declared use cases only: list them when the Page has one.
+    allowed_tags: tuple[str, ...] = ("HUMAN_AGENT",)
 
 
 def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
     """Standard messaging within 24 h of the person's last message; the HUMAN_AGENT tag lets a human
     agent reply up to 7 days after it; the older "24 + 1" policy allows one more message. The
-    account's `policy` chooses."""
+    account's `policy` chooses; a tag the message asks for must be one of the account's `allowed_tags`
+    (an allowed tag other than HUMAN_AGENT may go after the window: its use case is the Page's)."""
+    tag = outbound.get("messaging_tag")
+    if tag and tag not in account.allowed_tags:
+        return Rejected("window.messenger_tag", f"the message tag {tag} is not allowed on this Page (allowed: "
+                        f"{', '.join(account.allowed_tags) or 'none'}; the account's allowed_tags)")
     if since_ms <= window["standard_hours"] * HOUR_MS:
-        return Approved()
-    if account.policy == "human_agent" and since_ms <= window["human_agent_hours"] * HOUR_MS:
+        return Approved(messaging_tag=tag)
+    if tag and tag != "HUMAN_AGENT":
+        return Approved(messaging_tag=tag, after_window=True)
+    if account.policy == "human_agent" and "HUMAN_AGENT" in account.allowed_tags \
+            and since_ms <= window["human_agent_hours"] * HOUR_MS:
         return Approved(messaging_tag="HUMAN_AGENT", after_window=True)
     if account.policy == "24+1" and thread["outbound_after_window"] < window["plus_one_after_window"]:
         return Approved(after_window=True)

@@ -43,6 +43,8 @@ class ChannelSpec:
     `fallbacks` maps an element type the channel lacks to the fallback that replaces it
     (`channels.fallbacks.FALLBACKS`: emoji, numbered_text, map_link); `spam` the numbers of
     the repeat rules (`streams.policy.spam`) where the platform forbids repeats (X).
+    `account_stage` says which approved outbounds an account-wide rule still governs (the account
+    stage, streams/accounts: WhatsApp's catalogue and tier, LINE's push quota, X's daily cap).
     """
 
     channel: str
@@ -56,3 +58,4 @@ class ChannelSpec:
     extra: Mapping = field(default_factory=dict, hash=False)
     fallbacks: Mapping[str, str] = field(default_factory=dict, hash=False)
     spam: Mapping | None = field(default=None, hash=False)
+    account_stage: Callable[[dict], bool] | None = field(default=None, hash=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +19,7 @@ from switchboard.settings import MAX_WINDOW_HOURS
 from .account import ChannelAccount
 from .spec import ChannelSpec
 from .verdicts import no_window
+from .zones import TimeZoneName
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_FILE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
@@ -49,17 +50,8 @@ class Hours(_Part):
     """Business hours: per weekday a list of ["HH:MM", "HH:MM"] spans in `timezone`. A day absent
     from `weekly` is closed; no `hours` at all on a deployment means always open."""
 
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     weekly: dict[Literal[DAYS], tuple[tuple[str, str], ...]] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Madrid)") from None
-        return value
 
     @field_validator("weekly")
     @classmethod

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from .account import ChannelAccount
 from .spec import ChannelSpec, Signature
@@ -22,7 +22,13 @@ class WhatsAppAccount(ChannelAccount):
     access_token: SecretStr
     display_phone_number: str | None = None
     waba_id: str | None = None
-    messaging_limit_tier: str = "TIER_250"
+    # The business portfolio's messaging-limit tier until a quality webhook (account event) says
+    # otherwise. Its limit (unique customers per rolling 24 h) has one source: the dated ladder
+    # deploy/policy/whatsapp-tiers.yaml (streams/accounts/tiers.py).
+    messaging_limit_tier: str = Field("TIER_250", pattern=r"^TIER_[0-9A-Z]+$")
+    # Messages per second the number may send (Cloud API default 80; 1,000 after an upgrade): the
+    # account stage holds the rest and releases them on its next ticks, in order.
+    throughput_per_second: int = Field(80, gt=0)
 
 
 def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
@@ -39,13 +45,11 @@ SPEC = ChannelSpec(
     # Templates: approved ones only; the policy lets them (re)open a conversation outside the window.
     content={"text": 4096, "url": True, "image": True, "sticker": True, "template": True},
     window_rule=window_rule,
+    # Every message: templates against the catalogue; the tier, throughput, quiet hours and budgets.
+    account_stage=lambda outbound: True,
     window={"standard_hours": 24, "template_outside_window": True},
     fallbacks={"quick_reply": "numbered_text", "location": "map_link"},
     # Meta's X-Hub-Signature-256, as Messenger: sha256=<hex HMAC-SHA256(app secret, raw body)>.
     signature=Signature("X-Hub-Signature-256", "hex", prefix="sha256="),
     connector="connectors.whatsapp:WhatsAppConnector",
-    simulator="connectors.simulators.whatsapp:WhatsApp",
-    # Business-initiated unique customers per rolling 24 h, by messaging limit tier (shared by the
-    # business portfolio since Oct 2025). The seed's older ladder was 1K / 10K / 100K.
-    extra={"messaging_limit_tiers": {"TIER_250": 250, "TIER_2K": 2000, "TIER_10K": 10000,
-                                     "TIER_100K": 100000, "TIER_UNLIMITED": None}})
+    simulator="connectors.simulators.whatsapp:WhatsApp")

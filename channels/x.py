@@ -22,6 +22,9 @@ class XAccount(ChannelAccount):
     # No identical DM, and no link-only DM repeating a link, to the same person within this period
     # (None: the declaration's `spam.repeat_period_hours`).
     repeat_period_hours: float | None = Field(None, gt=0)
+    # Direct messages this account may send per UTC day: X's documented per-user cap is 1,000 per
+    # 24 h (docs/channels/x.md "Policy limits"); counted per UTC day by the account stage.
+    daily_cap: int = Field(1000, gt=0)
 
 
 def window_rule(outbound, thread, account, window, since_ms) -> Approved | Rejected:
@@ -39,6 +42,8 @@ SPEC = ChannelSpec(
     channel="x", account=XAccount,
     content={"text": 10000, "url": True, "image": True, "sticker": False, "template": False},
     window_rule=window_rule,
+    # Every DM counts against the account's daily cap.
+    account_stage=lambda outbound: True,
     window={"standard_hours": 24, "max_replies_per_inbound": 5},
     # No stickers or quick replies on X DMs (docs/channels/x.md): an emoji, numbered text, a map link instead.
     fallbacks={"sticker": "emoji", "quick_reply": "numbered_text", "location": "map_link"},

@@ -23,9 +23,10 @@ class Parsed:
 
     messages: list[dict] = field(default_factory=list)   # inbound-message records
     statuses: list[dict] = field(default_factory=list)   # delivery-status records
+    account_events: list[dict] = field(default_factory=list)  # account-event records (templates, tiers…)
     echoes: int = 0        # our own sends reflected back: dropped
     unsupported: int = 0   # content of unknown types: published as `unsupported`, counted
-    ignored: int = 0       # events that are not messages or receipts (typing, tier updates…)
+    ignored: int = 0       # events that are neither messages, receipts nor account events (typing…)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ class Connector(Protocol):
       with the channel's fixed algorithm, accepting each of `account.signing_secrets()` (rotation).
     - `parse(account, body, received_at_ms)` turns a verified body into `Parsed`: every entry of a
       batch, inbound-message and delivery-status records with deterministic `event_id`s, echoes
-      dropped, unknown types counted. It raises `ParseError` for a body it cannot read.
+      dropped, unknown types counted; what the platform says about the account itself (template
+      status, quality rating, messaging-limit tier) as account-event records, unknown account-level
+      fields counted as ignored. It raises `ParseError` for a body it cannot read.
 
     Outbound:
 

@@ -20,11 +20,14 @@ import aiohttp
 
 from schemas import Codec, DecodeError, topic
 from switchboard.dlq import DeadLetter, dead_letter_record
+from switchboard.kafka import commit_or_defer
 
 from . import outcomes
 from .base import Refused
 from .ledger import LEDGER, Ledger
+from .ledger_store import LedgerLocked
 from .media.outbound import OutboundMedia, UploadFailed, media_keys
+from .platform_sync import keep_synced
 from .publisher import Publisher, Record
 from .registry import CONNECTORS
 from .sending import RetryPolicy, send
@@ -74,13 +77,13 @@ class Delivery:
         results = await asyncio.gather(*(self._in_order(batch) for batch in by_thread.values()))
         records = [r for records, _ in results for r in records]
         if records:
-            await self.publisher.publish(records)
+            await self._publish(records)
             self.counters["dead_letters"] += sum(isinstance(r, DeadLetter) for r in records)
         for _, entries in results:
             for entry in entries:
                 self.ledger.remember(entry)
         if any(m.error() is None for m in messages):
-            await asyncio.to_thread(self.consumer.commit, asynchronous=False)
+            await asyncio.to_thread(commit_or_defer, self.consumer)   # a broker restart is not the end
         return len(messages)
 
     async def _in_order(self, batch: list) -> tuple[list[Record], list[dict]]:
@@ -135,7 +138,7 @@ class Delivery:
 
     async def _send_all(self, channel, outbound: dict, requests) -> tuple[list[Record], list[dict]]:
         sending = outcomes.attempt(outbound, "sending", int(self.clock() * 1000))
-        await self.publisher.publish([self._record(LEDGER, outbound["outbound_id"], "delivery-attempt", sending)])
+        await self._publish([self._record(LEDGER, outbound["outbound_id"], "delivery-attempt", sending)])
         self.ledger.remember(sending)
         ids, attempts, result = [], 0, None
         for request in requests:
@@ -160,6 +163,20 @@ class Delivery:
         return [self._record(STATUSES, outbound["thread_key"], "delivery-status", report),
                 self._record(LEDGER, outbound["outbound_id"], "delivery-attempt", entry)], [entry]
 
+    async def _publish(self, records, attempts: int = 30) -> None:
+        """Publish until the broker acknowledges (a broker restart is not the end of deliver): the
+        records are deterministic, so a repeat after an unacknowledged try is absorbed downstream."""
+        from .publisher import PublishError
+
+        for attempt in range(attempts):
+            try:
+                return await self.publisher.publish(records)
+            except PublishError as exc:
+                if attempt == attempts - 1:
+                    raise
+                log.warning("publish not acknowledged (%s); retrying", exc)
+                await self.sleep(min(0.5 * 2 ** attempt, 5.0))
+
     def _record(self, topic_name: str, key: str, subject: str, value: dict) -> Record:
         return Record(topic_name, key, self.codec.encode(subject, value))
 
@@ -173,16 +190,21 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="switchboard deliver", description=__doc__.splitlines()[0])
     parser.add_argument("--group", default=GROUP, help="consumer group of outbound-approved")
+    parser.add_argument("--instance", help="this instance's ledger store, <data_dir>/delivery-ledger/<instance> "
+                                           "(default: the group; instances sharing a data directory need one each)")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--attempts", type=int, default=RetryPolicy.attempts, help="calls per request before failing")
+    parser.add_argument("--sync-interval", type=float, default=300.0,
+                        help="seconds between platform syncs (templates, LINE quota: connectors/platform_sync.py)")
     args = parser.parse_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config, codec = settings.kafka_client_config(), Codec.from_settings(settings)
+    ledger = _ledger(settings, config, codec, args.instance or args.group)   # first: a held store fails at once
     directory = DirectoryView(config, codec).start()   # web accounts are the directory's deployments
     directory.wait_ready(60)
     accounts = WithDeployments(load_accounts(settings.accounts_file), directory)
-    consumer, ledger = make_consumer(config, args.group), Ledger(config, codec)
+    consumer = make_consumer(config, args.group)
     publisher = Publisher(config, transactional_id=None, timeout_s=10.0)
     try:
         asyncio.run(_serve(settings, accounts, consumer, publisher, ledger, codec, args))
@@ -192,6 +214,15 @@ def main(argv: list[str]) -> int:
         publisher.close()
         directory.close()
     return 0
+
+
+def _ledger(settings, config, codec, instance: str) -> Ledger:
+    """The instance's ledger, its store under the data directory (connectors/ledger.py)."""
+    path = settings.data_dir / "delivery-ledger" / instance
+    try:
+        return Ledger(config, codec, path, horizon_s=settings.ledger_horizon_hours * 3600)
+    except LedgerLocked as exc:
+        raise SystemExit(f"{exc}\nGive each deliver instance on this data directory its own --instance.") from exc
 
 
 def _connectors(settings) -> dict:
@@ -223,5 +254,7 @@ async def _serve(settings, accounts, consumer, publisher, ledger, codec, args) -
         delivery = Delivery(accounts, consumer, publisher, ledger, session, codec=codec, policy=policy,
                             media=_outbound_media(settings, session, policy), connectors=_connectors(settings))
         consumer.subscribe([APPROVED], on_assign=delivery.on_assign)
+        syncing = asyncio.create_task(keep_synced(accounts, session, publisher, codec, stop, args.sync_interval))
         await delivery.run(stop, args.batch_size)
+        await syncing
         log.info("stopped: %s", dict(delivery.counters))

@@ -1,44 +1,56 @@
 """The edge (`switchboard edge`): channel webhooks in — verify, normalize, publish, answer.
 
 One route per channel account, `/webhooks/{channel}/{account_id}`: GET answers the platform's
-handshake, POST is verified over the raw bytes (401 on a bad signature, nothing published),
-parsed (400 and a dead letter with the raw bytes when it cannot be read; `switchboard dlq replay`
-parses it again through `replayed_events` once the parser is fixed), published all-or-nothing
-(503 when the broker does not acknowledge: the platform retries) and only then answered 200.
+handshake, POST is verified over the raw bytes (401 on a bad signature, nothing published; 429
+once the source address spent its unsigned budget, `connectors.floods`; 413 over the size limit),
+parsed (a signed body that cannot be read — or that a parser bug chokes on — goes with its raw bytes
+to the dead letters and is answered 200: a 4xx would make the platform retry and finally disable
+the webhook, while `switchboard dlq replay` parses it again through `replayed_events` once the
+parser is fixed), published all-or-nothing (messages, statuses and account events —
+`account-events`, keyed by the account's portfolio key — in one unit; 503 when the broker does not
+acknowledge: the platform retries) and only then answered 200.
 Logs carry channel, account and counts — never secrets or bodies.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import secrets
+import socket
 import time
 from collections import Counter
+from pathlib import Path
 
 from aiohttp import web
 
 from channels.registry import rules
 from schemas import Codec, topic
 from switchboard.dlq import dead_letter_record
+from switchboard.localfiles import kept_once
 
 from .base import Parsed, ParseError
+from .floods import DEFAULT_BURST, DEFAULT_RATE, Floods
 from .publisher import Publisher, PublishError, Record
 from .registry import connector
 
 log = logging.getLogger("switchboard.edge")
 INBOUND, STATUSES = topic("inbound-messages").name, topic("delivery-status").name
+ACCOUNT_EVENTS = topic("account-events").name
 COUNTERS = web.AppKey("counters", Counter)
 MAX_BODY_BYTES = 1024 * 1024
+MAX_REASON_CHARS = 500  # a dead letter's `error` header and the answer's text
 
 
 def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
              max_body_bytes: int = MAX_BODY_BYTES, clock=time.time, workspace=None,
-             media=None, webmessaging=None) -> web.Application:
+             media=None, webmessaging=None, floods: Floods | None = None) -> web.Application:
     """The edge's aiohttp application (publisher, accounts and codec are injected, so tests can too).
 
     With a `connectors.workspace.Workspace` it also serves the agent API and push socket behind the
     one auth middleware (docs/workspace.md); with a `connectors.webmessaging.WebMessaging` the
     guest socket, history, uploads, deliveries and the widget (docs/channels/web.md); without
-    them, only the webhooks.
+    them, only the webhooks. With `floods`, requests failing the signature beyond their source
+    address's budget are answered 429 instead of 401 (verified ones never are).
     """
     counters: Counter = Counter()
 
@@ -60,9 +72,16 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
 
     async def receive(request: web.Request) -> web.Response:
         handler, account = lookup(request)
-        body = await request.read()  # over client_max_size: aiohttp answers 413
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:  # over client_max_size: aiohttp's 413
+            counters["too_large"] += 1
+            raise
         where = f"{account.channel}/{account.account_id}"
-        if not handler.verify(account, request.headers, body):
+        if not _verified(handler, account, request.headers, body):
+            if floods is not None and not floods.allow(request.remote):
+                counters["flooded"] += 1
+                return web.Response(status=429, text="too many unsigned requests", headers={"Retry-After": "1"})
             counters["bad_signature"] += 1
             log.warning("%s: bad or missing signature (%d bytes) from %s", where, len(body), request.remote)
             return web.Response(status=401, text="bad signature")
@@ -81,12 +100,25 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
             if media is not None:  # published: fetch the media in the background, never failing the webhook
                 media.prefetch(parsed.messages)
         counters.update(messages=len(parsed.messages), statuses=len(parsed.statuses), echoes=parsed.echoes,
-                        unsupported=parsed.unsupported, ignored=parsed.ignored)
-        log.info("%s: %d messages, %d statuses, %d echoes, %d unsupported, %d ignored", where,
-                 len(parsed.messages), len(parsed.statuses), parsed.echoes, parsed.unsupported, parsed.ignored)
+                        unsupported=parsed.unsupported, ignored=parsed.ignored, account_events=len(parsed.account_events))
+        log.info("%s: %d messages, %d statuses, %d account events, %d echoes, %d unsupported, %d ignored", where,
+                 len(parsed.messages), len(parsed.statuses), len(parsed.account_events), parsed.echoes,
+                 parsed.unsupported, parsed.ignored)
         return web.Response(text="EVENT_RECEIVED")
 
     async def stats(request: web.Request) -> web.Response:
+        # Counters reveal every tenant's traffic: loopback callers (an operator, a local scraper) or
+        # an admin's token (the workspace's middleware reads it; the path is public to reach here).
+        import ipaddress
+
+        from switchboard.auth import PRINCIPAL
+        try:
+            local = ipaddress.ip_address(request.remote or "").is_loopback
+        except ValueError:
+            local = False
+        principal = request.get(PRINCIPAL)
+        if not (local or (principal is not None and principal.may("admin"))):
+            return web.json_response({"error": "stats are for loopback callers or an admin's token"}, status=403)
         return web.json_response(dict(counters))
 
     app = web.Application(client_max_size=max_body_bytes)
@@ -112,11 +144,39 @@ def takes_webhooks(channel: str) -> bool:
     return rules(channel).signature is not None
 
 
+def _verified(handler, account, headers, body: bytes) -> bool:
+    """The connector's verdict; a header it cannot even read (bytes that are not UTF-8) is no signature."""
+    try:
+        return handler.verify(account, headers, body)
+    except (UnicodeError, ValueError, TypeError) as exc:
+        log.warning("%s/%s: unreadable signature header: %s", account.channel, account.account_id, type(exc).__name__)
+        return False
+
+
 def webhook_events(handler, account, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record]]:
-    """A verified body parsed, its events encoded and keyed as the edge publishes them (or ParseError)."""
+    """A verified body parsed, its events encoded and keyed as the edge publishes them (or ParseError).
+
+    Any other exception of the parser or the encoder is a bug met on this body: it becomes a
+    ParseError too (logged with its traceback), so the body is dead-lettered and answered 200 rather
+    than 500 — the platform would resend it for days — and is replayed once the bug is fixed.
+    """
+    try:
+        return _events(handler, account, body, received_at_ms, codec)
+    except ParseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — see the docstring: never a 5xx for a verified body
+        log.error("%s/%s: the parser failed on a %d-byte body", account.channel, account.account_id, len(body),
+                  exc_info=not isinstance(exc, RecursionError))
+        raise ParseError(f"parser failed: {type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]) from None
+
+
+def _events(handler, account, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record]]:
     parsed = handler.parse(account, body, received_at_ms)
     records = [Record(INBOUND, m["thread_key"], codec.encode("inbound-message", m)) for m in parsed.messages]
     records += [Record(STATUSES, s["thread_key"], codec.encode("delivery-status", s)) for s in parsed.statuses]
+    # Keyed by the account's portfolio key: the account stage (streams/accounts) owns that state.
+    records += [Record(ACCOUNT_EVENTS, account.portfolio_key, codec.encode("account-event", e))
+                for e in parsed.account_events]
     return parsed, records
 
 
@@ -136,7 +196,8 @@ def replayed_events(accounts, codec: Codec, body: bytes, headers: dict[str, str]
 
 
 async def _dead_letter(publisher, account, body: bytes, reason: str, counters, received_at_ms: int) -> web.Response:
-    """The raw body to inbound-messages-dlq with provenance, then 400 (503 if that fails too)."""
+    """The raw body to inbound-messages-dlq with provenance, then 200 (503 if that fails too)."""
+    reason = reason[:MAX_REASON_CHARS]
     context = [("channel", account.channel.encode()), ("channel_account_id", account.account_id.encode())]
     dead = dead_letter_record(INBOUND, f"{account.tenant_id}:{account.channel}:{account.account_id}", body,
                               stage="edge.parse", error=reason, headers=context, now_ms=received_at_ms)
@@ -147,7 +208,7 @@ async def _dead_letter(publisher, account, body: bytes, reason: str, counters, r
         return web.Response(status=503, text="try again later")
     counters["dead_letters"] += 1
     log.warning("%s/%s: malformed payload dead-lettered: %s", account.channel, account.account_id, reason)
-    return web.Response(status=400, text=f"malformed payload: {reason}")
+    return web.Response(text=f"malformed payload kept for replay: {reason}")
 
 
 def main(argv: list[str]) -> int:
@@ -157,22 +218,37 @@ def main(argv: list[str]) -> int:
 
     from .media import edge_media
     from .webmessaging import build as build_webmessaging
+    from .webmessaging import limits as guest
     from .workspace import build as build_workspace
 
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="switchboard edge", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=settings.edge_host)
     parser.add_argument("--port", type=int, default=settings.edge_port)
-    parser.add_argument("--transactional-id", help="stable per edge instance (default: edge-<host>-<port>)")
+    parser.add_argument("--transactional-id", help="stable per edge replica (default: switchboard-edge-"
+                        "<host name>-<port>-<instance id kept in the data directory>)")
     parser.add_argument("--no-transactions", action="store_true",
                         help="plain idempotent produce instead of one Kafka transaction per group commit")
     parser.add_argument("--publish-timeout", type=float, default=5.0, help="seconds before answering 503")
     parser.add_argument("--max-body-kb", type=int, default=MAX_BODY_BYTES // 1024, help="larger bodies get 413")
+    parser.add_argument("--unsigned-rate", type=float, default=DEFAULT_RATE,
+                        help="requests/s per source address failing the signature before 429 (verified: unlimited)")
+    parser.add_argument("--unsigned-burst", type=int, default=DEFAULT_BURST, help="burst of those requests")
+    parser.add_argument("--guest-session-rate", type=float, default=guest.SESSION_RATE,
+                        help="new web chat sessions/s per source address before rate_limited (resumed: unlimited)")
+    parser.add_argument("--guest-session-burst", type=int, default=guest.SESSION_BURST, help="burst of those")
+    parser.add_argument("--guest-sockets", type=int, default=guest.MAX_SOCKETS,
+                        help="open web chat sockets per source address before 429")
+    parser.add_argument("--guest-request-rate", type=float, default=guest.REQUEST_RATE,
+                        help="web chat history and upload requests/s per source address before 429")
+    parser.add_argument("--guest-request-burst", type=int, default=guest.REQUEST_BURST, help="burst of those")
     parser.add_argument("--no-workspace", action="store_true", help="only the webhooks: no agent API, no socket")
     args = parser.parse_args(argv)
+    guest_budgets = guest.guest_floods(args.guest_session_rate, args.guest_session_burst, args.guest_sockets,
+                                       args.guest_request_rate, args.guest_request_burst)   # refused: before Kafka
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _use_uvloop()
-    txn_id = None if args.no_transactions else (args.transactional_id or f"switchboard-edge-{args.host}-{args.port}")
+    txn_id = None if args.no_transactions else (args.transactional_id or default_transactional_id(settings.data_dir, args.port))
     publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)
     codec = Codec.from_settings(settings)
     workspace = None if args.no_workspace else build_workspace(settings, publisher, codec)
@@ -180,14 +256,30 @@ def main(argv: list[str]) -> int:
     accounts = WithDeployments(load_accounts(settings.accounts_file), directory)   # web: one per deployment
     media = edge_media(settings, accounts)
     webmessaging = build_webmessaging(settings, publisher, codec, directory, media,
-                                      workspace.clickhouse if workspace is not None else None)
+                                      workspace.clickhouse if workspace is not None else None, guest_budgets)
     app = make_app(settings, accounts, publisher, codec, max_body_bytes=args.max_body_kb * 1024,
-                   workspace=workspace, media=media, webmessaging=webmessaging)
+                   workspace=workspace, media=media, webmessaging=webmessaging,
+                   floods=Floods(args.unsigned_rate, args.unsigned_burst))
     app.on_cleanup.append(lambda _app: _close(publisher))
     if workspace is not None:
         app.on_startup.append(lambda _app: _caught_up(workspace))
     web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
     return 0
+
+
+def default_transactional_id(data_dir: Path, port: int, hostname: str | None = None) -> str:
+    """`switchboard-edge-<host name>-<port>-<instance>`: unique per replica, stable across its restarts.
+
+    Not the bind address: every container binds 0.0.0.0:8080, and replicas sharing one
+    transactional id fence each other. The instance id is random, kept in
+    `<data_dir>/edge-instance-id`; a restarted replica takes its own id back, which fences the
+    producer of its previous life. Replicas differ by host name, or by data directory on one host.
+    """
+    return f"switchboard-edge-{hostname or socket.gethostname()}-{port}-{_instance_id(Path(data_dir))}"
+
+
+def _instance_id(data_dir: Path) -> str:
+    return kept_once(data_dir, "edge-instance-id", lambda: secrets.token_hex(6), private=False)
 
 
 def _directory(settings, codec):
@@ -206,11 +298,14 @@ async def _close(publisher: Publisher) -> None:
 
 
 async def _caught_up(workspace) -> None:
-    """Serve only once the book holds every agent-notifications event already on the topic."""
+    """Serve only once the book holds every agent-notifications event already on the topic, and the
+    policy views every view (else the policy API would answer 404 for a conversation it has)."""
     import asyncio
 
     if not await asyncio.to_thread(workspace.tailer.wait_ready, 120):
         log.warning("agent-notifications not read to the end in 120 s: offers may be missing until it is")
+    if not await asyncio.to_thread(workspace.policies.wait_ready, 60):
+        log.warning("policy-views not read to the end in 60 s: the policy API may answer 404 until it is")
 
 
 def _use_uvloop() -> None:

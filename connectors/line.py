@@ -7,7 +7,7 @@ from channels.registry import rules
 
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, http_error, parts, require_field, signed
-from .normalize import NAMESPACE, identity, inbound, item, load_json, location, millis, require, text_items
+from .normalize import NAMESPACE, identity, inbound, item, load_json, location, millis, objects, require, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
 KINDS = ("message", "postback", "follow", "unfollow", "unsend")
@@ -32,7 +32,7 @@ class LineConnector:
         if require(data, "destination") != account.account_id:
             raise ParseError(f"events for bot {data['destination']} arrived at account {account.account_id}")
         out = Parsed()
-        for event in data["events"]:
+        for event in objects(data["events"], "events"):
             record = self._event(account, event, received_at_ms, out)
             if record is None:
                 out.ignored += 1

@@ -4,12 +4,14 @@ from __future__ import annotations
 from . import meta
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, parts, require_field, signed
-from .normalize import identity, inbound, item, load_json, location, millis, require, status, text_items
+from .normalize import identity, inbound, item, load_json, location, millis, objects, require, status, text_items
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
 # Messenger's referral sources (webhook reference, messaging_referrals) in the channel-neutral words
 # of the attributes: an ad is `ad` on every channel; the others lower-cased (shortlink = an m.me link).
 SOURCES = {"ADS": "ad"}
+# The messaging events parsed; every other one (a field Meta adds included) is counted as ignored.
+MODELLED = {"message", "postback", "message_edit", "referral", "delivery", "read"}
 
 
 class MessengerConnector:
@@ -25,15 +27,18 @@ class MessengerConnector:
         if not isinstance(data, dict) or data.get("object") != "page" or not isinstance(data.get("entry"), list):
             raise ParseError("not a Messenger page webhook (object 'page' with entry[])")
         out = Parsed()
-        for entry in data["entry"]:
+        for entry in objects(data["entry"], "entry"):
             if str(require(entry, "id")) != account.account_id:
                 raise ParseError(f"entry for page {entry['id']} arrived at account {account.account_id}")
-            for event in entry.get("messaging") or []:
+            for event in objects(entry.get("messaging"), "messaging"):
                 self._event(account, event, received_at_ms, out)
             out.ignored += len(entry.get("standby") or []) + len(entry.get("changes") or [])
         return out
 
     def _event(self, account, event: dict, received_at: int, out: Parsed) -> None:
+        if not MODELLED & event.keys():
+            out.ignored += 1  # reactions, optins, handovers, app_roles, policy-enforcement (no sender): not modelled
+            return
         customer = str(require(event, "sender", "id"))
         when = millis(require(event, "timestamp"))
         if "message" in event:
@@ -47,14 +52,12 @@ class MessengerConnector:
             out.messages.append(self._edit(account, event, customer, when, received_at))
         elif "referral" in event:   # messaging_referrals: an m.me link or ad opened an existing thread
             out.messages.append(self._referral(account, event, customer, when, received_at))
-        elif "delivery" in event or "read" in event:
+        else:   # delivery or read
             state = "delivered" if "delivery" in event else "read"
             receipt = event.get("delivery") or event.get("read") or {}
             out.statuses.append(status(account, external_id=customer, state=state, occurred_at=when,
                                        platform_message_ids=receipt.get("mids") or [],
                                        watermark=receipt.get("watermark")))
-        else:
-            out.ignored += 1  # reactions, optins, handovers: not modelled yet
 
     def _message(self, account, event, customer, when, received_at, out: Parsed) -> dict:
         message = event["message"]

@@ -5,6 +5,9 @@ import json
 import re
 import uuid
 from datetime import datetime
+from functools import cache
+
+from schemas.registry import load_schema
 
 from .base import ParseError
 
@@ -16,6 +19,32 @@ ITEM_FIELDS = ("text", "url", "media_id", "mime_type", "sticker_package_id", "st
                "latitude", "longitude", "title", "address", "payload", "raw_type",
                "media_key", "size_bytes", "contact", "order")  # the last four: ContentItem v2
 IDENTITY_FIELDS = ("display_name", "first_name", "last_name", "phone", "email", "platform_user_id")
+
+
+@cache
+def enum(subject: str, name: str) -> tuple[tuple[str, ...], str]:
+    """The symbols and the default of the enum `name` in `subject`'s latest schema (read, so a
+    new symbol in a new schema version is known here at once and the two cannot drift)."""
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "enum" and node.get("name") == name:
+                return node
+            node = list(node.values())
+        if isinstance(node, list):
+            return next(filter(None, map(walk, node)), None)
+        return None
+    found = walk(load_schema(subject).definition)
+    if found is None or "default" not in found:
+        raise LookupError(f"{subject} has no enum {name} with a default")
+    return tuple(found["symbols"]), found["default"]
+
+
+def symbol(value, subject: str, name: str) -> str:
+    """`value` when it is a symbol of the enum, else the enum's default (`unknown`, `other`,
+    `unsupported`…): a value a platform adds later must never reach the Avro encoder, which
+    raises on it and makes the edge answer 500 (platforms retry that for days)."""
+    allowed, default = enum(subject, name)
+    return value if value in allowed else default
 
 
 def event_id(prefix: str, *parts) -> str:
@@ -33,7 +62,10 @@ def item(type_: str, **fields) -> dict:
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
         raise TypeError(f"not ContentItem fields: {sorted(unknown)}")
-    return {"type": type_, **{name: fields.get(name) for name in ITEM_FIELDS}}
+    kept = symbol(type_, "inbound-message", "ContentType")
+    if kept != type_:
+        fields["raw_type"] = fields.get("raw_type") or str(type_)
+    return {"type": kept, **{name: fields.get(name) for name in ITEM_FIELDS}}
 
 
 def location(latitude, longitude, **fields) -> dict:
@@ -46,7 +78,7 @@ def location(latitude, longitude, **fields) -> dict:
 
 def identity(external_id: str, id_type: str = "platform_id", **fields) -> dict:
     """An Identity record with every field present."""
-    return {"external_id": str(external_id), "id_type": id_type,
+    return {"external_id": str(external_id), "id_type": symbol(id_type, "inbound-message", "IdType"),
             **{name: fields.get(name) for name in IDENTITY_FIELDS}}
 
 
@@ -61,7 +93,10 @@ def text_items(text: str | None, urls: list[str] | None = None) -> list[dict]:
 def inbound(account, *, platform_message_id: str, occurred_at: int, received_at: int, sender: dict,
             kind: str = "message", text: str | None = None, content: list[dict] | None = None,
             **optional) -> dict:
-    """An inbound-message record for `account` with a deterministic event id."""
+    """An inbound-message record for `account` with a deterministic event id; a kind the schema
+    does not know is `other`, the platform's word kept as attribute `raw_kind`."""
+    raw, kind = kind, symbol(kind, "inbound-message", "InboundKind")
+    attributes = _kept(optional.get("attributes"), raw, kind, "raw_kind")
     return {
         "event_id": event_id("in", account.channel, account.account_id, platform_message_id),
         "tenant_id": account.tenant_id, "channel": account.channel,
@@ -77,26 +112,35 @@ def inbound(account, *, platform_message_id: str, occurred_at: int, received_at:
         "reply_token": optional.get("reply_token"), "language": optional.get("language"),
         "reply_to_text": optional.get("reply_to_text"), "target_message_id": optional.get("target_message_id"),
         "forwarded": bool(optional.get("forwarded")), "frequently_forwarded": bool(optional.get("frequently_forwarded")),
-        "attributes": {k: str(v) for k, v in (optional.get("attributes") or {}).items() if v is not None},
+        "attributes": attributes,
     }
 
 
 def status(account, *, external_id: str, state: str, platform_message_ids: list[str],
            occurred_at: int, **optional) -> dict:
-    """A delivery-status record (a platform receipt) with a deterministic event id."""
+    """A delivery-status record (a platform receipt) with a deterministic event id; a state the
+    schema does not know (WhatsApp's `played` for voice messages) is `unknown`, the platform's word
+    kept as attribute `raw_status` (and in the event id, so `played` and `read` stay two events)."""
     ids = [str(i) for i in platform_message_ids]
+    kept = symbol(state, "delivery-status", "DeliveryState")
+    attributes = _kept(optional.get("attributes"), state, kept, "raw_status")
     watermark = optional.get("watermark")
     return {
         "event_id": event_id("ds", account.channel, account.account_id, state, external_id,
                              watermark or "", *ids),
         "tenant_id": account.tenant_id, "channel": account.channel,
         "channel_account_id": account.account_id, "thread_key": thread_key(account, external_id),
-        "status": state, "outbound_id": optional.get("outbound_id"), "platform_message_ids": ids,
+        "status": kept, "outbound_id": optional.get("outbound_id"), "platform_message_ids": ids,
         "watermark": watermark, "occurred_at": occurred_at,
         "error_code": optional.get("error_code"), "error_reason": optional.get("error_reason"),
-        "retriable": False, "attempts": 0,
-        "attributes": {k: str(v) for k, v in (optional.get("attributes") or {}).items() if v is not None},
+        "retriable": False, "attempts": 0, "attributes": attributes,
     }
+
+
+def _kept(attributes: dict | None, raw, kept: str, name: str) -> dict[str, str]:
+    """The attributes as strings, with the platform's raw value under `name` when it was not kept."""
+    out = {k: str(v) for k, v in (attributes or {}).items() if v is not None}
+    return out | {name: str(raw)} if raw != kept else out
 
 
 def load_json(body: bytes):
@@ -105,6 +149,21 @@ def load_json(body: bytes):
         return json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ParseError(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise ParseError("body is JSON nested too deeply to read") from None
+
+
+def objects(items, what: str) -> list[dict]:
+    """The JSON objects of a list the platform sends (entries, events), absent = none; ParseError
+    naming the first element that is not an object (`entry[2] is null`)."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ParseError(f"{what} is not a list")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ParseError(f"{what}[{index}] is {json.dumps(item)[:40]}, not an object")
+    return items
 
 
 def require(mapping, *path: str):
@@ -121,7 +180,7 @@ def iso_millis(text: str) -> int:
     """Epoch milliseconds of an ISO-8601 time with zone (`2025-03-14T09:26:53.123Z`)."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (TypeError, ValueError):
+    except (AttributeError, TypeError, ValueError):
         raise ParseError(f"not an ISO-8601 time: {text!r}") from None
     if moment.tzinfo is None:
         raise ParseError(f"time without zone: {text!r}")

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 import aiohttp
 
 from .base import PlatformRequest, SendResult
+from .faults import armed as send_fault
+
+
+NO_ANSWER = ("connect", "no_answer")   # the error codes of `_call` when the platform did not answer
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ async def send(session: aiohttp.ClientSession, connector, request: PlatformReque
     while True:
         attempt += 1
         result = await _call(session, connector, request, policy)
+        if result.error_code not in NO_ANSWER:   # the fault tier's kill point (connectors/faults.py)
+            send_fault().answered(getattr(connector, "channel", ""))
         if result.ok or not result.retriable:
             return result, attempt
         wait = backoff(policy, attempt, result.retry_after, rand())

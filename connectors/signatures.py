@@ -36,6 +36,8 @@ def matches(presented: str | None, secrets: Iterable[bytes], body: bytes,
     """
     if not presented:
         return False
-    given = presented.strip().encode()
+    # aiohttp decodes header bytes as UTF-8 with surrogate escapes: a header that is not UTF-8 keeps
+    # its bytes (and simply does not match) instead of raising.
+    given = presented.strip().encode("utf-8", "surrogateescape")
     results = [hmac.compare_digest(given, render(secret, body).encode()) for secret in secrets]
     return any(results)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from . import meta
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, multipart, parts, require_field, signed
-from .normalize import identity, inbound, item, load_json, location, millis, require, status, text_items
+from .normalize import identity, inbound, item, load_json, location, millis, objects, require, status, text_items
+from .whatsapp_account import account_change
 
 MEDIA = {"image": "image", "video": "video", "audio": "audio", "document": "file", "sticker": "sticker"}
 # Coexistence numbers (WhatsApp Business app users) get a customer's edits and deletions.
@@ -20,18 +21,23 @@ class WhatsAppConnector:
     verify = staticmethod(signed)   # X-Hub-Signature-256 (hex), declared in channels/whatsapp.py
 
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
-        """Every message and status of every change of every entry; other fields are counted."""
+        """Every message and status of every change of every entry; account-level fields (template
+        status, quality and messaging limit, account updates) as account events; others counted."""
         data = load_json(body)
         if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account" \
                 or not isinstance(data.get("entry"), list):
             raise ParseError("not a WhatsApp webhook (object 'whatsapp_business_account' with entry[])")
         out = Parsed()
-        for entry in data["entry"]:
-            for change in entry.get("changes") or []:
-                if change.get("field") != "messages":
-                    out.ignored += 1  # e.g. phone_number_quality_update: the tier ladder, not a message
+        for entry in objects(data["entry"], "entry"):
+            for change in objects(entry.get("changes"), "changes"):
+                if change.get("field") == "messages":
+                    self._value(account, require(change, "value"), received_at_ms, out)
                     continue
-                self._value(account, require(change, "value"), received_at_ms, out)
+                event = account_change(account, entry, change, received_at_ms)
+                if event is None:
+                    out.ignored += 1  # a field we do not know (or another WABA's): counted, never an error
+                else:
+                    out.account_events.append(event)
         return out
 
     def _value(self, account, value: dict, received_at: int, out: Parsed) -> None:
@@ -57,6 +63,7 @@ class WhatsAppConnector:
         # The phone when WhatsApp shows it, else the business-scoped user id (username era).
         sender = identity(phone or bsuid, "phone" if phone else "platform_id", display_name=profile.get("name"),
                           phone=phone, platform_user_id=bsuid if phone else None)
+        system = message.get("system") or {} if message.get("type") == "system" else {}
         change = message.get(message["type"]) or {} if message.get("type") in CHANGES else None
         kind, text, content = self._content(message, out) if change is None else self._changed(message, change, out)
         context = (change or {}).get("message", {}).get("context") or message.get("context") or {}
@@ -69,6 +76,8 @@ class WhatsAppConnector:
                        frequently_forwarded=context.get("frequently_forwarded"),
                        target_message_id=(change or {}).get("original_message_id"),
                        attributes={"profile_name": profile.get("name"), "username": profile.get("username"),
+                                   # a system message: user_changed_number names the new number (wa_id)
+                                   "system_type": system.get("type"), "new_wa_id": system.get("wa_id"),
                                    "error_code": _first_error_code(message),
                                    # "Message business" on a product: the product the customer asks about
                                    "referred_product_catalog_id": product.get("catalog_id"),
@@ -89,6 +98,8 @@ class WhatsAppConnector:
             return "message", body.get("text"), [item("order", text=body.get("text"), order=_order(body))]
         if kind == "text":
             return "message", body.get("body"), text_items(body.get("body"))
+        if kind == "system":   # not the customer writing: a platform notice (webhooks/reference/messages/system)
+            return "other", body.get("body"), []
         if kind in MEDIA:
             return "message", body.get("caption"), [item(MEDIA[kind], media_id=body.get("id"), mime_type=body.get("mime_type"),
                                                          text=body.get("caption"), title=body.get("filename"))]

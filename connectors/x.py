@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .base import Parsed, ParseError, PlatformRequest, Refused, SendResult
 from .compose import body_json, check_capabilities, http_error, multipart, parts, signed
-from .normalize import identity, inbound, item, load_json, millis, require, status, text_items
+from .normalize import identity, inbound, item, load_json, millis, objects, require, status, text_items
 from .signatures import b64_sha256
 
 # Account Activity keys that are not DMs or read receipts (typing, follows, likes, posts, …).
@@ -35,9 +35,9 @@ class XConnector:
             raise ParseError(f"activity for user {data['for_user_id']} arrived at account {account.account_id}")
         out = Parsed()
         users = data.get("users") or {}
-        for event in data.get("direct_message_events") or []:
+        for event in objects(data.get("direct_message_events"), "direct_message_events"):
             self._dm(account, event, users, received_at_ms, out)
-        for receipt in data.get("direct_message_mark_read_events") or []:
+        for receipt in objects(data.get("direct_message_mark_read_events"), "direct_message_mark_read_events"):
             out.statuses.append(status(account, external_id=str(require(receipt, "sender_id")), state="read",
                                        platform_message_ids=[require(receipt, "last_read_event_id")],
                                        occurred_at=millis(require(receipt, "created_timestamp"))))

@@ -23,7 +23,10 @@ from deploy.summary import capability_counts, human_counts
 PROCESSES: list[tuple[str, ...]] = [
     ("sink",),       # owns the embedded ClickHouse; first up, last down, so every fact lands
     ("worker",),     # stream processors
-    ("edge",),       # webhooks in
+    # webhooks in; every simulated web visitor comes from 127.0.0.1, so the per-address guest budgets
+    # (docs/channels/web.md, "Floods per source address") are raised for the demo
+    ("edge", "--guest-sockets", "1000", "--guest-session-rate", "100", "--guest-session-burst", "1000",
+     "--guest-request-rate", "100", "--guest-request-burst", "1000"),
     ("deliver",),    # platform send APIs out
     ("simulate", "--agents", "6"),  # the platforms, their customers, web visitors, and agents who answer
 ]
@@ -71,9 +74,10 @@ def _wait(settings, children: list[Child]) -> tuple[str, bool]:
 
 def _settled_fact_counts(settings, since_ms: int) -> dict:
     """The sink's counts once two reads a second apart agree (it is still writing the last batches),
-    and what the WhatsApp messages delivered during the run cost ("template_cost", per currency)."""
+    the outbound messages approved and held during the run, and what the WhatsApp messages delivered
+    cost ("approved", "held", "template_cost" per currency: sink.reports.run_facts)."""
     from sink.client import NoClickHouse, connect
-    from sink.reports import summary_counts, template_cost
+    from sink.reports import run_facts, summary_counts
 
     deadline, last = time.monotonic() + SETTLE_SECONDS, None
     try:
@@ -85,7 +89,7 @@ def _settled_fact_counts(settings, since_ms: int) -> dict:
             last = counts
             time.sleep(1.0)
         began = datetime.fromtimestamp(since_ms / 1000, timezone.utc)
-        return (last or {}) | {"template_cost": template_cost(client, began)}
+        return (last or {}) | run_facts(client, began)
     except NoClickHouse as exc:
         return {"facts_error": str(exc)}
 

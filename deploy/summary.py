@@ -29,6 +29,12 @@ def capability_counts(counter: FlowCounter) -> dict:
         "offers": counter.tally("agent-notifications", "offered"),
         "accepted": counter.tally("agent-actions", "accept"),
         "wrapped_up": counter.tally("segment-facts", "wrapup"),
+        # Blending: the simulated telephony platform's calls (work-events), and those routing counted in capacity.
+        "calls": {"started": counter.tally("work-events", "started"), "ended": counter.tally("work-events", "ended"),
+                  "counted": counter.tally("routing-decisions", "work_started")},
+        # Who the customers are: details linked, customers merged, typed details suggested to an agent.
+        "identity": {kind: counter.tally("identity-events", kind) for kind in ("linked", "merged", "suggested",
+                                                                               "flagged")},
     }
 
 

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 from schemas import Codec, DecodeError, catalogue
 from switchboard.dlq import DeadLetter, dead_letter_record, produce_acked
+from switchboard.kafka import commit_or_defer
 
 from .errors import classify, retrying
 from .rows import MAPPERS, Row, rows_of
 from .store import Store
 
 log = logging.getLogger("switchboard.sink")
+OUTAGE_ATTEMPTS = 40   # retriable insert errors: 0.2 s doubling to 5 s, about 3 minutes of outage
 GROUP = "switchboard-sink"
 
 
@@ -86,7 +88,7 @@ class Sink:
             produce_acked(self.producer, self._dead)
             self.stats.dead_letters += len(self._dead)
         if messages:
-            self.consumer.commit(asynchronous=False)
+            commit_or_defer(self.consumer)   # a broker restart's moving coordinator waits for the next batch
         self.stats.records += len(messages)
         return len(messages)
 
@@ -114,7 +116,7 @@ class Sink:
             return
         try:
             for table, rows in group_by_table(items).items():
-                retrying(lambda: self.store.insert(table, rows))
+                retrying(lambda: self.store.insert(table, rows), attempts=OUTAGE_ATTEMPTS)
         except Exception as exc:
             if classify(exc) != "data":
                 raise  # retriable errors already retried; fatal ones stop the sink uncommitted

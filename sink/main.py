@@ -55,12 +55,13 @@ def open_store(settings):
     return EmbeddedStore(engine), engine
 
 
-def build_app(store, engine, tokens, revoked) -> web.Application:
-    """The sink's HTTP app: ClickHouse's interface (embedded mode) and the report API (signed-in)."""
+def build_app(store, engine, tokens, revoked, users=None, audit=None) -> web.Application:
+    """The sink's HTTP app: ClickHouse's interface (embedded mode, for `users`: sink.client.embedded_users)
+    and the report API (signed-in; its reads audited by `audit`, sink.audit.Auditor)."""
     app = web.Application(client_max_size=MAX_BODY)
     if engine is not None:
-        clickhouse_routes(app, engine)
-    api_routes(app, store, tokens, revoked)
+        clickhouse_routes(app, engine, users)
+    api_routes(app, store, tokens, revoked, audit)
     return app
 
 
@@ -111,8 +112,14 @@ async def serve(settings, args) -> int:
     # Not waited for: the sink serves ClickHouse to the other roles from the start; sign-outs
     # apply once the view has read the directory.
     directory = DirectoryView(settings.kafka_client_config(), Codec.from_settings(settings)).start()
+    from .client import embedded_users
+
     tokens = Tokens(secret(settings), settings.session_hours * 3600)
-    runner = web.AppRunner(build_app(store, engine, tokens, directory.revoked), access_log=None)
+    users = embedded_users(settings) if engine is not None else None
+    from .audit import Auditor
+
+    auditor = Auditor(settings.kafka_client_config(), Codec.from_settings(settings))
+    runner = web.AppRunner(build_app(store, engine, tokens, directory.revoked, users, auditor), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.sink_host, settings.sink_port).start()
     done, failed = asyncio.Event(), asyncio.Event()
@@ -126,6 +133,7 @@ async def serve(settings, args) -> int:
         worker[1].set()
         await asyncio.to_thread(worker[0].join, 30)
     await runner.cleanup()
+    await asyncio.to_thread(auditor.close)
     await asyncio.to_thread(directory.close)
     if engine is not None:
         engine.close()

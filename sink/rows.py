@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
+from sink.rows_audit import AUDIT_MAPPERS
+from sink.rows_policy import POLICY_MAPPERS, approval, window_expiry
 from sink.rows_routing import ROUTING_MAPPERS
 from switchboard.pricing import prices, status_cost
 
@@ -19,12 +21,15 @@ MESSAGE_COLUMNS = ("conversation_id", "customer_id", "thread_key", "channel", "c
                    "direction", "kind", "text", "agent_id", "platform_message_id",
                    "platform_event_id", "occurred_at", "received_at", "reply_to_message_id",
                    "target_message_id",   # references: DDL 0014
-                   "sender_name", "content")  # the sender's name, the content items as JSON: DDL 0016
+                   "sender_name", "content",  # the sender's name, the content items as JSON: DDL 0016
+                   "sender_kind", "queue_id")  # customer / agent / system, the queue at the time: DDL 0045
 CONVERSATION_COLUMNS = ("thread_key", "customer_id", "channel", "channel_account_id", "started_at",
                         "first_inbound_at", "first_response_at", "first_assigned_at",
                         "last_event_at", "closed_at", "close_reason", "interaction_ended_at",
                         "interaction_end_reason",
-                        "entry_point_id", "campaign_id", "referral_source", "referral_source_id")   # DDL 0017
+                        "entry_point_id", "campaign_id", "referral_source", "referral_source_id",   # DDL 0017
+                        "language", "language_confidence",   # DDL 0026
+                        "media_type", "first_queue_id")   # DDL 0044
 
 
 def message_row(tenant_id: str, message_id: str, **known) -> Row:
@@ -37,7 +42,7 @@ def message_row(tenant_id: str, message_id: str, **known) -> Row:
 def conversation_row(tenant_id: str, conversation_id: str, **known) -> Row:
     """A partial conversation_facts row."""
     row = {"tenant_id": tenant_id, "conversation_id": conversation_id,
-           **dict.fromkeys(CONVERSATION_COLUMNS), "last_sequence": 0,
+           **dict.fromkeys(CONVERSATION_COLUMNS), "last_sequence": 0, "business_initiated": 0,
            "agents": [], "queues": [], "wrapup_codes": []}
     return "conversation_facts", row | known
 
@@ -82,20 +87,25 @@ def inbound_message(r: dict) -> list[Row]:
         return []
     return [message_row(
         r["tenant_id"], r["event_id"], thread_key=r["thread_key"], channel=r["channel"],
-        channel_account_id=r["channel_account_id"], direction="inbound", kind=r["kind"],
+        channel_account_id=r["channel_account_id"], direction="inbound", sender_kind="customer", kind=r["kind"],
         content_types=_types(r["content"]), text=r["text"] or _text(r["content"]), content=_content(r["content"]),
         sender_name=_sender_name(r.get("sender")), platform_message_id=r["platform_message_id"], platform_event_id=r["platform_event_id"],
         redelivered=int(r["redelivery"]), occurred_at=r["occurred_at"], received_at=r["received_at"], **_refs(r))]
 
 
 def outbound_message(r: dict) -> list[Row]:
-    """An approved outbound message (the agent's or a system's)."""
+    """An approved outbound message (the agent's or a system's): what was said, and its approval (DDL 0024)."""
     types = _types(r["content"]) + (["template"] if r.get("template") else [])
-    return [message_row(
+    rows = [message_row(
         r["tenant_id"], r["outbound_id"], conversation_id=r["conversation_id"],
         thread_key=r["thread_key"], channel=r["channel"], channel_account_id=r["channel_account_id"],
         direction="outbound", kind=r["kind"], content_types=types, text=_text(r["content"]),
-        content=_content(r["content"]), agent_id=r["agent_id"], occurred_at=r["created_at"])]
+        content=_content(r["content"]), agent_id=r["agent_id"], occurred_at=r["created_at"],
+        sender_kind="agent" if r["agent_id"] else "system"), approval(r, types)]
+    if r.get("business_initiated") and r["conversation_id"]:   # an outbound conversation (docs/metrics.md)
+        rows.append(conversation_row(r["tenant_id"], r["conversation_id"], thread_key=r["thread_key"],
+                                     business_initiated=1))
+    return rows
 
 
 def conversation_event(r: dict) -> list[Row]:
@@ -117,16 +127,20 @@ def conversation_event(r: dict) -> list[Row]:
         wrapup_codes=_some(r["wrapup_code"]),
         # where it came from (v4; absent before): on started, or the message that brought the referral
         entry_point_id=r.get("entry_point_id"), campaign_id=r.get("campaign_id"),
-        referral_source=r.get("referral_source"), referral_source_id=r.get("referral_source_id"))]
+        referral_source=r.get("referral_source"), referral_source_id=r.get("referral_source_id"),
+        # the detected language (v6): on the message whose text made the detector confident
+        language=r.get("language"), language_confidence=r.get("language_confidence"))]
     if r["message_id"]:
         rows.append(message_row(
             r["tenant_id"], r["message_id"], conversation_id=r["conversation_id"],
             customer_id=r["customer_id"], thread_key=r["thread_key"], channel=r["channel"],
             channel_account_id=r["channel_account_id"], direction=direction,
             content_types=_types(r["content"]), text=r["text"] or _text(r["content"]),
-            content=_content(r["content"]), occurred_at=at,
+            content=_content(r["content"]), occurred_at=at, queue_id=r["queue_id"],
+            **({"sender_kind": "customer"} if direction == "inbound" else {}),
+            **({"agent_id": r["agent_id"]} if direction == "outbound" and r["agent_id"] else {}),
             **({"kind": r["kind"]} if r.get("kind") else {}), **_refs(r)))
-    return rows
+    return rows + window_expiry(r)   # a free-reply window that closed while the customer waited (v5, DDL 0025)
 
 
 def assignment(r: dict) -> list[Row]:
@@ -149,13 +163,40 @@ def _copy(table: str, *columns: str) -> Callable[[dict], list[Row]]:
     return mapper
 
 
+def version(at: datetime, closed: bool) -> int:
+    """A ReplacingMergeTree version that prefers a fact's closed copy to its open one, even in the same ms."""
+    return int(at.timestamp() * 1000) * 2 + int(closed)
+
+
+SEGMENT_COLUMNS = ("tenant_id", "fact_id", "conversation_id", "customer_id", "channel", "segment_type", "queue_id",
+                   "agent_id", "started_at", "ended_at", "outcome", "wrapup_code", "transfer_type",
+                   "media", "offer_id", "queue_visit_id", "service_level_seconds", "service_level_percent",
+                   "short_abandon_seconds", "transfer_target", "wrapup_note")   # v2: DDL 0040
+
+
 def segment_fact(r: dict) -> list[Row]:
-    """A segment; its version prefers the closed copy of a segment published twice."""
+    """A segment, open (ended_at NULL) or closed; a queue visit also tells its conversation the
+    media type and, as the first visit opens, its first queue (DDL 0044)."""
     end: datetime | None = r["ended_at"]
-    row = {k: r.get(k) for k in ("tenant_id", "fact_id", "conversation_id", "customer_id", "channel",
-                                 "segment_type", "queue_id", "agent_id", "started_at", "ended_at",
-                                 "outcome", "wrapup_code", "transfer_type")}
-    return [("segment_facts", row | {"version": int((end or r["started_at"]).timestamp() * 1000)})]
+    row = {k: r.get(k) for k in SEGMENT_COLUMNS} | {"wrapup_skipped": int(bool(r.get("wrapup_skipped")))}
+    rows = [("segment_facts", row | {"version": version(end or r["started_at"], end is not None)})]
+    if r["segment_type"] == "queue_wait":
+        first = end is None and r["fact_id"].endswith(":queue_wait:1")
+        rows.append(conversation_row(r["tenant_id"], r["conversation_id"], customer_id=r["customer_id"],
+                                     media_type=r.get("media"), first_queue_id=r["queue_id"] if first else None))
+    return rows
+
+
+def agent_status(r: dict) -> list[Row]:
+    """A presence interval, open (v2 closed false: ended_at NULL) or closed (DDL 0041)."""
+    closed, status = r.get("closed", True), r["status"]
+    routing = r.get("routing_status") or "unknown"
+    if routing == "unknown":   # v1: the presence says it
+        routing = status if status in ("on_queue", "not_responding") else "off_queue"
+    row = {k: r.get(k) for k in ("tenant_id", "fact_id", "agent_id", "status", "started_at", "next_status", "reason")}
+    return [("agent_status_facts", row | {
+        "ended_at": r["ended_at"] if closed else None, "routing_status": routing,
+        "version": version(r["ended_at"] if closed else r["started_at"], closed)})]
 
 
 def outbound_rejection(r: dict) -> list[Row]:
@@ -166,12 +207,13 @@ def outbound_rejection(r: dict) -> list[Row]:
 
 
 def delivery_status(r: dict) -> list[Row]:
-    """A send result or platform receipt; WhatsApp's pricing (v2) and, when delivered, its cost (DDL 0018)."""
+    """A send result or platform receipt; WhatsApp's pricing (v2) and, when delivered, its cost (DDL 0018);
+    a hold's reason and expected release (v3 `held`, DDL 0023)."""
     row = {k: r[k] for k in ("tenant_id", "event_id", "thread_key", "channel", "channel_account_id",
                              "status", "outbound_id", "platform_message_ids", "watermark",
                              "occurred_at", "error_code", "error_reason", "attempts")}
     pricing = {k: r.get(k) for k in ("pricing_category", "pricing_model", "pricing_type",
-                                     "conversation_origin", "platform_conversation_id")}
+                                     "conversation_origin", "platform_conversation_id", "hold_reason", "hold_until")}
     cost = status_cost(prices(), r)
     priced = {"cost": cost.amount, "currency": cost.currency, "market": cost.market, "country": cost.country} \
         if cost else dict.fromkeys(("cost", "currency", "market", "country"))
@@ -195,15 +237,17 @@ MAPPERS: dict[str, Callable[[dict], list[Row]]] = {
     "agent-event": _copy("agent_event_facts", "tenant_id", "event_id", "agent_id", "type",
                          "occurred_at", "conversation_id", "offer_id", "queue_id", "customer_id",
                          "channel", "expires_at", "reason"),
-    "agent-status-interval": _copy("agent_status_intervals", "tenant_id", "fact_id", "agent_id",
-                                   "status", "started_at", "ended_at", "next_status", "reason"),
+    "agent-status-interval": agent_status,
     "identity-event": _copy("identity_facts", "tenant_id", "event_id", "type", "customer_id",
                             "merged_customer_id", "thread_key", "channel", "external_id",
-                            "display_name", "detail_type", "detail_value", "candidates", "reason", "occurred_at"),
+                            "display_name", "detail_type", "detail_value", "candidates", "reason", "origin",
+                            "message_id", "actor", "occurred_at"),
 }
 
 
-MAPPERS.update(ROUTING_MAPPERS)  # routing owns its audit table's mapper (and DDL 0020-0029)
+MAPPERS.update(ROUTING_MAPPERS)  # routing owns its audit table's mapper (and DDL 0020)
+MAPPERS.update(POLICY_MAPPERS)   # consents and account events (DDL 0021-0025, sink/rows_policy.py)
+MAPPERS.update(AUDIT_MAPPERS)    # reads of customers' conversations (DDL 0031, sink/rows_audit.py)
 
 
 def rows_of(subject: str, record: dict) -> list[Row]:

@@ -1,4 +1,6 @@
-"""Routing's fact rows: `routing-decision` records to `routing_decisions` (DDL 0020).
+"""Routing's fact rows: `routing-decision` records to `routing_decisions` (DDL 0020), and a
+`configured` decision's queue settings to `queue_config_facts` too (DDL 0043: the queue
+configuration history).
 
 Kept beside the sink's own mappers (sink/rows.py) so routing owns its audit table; the sink
 subscribes a topic only when its subject has a mapper, so adding `ROUTING_MAPPERS` to `MAPPERS`
@@ -21,7 +23,16 @@ def routing_decision(r: dict) -> list[Row]:
     candidates = [{k: (_ms(v) if isinstance(v, datetime) else v) for k, v in c.items()} for c in r["candidates"]]
     row = {c: r.get(c) for c in COLUMNS} | {"candidate_agents": [c["agent_id"] for c in candidates],
                                            "candidates": json.dumps(candidates, separators=(",", ":"))}
-    return [("routing_decisions", row)]
+    return [("routing_decisions", row)] + queue_config(r)
+
+
+def queue_config(r: dict) -> list[Row]:
+    """A `configured` decision (routing-decision v3): the queue's settings as routing applied them."""
+    settings = r.get("queue_settings")
+    if r["kind"] != "configured" or not settings:
+        return []
+    return [("queue_config_facts", {"tenant_id": r["tenant_id"], "queue_id": r["queue_id"],
+                                    "configured_at": r["occurred_at"], "decision_id": r["decision_id"], **settings})]
 
 
 def _ms(value: datetime) -> int:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from switchboard.settings import load_settings
 
-from .client import NoClickHouse, connect
+from .client import NoClickHouse, connect, redact
 
 # Statements that return rows; anything else (DDL, INSERT, OPTIMIZE…) runs as a command.
 _ROWS = re.compile(r"^\s*(\(?\s*SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS)\b", re.I)
@@ -53,8 +53,9 @@ def main(argv: list[str]) -> int:
 
     args = parse_args(argv)
     logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)  # errors are printed below
+    settings = load_settings()
     try:
-        client = connect(load_settings())
+        client = connect(settings)
         if not _ROWS.match(args.query):
             print(client.command(args.query))
             return 0
@@ -62,8 +63,8 @@ def main(argv: list[str]) -> int:
     except NoClickHouse as exc:
         print(f"switchboard sql: error: {exc}", file=sys.stderr)
         return 2
-    except DatabaseError as exc:
-        print(f"switchboard sql: error: {exc}", file=sys.stderr)
+    except DatabaseError as exc:   # never repeats a password (the server's text may quote the URL)
+        print(f"switchboard sql: error: {redact(str(exc), settings)}", file=sys.stderr)
         return 1
     print(render(list(result.column_names), result.result_rows, args.format))
     return 0

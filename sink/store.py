@@ -13,6 +13,7 @@ from typing import Protocol
 
 from .embedded import EmbeddedClickHouse
 from .errors import ClickHouseError, code_of
+from .faults import armed as write_refusal
 
 
 @dataclass
@@ -81,6 +82,7 @@ class EmbeddedStore:
         """Insert row dicts (JSONEachRow inline: the data follows FORMAT in the statement)."""
         if not rows:
             return
+        write_refusal().check()   # the fault tier's hook (sink/faults.py); refuses nothing unless armed
         body = "\n".join(json.dumps(r, default=_json_default, ensure_ascii=False) for r in rows)
         self.engine.run(f"INSERT INTO {table} FORMAT JSONEachRow\n{body}")
 
@@ -103,6 +105,7 @@ class ServerStore:
     def insert(self, table: str, rows: list[dict]) -> None:
         """Insert row dicts (columns named by the first row; every row has the same keys)."""
         if rows:
+            write_refusal().check()
             columns = list(rows[0])
             self._call(self.client.insert, table, [[r[c] for c in columns] for r in rows],
                        column_names=columns)

@@ -6,4 +6,6 @@ PROCESSORS: list[str] = [
     "streams.identity.agent",        # identity matcher: link, merge or flag customers by claimed email/phone
     "streams.routing.agent",         # routing-requests + agent-actions + routing-ticks -> routing-inputs -> ACD
     "streams.routing.clock",         # a routing-tick per tenant every second
+    "streams.accounts.agent",        # outbound-checks + account-events + account-ticks -> account-inputs -> account stage
+    "streams.accounts.clock",        # an account-tick per portfolio holding messages every second
 ]

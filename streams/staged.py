@@ -3,15 +3,20 @@
 The processor contract (`streams/processor.py`) stages every table write of a batch here and
 flushes them only after the batch's outputs were acknowledged by the broker. Each staged write
 remembers the event that made it: faust writes a table entry to the changelog partition of the
-current event, so the flush replays each write under its own event.
+current event, so the flush replays each write under its own event. `items_with_prefix` reads one
+key range of the table (`ranges.py`: a seek, not a scan) merged with the batch's writes.
 """
 from __future__ import annotations
 
+import heapq
 import weakref
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from operator import itemgetter
 
 from faust.streams import _current_event, current_event  # faust reads a write's partition from it
+
+from .ranges import Ranges
 
 _DELETED = object()
 
@@ -33,6 +38,7 @@ class Staged(MutableMapping):
         self.table = table
         self.pending: dict[bytes, tuple[object, object]] = {}   # key -> (event, value or _DELETED)
         self.journal: list[tuple[bytes, tuple | None]] = []     # undo log of the batch's writes
+        self.ranges = Ranges(table)
 
     def __getitem__(self, key: bytes):
         if key in self.pending:
@@ -63,6 +69,18 @@ class Staged(MutableMapping):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+    def items_with_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, object]]:
+        """Entries whose key starts with `prefix`, in key order: the table's range seen through the
+        batch's writes and deletions (the batch's own entries are few: scanned)."""
+        staged = {key: value for key, (_, value) in self.pending.items() if key.startswith(prefix)}
+        stored = ((key, value) for key, value in self.ranges.items(prefix) if key not in staged)
+        written = sorted((key, value) for key, value in staged.items() if value is not _DELETED)
+        return heapq.merge(stored, written, key=itemgetter(0))
+
+    def keys_with_prefix(self, prefix: bytes) -> Iterator[bytes]:
+        """Keys that start with `prefix`, in order (see `items_with_prefix`)."""
+        return (key for key, _ in self.items_with_prefix(prefix))
 
     def mark(self) -> int:
         """A savepoint: `rollback(mark)` undoes every write staged after it."""

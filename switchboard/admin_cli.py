@@ -1,7 +1,9 @@
 """`switchboard admin`: people and configuration, written to the directory topic.
 
     switchboard admin seed [--routing-dir DIR] [--people FILE]
-    switchboard admin tenant set --tenant T [--name N] [--system-sender ID ...]
+    switchboard admin tenant set --tenant T [--name N] [--system-sender ID ...] [--budget-daily D|none]
+        [--budget-monthly M|none] [--quiet-hours 21:00-08:00|none] [--time-zone ZONE]
+        [--opt-out-keywords LANG=WORD,WORD ...] [--opt-in-keywords LANG=WORD ...] [--language L ...]
     switchboard admin routing set --tenant T FILE        (validated first; agents: lines become people)
     switchboard admin routing show --tenant T
     switchboard admin people list --tenant T
@@ -10,10 +12,13 @@
     switchboard admin people set --tenant T ID [same options]      (changes only what is given)
     switchboard admin people disable|enable|remove --tenant T ID
     switchboard admin canned list|add|remove --tenant T [ID] [--title T --text X --shortcut S --queue Q]
+    switchboard admin sync-platforms     (WhatsApp template catalogues and LINE quotas → account-events, now)
     switchboard admin deployment create|set|show|list|disable|enable|remove --tenant T [ID] [...]
                                  (web messaging widget deployments: docs/channels/web.md)
     switchboard admin entry-point create|set|list|show|remove|link --tenant T [ID] [...]
                                  (click-to-chat links with their campaign: docs/entry-points.md)
+    switchboard admin erase-customer --tenant T --customer C [--yes]
+                                 (a customer's personal data, GDPR-style: docs/security.md "Erasure")
 
 Every change is an event on the compacted `directory` topic; every role follows it live.
 """
@@ -125,9 +130,39 @@ def tenant_cmd(admin: Admin, args) -> object:
     if args.action == "show":
         return admin.view.tenant(args.tenant)
     current = admin.view.tenant(args.tenant) or {}
-    body = {"name": args.name if args.name is not None else current.get("name", args.tenant),
-            "system_senders": args.system_sender if args.system_sender is not None else current.get("system_senders", [])}
-    return admin.put(args.tenant, "tenant", args.tenant, body)
+    body = {k: v for k, v in current.items() if k != "id"} | {"name": current.get("name", args.tenant)}
+    return admin.put(args.tenant, "tenant", args.tenant, body | _tenant_changes(args))
+
+
+def _tenant_changes(args) -> dict:
+    """The tenant fields the command line gives ("none" clears a budget or the quiet hours)."""
+    given = {"name": args.name, "system_senders": args.system_sender, "time_zone": args.time_zone,
+             "budget_daily": args.budget_daily, "budget_monthly": args.budget_monthly,
+             "opt_out_keywords": _keywords(args.opt_out_keywords), "opt_in_keywords": _keywords(args.opt_in_keywords),
+             "quiet_hours": _quiet_hours(args.quiet_hours), "languages": args.language}
+    return {k: (None if v == "none" else v) for k, v in given.items() if v is not None}
+
+
+def _quiet_hours(value: str | None) -> dict | str | None:
+    if value in (None, "none"):
+        return value
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise UserError(f"--quiet-hours {value!r}: give START-END (e.g. 21:00-08:00) or none")
+    return {"start": start, "end": end}
+
+
+def _keywords(pairs: list[str] | None) -> dict[str, list[str]] | None:
+    """LANG=WORD,WORD options as {language: [words]} (the given languages replace the defaults)."""
+    if pairs is None:
+        return None
+    out = {}
+    for pair in pairs:
+        language, sep, words = pair.partition("=")
+        if not sep or not language:
+            raise UserError(f"{pair!r}: give LANG=WORD[,WORD...] (e.g. es=BAJA,ALTO)")
+        out[language] = [w.strip() for w in words.split(",") if w.strip()]
+    return out
 
 
 def routing_cmd(admin: Admin, args) -> object:
@@ -147,6 +182,17 @@ def seed_cmd(admin: Admin, args) -> object:
     from .seed import seed
 
     return seed(admin, args.routing_dir, args.people)
+
+
+def sync_platforms_cmd(admin: Admin, args) -> object:
+    """Read every WhatsApp template catalogue and LINE quota now and publish them (account-events)."""
+    from connectors.platform_sync import run_once
+
+    from .accounts import load_accounts
+    from .settings import load_settings
+
+    settings = load_settings()
+    return run_once(settings, load_accounts(settings.accounts_file))   # one line per account
 
 
 def _with_tenant(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -184,21 +230,32 @@ def _parser(settings) -> argparse.ArgumentParser:
             p.add_argument(f"--{flag}", required=action == "add" and flag in ("title", "text"))
     for p in canned.choices.values():
         p.set_defaults(handler=canned_cmd)
-    tenant = sub.add_parser("tenant", help="a tenant's name and allowed system senders")
+    tenant = sub.add_parser("tenant", help="a tenant's name, allowed system senders and sending policy")
     tenant.add_argument("action", choices=["set", "show"])
     tenant.add_argument("--tenant", required=True)
     tenant.add_argument("--name")
     tenant.add_argument("--system-sender", action="append")
+    tenant.add_argument("--budget-daily", help="business-initiated spend per UTC day, price table currency (none: no budget)")
+    tenant.add_argument("--budget-monthly", help="the same per UTC month (none: no budget)")
+    tenant.add_argument("--quiet-hours", help="START-END in the recipient's zone, e.g. 21:00-08:00 (none: no quiet hours)")
+    tenant.add_argument("--time-zone", help="IANA zone used when a recipient's is unknown (default UTC)")
+    tenant.add_argument("--opt-out-keywords", action="append", metavar="LANG=WORD,WORD",
+                        help="opt-out keywords of a language (repeat per language; replaces the defaults)")
+    tenant.add_argument("--opt-in-keywords", action="append", metavar="LANG=WORD,WORD")
+    tenant.add_argument("--language", action="append", help="a language its customers write (ISO 639-1; repeat: "
+                        "the detector chooses among them, streams/conversations/language.py)")
     tenant.set_defaults(handler=tenant_cmd)
     routing = sub.add_parser("routing", help="a tenant's rules, queues and agents")
     routing.add_argument("action", choices=["set", "show"])
     routing.add_argument("file", nargs="?")
     routing.add_argument("--tenant", required=True)
     routing.set_defaults(handler=routing_cmd)
-    from . import admin_deployments, admin_entry_points
+    sub.add_parser("sync-platforms", help=sync_platforms_cmd.__doc__).set_defaults(handler=sync_platforms_cmd)
+    from . import admin_deployments, admin_entry_points, erase
 
     admin_deployments.add_commands(sub, _with_tenant)
     admin_entry_points.add_commands(sub, _with_tenant)
+    erase.add_commands(sub, _with_tenant)
     return parser
 
 
@@ -208,6 +265,9 @@ def main(argv: list[str]) -> int:
 
     settings = load_settings()
     args = _parser(settings).parse_args(argv)
+    if not getattr(args, "needs_directory", True):   # erase-customer: ClickHouse and topics, not the directory
+        print(json.dumps(args.handler(settings, args), indent=2, default=str))
+        return 0
     admin = Admin(settings)
     try:
         result = args.handler(admin, args)

@@ -9,18 +9,17 @@ role)` and scope everything to `principal.tenant_id`.
 """
 from __future__ import annotations
 
-import os
-import secrets as _secrets
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import jwt
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from switchboard.localfiles import local_secret
 
 ROLES = ("agent", "supervisor", "admin")  # each may do what the ones before it may
 COOKIE = "sb_token"
@@ -65,19 +64,7 @@ def secret(settings) -> bytes:
     """The signing secret: SWITCHBOARD_AUTH_SECRET, else one random secret per data directory."""
     if settings.auth_secret is not None:
         return settings.auth_secret.get_secret_value().encode()
-    path = Path(settings.data_dir) / "auth-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{uuid.uuid4().hex}")
-        tmp.write_text(_secrets.token_urlsafe(48))
-        tmp.chmod(0o600)
-        try:
-            os.link(tmp, path)    # never replaces: processes starting together all keep the first secret
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip().encode()
+    return local_secret(settings.data_dir, "auth-secret", 48).encode()
 
 
 class Tokens:

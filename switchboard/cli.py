@@ -105,9 +105,11 @@ ROLES: dict[str, tuple[str, str]] = {
     "worker": ("streams.worker:main", "run the stream processors (faust worker)"),
     "sink": ("sink.main:main", "write every event to ClickHouse and serve its HTTP interface"),
     "sql": ("sink.sql:main", "run a ClickHouse SQL query against the facts"),
+    "report": ("switchboard.report_cli:main", "a report view (queues, agents, interactions…) as a table, CSV or JSON"),
     "rules": ("streams.routing.rules_cli:main", "routing rules: `rules test TEXT` shows which rule fires"),
     "dlq": ("switchboard.dlq_cli:main", "inspect and replay dead-letter topics"),
     "admin": ("switchboard.admin_cli:main", "people and configuration: tenants, routing, agents, canned responses"),
+    "generate": ("switchboard.generate:main", "write a generated history of interactions into ClickHouse (demos, benchmarks)"),
 }
 
 

@@ -32,12 +32,15 @@ def normalize_phone(value: str | None) -> str | None:
 
 
 def normalize_detail(detail_type: str, value: str | None) -> str | None:
-    """The normalized value of an `email` or `phone` detail (None: not a usable detail)."""
+    """The normalized value of an `email`, `phone` or `platform_user` detail (None: not a usable detail);
+    a platform user id (WhatsApp's BSUID) is kept as the platform gives it, trimmed."""
     if detail_type == "email":
         return normalize_email(value)
     if detail_type == "phone":
         return normalize_phone(value)
-    raise ValueError(f"unknown detail type {detail_type!r}: expected email or phone")
+    if detail_type == "platform_user":
+        return (value or "").strip() or None
+    raise ValueError(f"unknown detail type {detail_type!r}: expected email, phone or platform_user")
 
 
 def claim_key(tenant_id: str, detail_type: str, value: str) -> str:

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from channels.web import DeploymentBody, EntryPointBody
+from channels.zones import TimeZoneName
 from schemas import Codec, topic
 
 from .errors import UserError
@@ -30,11 +31,37 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class QuietHours(_Body):
+    """Local times (the recipient's zone) between which business-initiated messages are held."""
+
+    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    end: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+OPT_OUT_KEYWORDS = {"en": ("STOP", "UNSUBSCRIBE"), "es": ("BAJA",), "fr": ("ARRET", "ARRÊT"), "de": ("STOPP",),
+                    "pt": ("PARAR",)}
+OPT_IN_KEYWORDS = {"en": ("START",)}
+
+
 class TenantBody(_Body):
-    """A tenant: its name and the system senders its outbound policy accepts."""
+    """A tenant: its name, the system senders its outbound policy accepts, and its sending policy:
+    budgets for business-initiated messages (decimal strings in the price table's currency, None:
+    none), quiet hours, the zone used when a recipient's is unknown, opt-out and opt-in keywords."""
 
     name: str = ""
     system_senders: tuple[str, ...] = ()
+    budget_daily: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)?$")
+    budget_monthly: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+)?$")
+    quiet_hours: QuietHours | None = None
+    time_zone: TimeZoneName = "UTC"
+    opt_out_keywords: dict[str, tuple[str, ...]] = OPT_OUT_KEYWORDS
+    opt_in_keywords: dict[str, tuple[str, ...]] = OPT_IN_KEYWORDS
+    # Languages its customers write in (ISO 639-1): the offline detector only chooses among these
+    # (streams/conversations/language.py); empty: no detection.
+    languages: tuple[str, ...] = ()
+    # Merge customers whose typed email or phone (found in message text) matches another customer's;
+    # False (default): a merge suggestion an agent confirms or rejects (docs/identity.md).
+    merge_typed_details: bool = False
 
 
 class PersonBody(_Body):

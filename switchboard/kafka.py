@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 
-from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 log = logging.getLogger("switchboard.kafka")
 # librdkafka's own log lines (connection refused, broker down…) go through Python logging under this
@@ -34,6 +34,29 @@ def producer(client_config: dict, **overrides) -> Producer:
 def consumer(client_config: dict, group_id: str, **overrides) -> Consumer:
     """A consumer that commits only what the application says it has processed."""
     return Consumer({**CONSUMER_DEFAULTS, "logger": CLIENT_LOG, **client_config, "group.id": group_id, **overrides})
+
+
+# Commit errors of a group coordinator that moved or is loading (a broker restart, a leader change).
+TRANSIENT_COMMIT_ERRORS = frozenset(getattr(KafkaError, name) for name in (
+    "NOT_COORDINATOR", "COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE", "REQUEST_TIMED_OUT",
+    "REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "_TIMED_OUT", "_TRANSPORT", "_ALL_BROKERS_DOWN"))
+
+
+def commit_or_defer(consumer: Consumer) -> bool:
+    """Commit the consumer's positions (synchronously); False when a coordinator moving refused it.
+
+    Not fatal: what the positions cover is done, so the next batch's commit covers these offsets too
+    (a crash before it replays them, and replays are absorbed). Any other commit error is raised.
+    """
+    try:
+        consumer.commit(asynchronous=False)
+        return True
+    except KafkaException as exc:
+        error = exc.args[0]
+        if error.fatal() or error.code() not in TRANSIENT_COMMIT_ERRORS:
+            raise
+        log.warning("commit deferred to the next batch: %s", error)
+        return False
 
 
 class TopicFollower:

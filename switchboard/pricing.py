@@ -4,6 +4,9 @@ Pure: `load_prices` reads and validates the file once; `status_cost` and `cost_o
 their arguments only. Since 1 July 2025 WhatsApp charges per delivered template message
 (pricing_model PMP) by the template's category and the recipient's market; the status webhook
 names the category, not the price, so the price comes from this table (docs/channels/whatsapp.md).
+What is billed at all is dated too (`rules`): from 1 October 2026 service (non-template) replies
+and utility templates inside the customer service window are billed (docs/channel-policies.md
+"Costs"); a message is priced by the rule and the rate in effect at its delivery.
 """
 from __future__ import annotations
 
@@ -12,17 +15,18 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from switchboard.errors import UserError
+from switchboard.datafiles import load_model
 
 PRICES_FILE = Path(__file__).resolve().parent.parent / "deploy" / "pricing" / "whatsapp.yaml"
 CATEGORIES = ("marketing", "marketing_lite", "utility", "authentication", "authentication_international")
-# Never charged: replies inside the customer service window, and the free entry point window that a
-# click-to-WhatsApp ad or a Page's call-to-action opens (pricing.category on the status webhook).
-FREE_CATEGORIES = frozenset({"service", "referral_conversion"})
+SERVICE = "service"   # a non-template message (pricing.category on the status webhook)
+# Never charged: the free entry point window that a click-to-WhatsApp ad or a Page's call-to-action
+# opens (still free after October 2026). Service replies are free or billed by the rule in effect.
+FREE_CATEGORIES = frozenset({"referral_conversion"})
 FREE_TYPES = frozenset({"free_customer_service", "free_entry_point"})
 OTHER = "other"
 
@@ -54,14 +58,15 @@ class Rate(BaseModel):
     utility: Decimal | None = None
     authentication: Decimal | None = None
     authentication_international: Decimal | None = None
+    service: Decimal | None = None       # a market's own service price; else the rule's (utility rate)
 
-    @field_validator(*CATEGORIES, mode="before")
+    @field_validator(*CATEGORIES, SERVICE, mode="before")
     @classmethod
     def _exact(cls, value):
         """0.0135 as written, not the float YAML read."""
         return Decimal(repr(value)) if isinstance(value, float) else value
 
-    @field_validator(*CATEGORIES)
+    @field_validator(*CATEGORIES, SERVICE)
     @classmethod
     def _not_negative(cls, value):
         if value is not None and value < 0:
@@ -69,13 +74,28 @@ class Rate(BaseModel):
         return value
 
 
+class Rule(BaseModel):
+    """What Meta bills besides templates outside the window, from a date on (00:00 UTC)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    effective_from: date
+    service: Literal["free", "utility"] = "free"            # non-template replies: free, or at the utility rate
+    utility_in_window: Literal["free", "billed"] = "free"   # a utility template inside the service window
+    service_free_per_month: int = Field(0, ge=0)            # free service messages per number and month
+
+
+# Before any rule of the file: the July 2025 terms (service and utility-in-window free).
+FREE_SERVICE = Rule(effective_from=date(2025, 7, 1))
+
+
 class PriceTable(BaseModel):
-    """The whole file: a currency, markets with their countries, and dated rates."""
+    """The whole file: a currency, markets with their countries, dated rates and dated billing rules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     currency: str
     markets: dict[str, list[str]]
     rates: list[Rate]
+    rules: list[Rule] = []
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -94,6 +114,8 @@ class PriceTable(BaseModel):
             if (rate.market, rate.effective_from) in dated:
                 raise ValueError(f"two rates for {rate.market} from {rate.effective_from}")
             dated.add((rate.market, rate.effective_from))
+        if len({r.effective_from for r in self.rules}) != len(self.rules):
+            raise ValueError("two rules from the same date")
         return self
 
     def market_of(self, country: str | None) -> str:
@@ -104,6 +126,11 @@ class PriceTable(BaseModel):
         """The market's newest rate in effect at `at` (from 00:00 UTC of its effective date)."""
         effective = [r for r in self.rates if r.market == market and _start(r.effective_from) <= at]
         return max(effective, key=lambda r: r.effective_from, default=None)
+
+    def rule_at(self, at: datetime) -> Rule:
+        """The billing rule in effect at `at` (the July 2025 terms before the file's first)."""
+        effective = [r for r in self.rules if _start(r.effective_from) <= at]
+        return max(effective, key=lambda r: r.effective_from, default=FREE_SERVICE)
 
 
 @dataclass(frozen=True)
@@ -131,14 +158,26 @@ def recipient_country(recipient: str) -> str | None:
 
 
 def cost_of(table: PriceTable, *, category: str | None, billable: bool | None, pricing_type: str | None,
-            recipient: str, at: datetime) -> Cost | None:
-    """The cost of one delivered message; 0 when free, None when the table cannot price it."""
+            recipient: str, at: datetime, in_window: bool = False, service_used: int | None = None) -> Cost | None:
+    """The cost of one delivered message; 0 when free, None when the table cannot price it.
+
+    `billable` and `pricing_type` are the status webhook's (None for an estimate before sending);
+    `in_window`: an estimate's message goes inside the customer service window; `service_used`: the
+    number's service messages already sent this month (against the rule's free allowance)."""
     country = recipient_country(recipient)
     market = table.market_of(country)
+    free = Cost(Decimal(0), table.currency, market, country)
     if billable is False or category in FREE_CATEGORIES or pricing_type in FREE_TYPES:
-        return Cost(Decimal(0), table.currency, market, country)
-    rate = table.rate_at(market, at)
-    price = getattr(rate, category, None) if rate and category in CATEGORIES else None
+        return free
+    rule, rate = table.rule_at(at), table.rate_at(market, at)
+    if category == SERVICE:
+        if rule.service == "free" or (service_used is not None and service_used < rule.service_free_per_month):
+            return free
+        price = rate.service if rate and rate.service is not None else getattr(rate, "utility", None)
+    elif category == "utility" and in_window and rule.utility_in_window == "free":
+        return free
+    else:
+        price = getattr(rate, category, None) if rate and category in CATEGORIES else None
     return Cost(price, rate.currency or table.currency, market, country) if price is not None else None
 
 
@@ -155,14 +194,7 @@ def status_cost(table: PriceTable, record: dict) -> Cost | None:
 
 def load_prices(path: Path) -> PriceTable:
     """The price table in `path`, validated; UserError naming the file and the mistake."""
-    try:
-        return PriceTable.model_validate(yaml.safe_load(Path(path).read_text()) or {})
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"cannot read the price table {path}: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the file"
-        raise UserError(f"price table {path}: {where}: {first['msg']} (fix the file)") from None
+    return load_model(PriceTable, path, "price table")
 
 
 @cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,10 +39,15 @@ class Settings(BaseSettings):
     schema_registry_user: str | None = None
     schema_registry_password: SecretStr | None = None
 
-    # ClickHouse: embedded chdb under data_dir unless a server URL is configured.
+    # ClickHouse: embedded chdb under data_dir unless a server URL is configured (then its users
+    # apply). The embedded engine's HTTP interface (sink/http.py) has the roles' user, which may
+    # write, and a readonly one (analysts, Grafana); a password not set is generated once into
+    # data_dir (`clickhouse-secret`, `clickhouse-readonly-secret`; sink/client.py).
     clickhouse_url: str | None = None
     clickhouse_user: str = "default"
     clickhouse_password: SecretStr | None = None
+    clickhouse_readonly_user: str = "readonly"
+    clickhouse_readonly_password: SecretStr | None = None
 
     # Files and processes
     data_dir: Path = PROJECT_ROOT / ".data"
@@ -56,6 +62,9 @@ class Settings(BaseSettings):
     threading_window_hours: float = Field(MAX_WINDOW_HOURS, gt=0)
     # Longer than any platform's redelivery period (WhatsApp retries for up to 7 days).
     dedupe_ttl_hours: float = Field(8 * 24, ge=7 * 24)
+    # Delivery ledger entries older than this are forgotten (connectors/ledger.py): WhatsApp redelivers
+    # for 7 days and outbound-approved keeps a week; the delivery-ledger topic's retention agrees.
+    ledger_horizon_hours: float = Field(7 * 24, gt=0)
     run_seconds: float | None = Field(None, gt=0)
     # People and sessions (switchboard/auth.py, switchboard/directory.py). Without a secret, the
     # processes of one machine share a random one kept in `<data_dir>/auth-secret`; several hosts
@@ -65,6 +74,9 @@ class Settings(BaseSettings):
     people_file: Path = PROJECT_ROOT / "deploy" / "people.yaml"  # seeded into the directory
     # An agent whose page is gone this long (or who signed out) has offers revoked, conversations requeued.
     presence_grace_seconds: float = Field(60, ge=1)
+    # A detected language is used (routing requires it) only at or above this confidence
+    # (streams/conversations/language.py); below it the conversation gets none.
+    language_confidence: float = Field(0.5, ge=0, le=1)
     # The media store (connectors/media/): a directory shared by every edge replica.
     media_dir: Path | None = None          # default <data_dir>/media
     media_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
@@ -86,8 +98,9 @@ class Settings(BaseSettings):
         return self
 
     def masked(self) -> dict[str, str]:
-        """Every setting as text, secrets shown as ********** (safe to print or log)."""
-        return {name: str(value) for name, value in self}
+        """Every setting as text, secrets shown as ********** and passwords in URLs as **** (safe to print or log)."""
+        return {name: mask_url(str(value)) if name.endswith("_url") and value else str(value)
+                for name, value in self}
 
     def media_path(self) -> Path:
         """Where the media store keeps its files."""
@@ -133,9 +146,12 @@ def _problems(s: Settings) -> list[str]:
                         "SWITCHBOARD_SCHEMA_REGISTRY_URL or remove the credentials")
     if bool(s.schema_registry_user) != bool(s.schema_registry_password):
         problems.append("set both SWITCHBOARD_SCHEMA_REGISTRY_USER and SWITCHBOARD_SCHEMA_REGISTRY_PASSWORD, or neither")
-    if s.clickhouse_password and not s.clickhouse_url:
-        problems.append("a ClickHouse password without a server: set SWITCHBOARD_CLICKHOUSE_URL "
-                        "(or remove the password to use the embedded engine)")
+    if s.clickhouse_readonly_password and s.clickhouse_url:
+        problems.append("a readonly password is for the embedded engine only: a ClickHouse server's own "
+                        "users apply (docs/security.md), so unset SWITCHBOARD_CLICKHOUSE_READONLY_PASSWORD")
+    if s.clickhouse_user == s.clickhouse_readonly_user:
+        problems.append("the roles' ClickHouse user and the readonly one need different names: change "
+                        "SWITCHBOARD_CLICKHOUSE_USER or SWITCHBOARD_CLICKHOUSE_READONLY_USER")
     if s.fault_point and not re.fullmatch(r"[\w.-]+:(produced|written):[1-9]\d*(:.+)?", s.fault_point):
         problems.append(f"fault_point={s.fault_point!r}: set SWITCHBOARD_FAULT_POINT to "
                         "<processor>:<produced|written>:<n>[:<key part>] (tests only), or unset it")
@@ -143,6 +159,25 @@ def _problems(s: Settings) -> list[str]:
         problems.append("the local broker needs two ports: make SWITCHBOARD_KAFKA_PORT and "
                         "SWITCHBOARD_KAFKA_CONTROLLER_PORT differ")
     return problems
+
+
+# Query parameters that carry a credential (ClickHouse's `?password=`, tokens, keys).
+_SECRET_PARAM = re.compile(r"pass|secret|token|key", re.I)
+
+
+def mask_url(url: str) -> str:
+    """`url` with the password of its user part and secret query parameters shown as ****."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            user, _, host = netloc.rpartition("@")
+            netloc = f"{user.partition(':')[0]}:****@{host}"
+        query = urlencode([(k, "****" if _SECRET_PARAM.search(k) else v)
+                           for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
+    except ValueError:     # not parseable as a URL (a bad port): show nothing that might be a secret
+        return "****"
 
 
 def load_settings(**overrides) -> Settings:

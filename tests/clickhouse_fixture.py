@@ -33,6 +33,9 @@ def clickhouse_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embed
 
 
 REPORT_TOKENS = Tokens(b"report-api-tests-secret-at-least-32-bytes", 3600)
+# The users the fixture's ClickHouse interface accepts (sink/http.py): the roles' and a readonly one.
+WRITER, READER = ("default", "writer-password-of-the-tests"), ("readonly", "reader-password-of-the-tests")
+USERS = {WRITER[0]: (WRITER[1], False), READER[0]: (READER[1], True)}
 
 
 def report_token(tenant: str, role: str = "supervisor") -> dict[str, str]:
@@ -45,7 +48,8 @@ def report_token(tenant: str, role: str = "supervisor") -> dict[str, str]:
 def clickhouse_url(clickhouse_store: EmbeddedStore) -> Iterator[str]:
     """http://127.0.0.1:<port> of the sink's HTTP app (ClickHouse interface + report API)."""
     loop, port = asyncio.new_event_loop(), free_port()
-    runner = web.AppRunner(build_app(clickhouse_store, clickhouse_store.engine, REPORT_TOKENS, lambda _sid: False))
+    runner = web.AppRunner(build_app(clickhouse_store, clickhouse_store.engine, REPORT_TOKENS, lambda _sid: False,
+                                     USERS))
     loop.run_until_complete(runner.setup())
     loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -61,7 +65,8 @@ def clickhouse_client(clickhouse_url: str):
     """A clickhouse-connect client of the session's embedded engine, over HTTP."""
     import clickhouse_connect
 
-    client = clickhouse_connect.get_client(dsn=clickhouse_url, autogenerate_session_id=False)
+    client = clickhouse_connect.get_client(dsn=clickhouse_url, username=WRITER[0], password=WRITER[1],
+                                           autogenerate_session_id=False)
     yield client
     client.close()
 

@@ -2,7 +2,8 @@
 
 Set SWITCHBOARD_TEST_KAFKA=<host:port> to use a running broker; otherwise a LocalKafka is
 started on free ports in a temporary directory (jars cached in <repo>/.cache) and stopped at
-the end. A broker that cannot start fails the tests: nothing here skips.
+the end. A broker that cannot start fails the tests: nothing here skips. `local_kafka` is that
+LocalKafka, for a test that restarts the broker (tests/browser/test_faults_under_load.py).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from schemas.catalogue import Topic, catalogue
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / ".cache"
 ENV = "SWITCHBOARD_TEST_KAFKA"
+BROKER = pytest.StashKey[LocalKafka]()   # the session's LocalKafka, when this plugin started one
 
 
 def wait_until(predicate, timeout: float = 20, what: str = "the condition"):
@@ -42,7 +44,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[str]:
     """Bootstrap address of a broker that holds every catalogue topic."""
     if os.environ.get(ENV):
         create_topics(os.environ[ENV], catalogue().values())
@@ -52,6 +54,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                         port=free_port(), controller_port=free_port())
     try:
         bootstrap = broker.start()
+        pytestconfig.stash[BROKER] = broker
         create_topics(bootstrap, catalogue().values())
         _warm_up(bootstrap)
         yield bootstrap
@@ -60,6 +63,15 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # logs "Connection refused" from their threads after the run's closing summary line.
         gc.collect()
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def local_kafka(kafka_bootstrap: str, pytestconfig: pytest.Config) -> LocalKafka:
+    """The session's broker process, for tests that stop and start it (same ports, same data dir)."""
+    if BROKER not in pytestconfig.stash:
+        pytest.fail(f"{ENV}={os.environ.get(ENV)} is a broker this session did not start: a test that "
+                    f"restarts the broker needs the session's own (unset {ENV})")
+    return pytestconfig.stash[BROKER]
 
 
 def _warm_up(bootstrap: str, timeout: float = 60) -> None:

@@ -33,6 +33,7 @@ import pytest
 import yaml
 
 from schemas import Codec
+from sink.faults import ENV as SINK_FAULT_ENV
 from switchboard.harness import Topics
 from tests.kafka_fixture import free_port
 
@@ -47,6 +48,21 @@ TEST_QUEUES = {
 }
 TEST_RULE = {"name": "vip", "when": {"keywords": {"en": ["vip"]}}, "then": {"queue": "vip", "priority": 20}}
 TEST_PEOPLE_QUEUES = {"alice": ["vip"], "bob": ["vip-escalations"]}
+# A second tenant in the same deployment (tests/browser/test_tenant_isolation.py): its own Open
+# Messaging account, routing file and people — an agent `alice` too, so nothing keyed by person id
+# alone can serve one tenant's conversation to the other's.
+OTHER_TENANT = "beta"
+OTHER_ACCOUNT = {"channel": "open", "country": "US", "account_id": "beta-sms-gateway",
+                 "secret": "test-beta-open-inbound-secret", "outbound_secret": "test-beta-open-outbound-secret",
+                 "outbound_url": "http://127.0.0.1:{sim}/open/beta-sms-gateway/messages", "media_hosts": ["127.0.0.1"]}
+OTHER_ROUTING = {"default_queue": "general", "utilization": {"messaging": {"capacity": 4}},
+                 "queues": {"general": {"alert_timeout_seconds": 60, "acw": {"mode": "optional", "timeout_seconds": 120},
+                                        "wrapup_codes": ["resolved"]}}}
+OTHER_PEOPLE = {"tenant": {"name": "Beta Telecom"}, "people": {
+    "alice": {"name": "Alice Beta", "role": "agent", "password": "test-password-beta-alice", "queues": ["general"],
+              "capacity": {"messaging": 3}},
+    "vera": {"name": "Vera Beta", "role": "supervisor", "password": "test-password-beta-vera"},
+    "bruno": {"name": "Bruno Beta", "role": "admin", "password": "test-password-beta-bruno"}}}
 
 
 @dataclass
@@ -58,6 +74,8 @@ class Role:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen | None = None
+    ready: Callable[["Role"], Callable[[], bool]] | None = None   # a role's readiness check, if it has one
+    lives: int = 0
 
     def start(self) -> "Role":
         """Start the process, stdout and stderr into its log file."""
@@ -91,6 +109,27 @@ class Role:
                 self.proc.kill()
                 self.proc.wait(10)
 
+    def kill(self) -> int:
+        """SIGKILL now (what kill -9 leaves: nothing flushed, nothing committed); its exit code."""
+        self.proc.kill()
+        return self.proc.wait(10)
+
+    def restart(self, extra_env: dict[str, str] | None = None, timeout: float = 90) -> "Role":
+        """Stop it unless it is dead, start it again (with `extra_env` this once, e.g. a fault point)
+        and wait until it is ready; the previous life's log is kept as `<name>.<n>.log`."""
+        self.stop()
+        self.lives += 1
+        if self.log_path.exists():
+            self.log_path.rename(self.log_path.with_name(f"{self.name}.{self.lives}.log"))
+        env, self.env = self.env, self.env | (extra_env or {})
+        try:
+            self.start()
+        finally:
+            self.env = env
+        if self.ready:
+            self.wait_until(self.ready(self), timeout)
+        return self
+
 
 def _listening(port: int) -> Callable[[], bool]:
     def check() -> bool:
@@ -123,6 +162,7 @@ class RunningSystem:
     roles: dict[str, Role]
     topics: Topics
     tenant: str = TENANT
+    sink_fault_file: Path | None = None   # see sink/faults.py: a future time in it makes the sink refuse inserts
     _handed_out: set[int] = field(default_factory=set)
 
     def customer(self, *channels: str, without: tuple[str, ...] = ()) -> dict:
@@ -135,9 +175,12 @@ class RunningSystem:
                 return person | {"index": index}
         raise AssertionError(f"the simulators' pool has no unused customer on {channels}")
 
-    def customer_writes(self, channel: str, customer: dict, text: str | None = None, kind: str = "text") -> dict:
-        """The simulated customer sends one message now; the simulator's answer (edge status, event)."""
-        body = {"customer": customer["index"], "kind": kind, "seed": 1} | ({"text": text} if text else {})
+    def customer_writes(self, channel: str, customer: dict, text: str | None = None, kind: str = "text",
+                        account_id: str | None = None) -> dict:
+        """The simulated customer sends one message now (to the channel's first account, or `account_id`);
+        the simulator's answer (edge status, event)."""
+        body = {"customer": customer["index"], "kind": kind, "seed": 1} | ({"text": text} if text else {}) \
+            | ({"account_id": account_id} if account_id else {})
         answer = _json("POST", f"{self.sim_url}/_sim/{channel}/customers/messages", body)
         assert answer["status"] == 200, answer
         return answer
@@ -162,12 +205,16 @@ class RunningSystem:
 
 
 def _accounts_file(tmp: Path, sim_port: int, edge_port: int) -> Path:
-    """deploy/accounts.yaml with the simulators' and the edge's demo ports replaced by this run's."""
+    """deploy/accounts.yaml with the simulators' and the edge's demo ports replaced by this run's, and
+    the second tenant's account."""
     text = (REPO / "deploy" / "accounts.yaml").read_text()
     text = text.replace("127.0.0.1:8090", f"127.0.0.1:{sim_port}")
     text = text.replace("127.0.0.1:8080", f"127.0.0.1:{edge_port}").replace("localhost:8080", f"localhost:{edge_port}")
+    data = yaml.safe_load(text)
+    data["tenants"][OTHER_TENANT] = {"accounts": [OTHER_ACCOUNT | {
+        "outbound_url": OTHER_ACCOUNT["outbound_url"].format(sim=sim_port)}]}
     path = tmp / "accounts.yaml"
-    path.write_text(text)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     return path
 
 
@@ -182,6 +229,7 @@ def _routing_dir(tmp: Path) -> Path:
             if not any(rule.get("name") == TEST_RULE["name"] for rule in data.get("rules", [])):
                 data["rules"] = [TEST_RULE, *data.get("rules", [])]
         (target / source.name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    (target / f"{OTHER_TENANT}.yaml").write_text(yaml.safe_dump(OTHER_ROUTING, sort_keys=False))
     return target
 
 
@@ -192,6 +240,7 @@ def _people_file(tmp: Path, edge_port: int) -> Path:
     data = yaml.safe_load(text.replace("127.0.0.1:8080", f"127.0.0.1:{edge_port}")
                           .replace("localhost:8080", f"localhost:{edge_port}"))
     _set_queues(data)
+    data["tenants"][OTHER_TENANT] = OTHER_PEOPLE   # after _set_queues: its alice keeps her own queue
     path = tmp / "people.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     return path
@@ -234,25 +283,32 @@ def running_system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactor
     (tmp / "data").mkdir()
     _seed(env, tmp)
     edge_url, sim_url = f"http://127.0.0.1:{ports['edge']}", f"http://127.0.0.1:{ports['sim']}"
-    roles = {name: Role(name, argv, env, tmp / f"{name}.log") for name, argv in [
-        ("sink", ["sink", "--group", f"sys-sink-{run}"]),
-        ("worker", ["worker", "--name", f"sys-{run}", "--app-id", f"sys-worker-{run}", "--expiry-interval", "1"]),
-        ("edge", ["edge", "--port", str(ports["edge"]), "--transactional-id", f"sys-edge-{run}"]),
-        ("deliver", ["deliver", "--group", f"sys-deliver-{run}"]),
+    # The sink's store hook of the fault tier (sink/faults.py): armed, it refuses nothing until a test
+    # writes a future time into this file (tests/browser/test_faults_under_load.py).
+    sink_fault_file = tmp / "sink-refuse-until"
+    roles = {name: Role(name, argv, env | extra, tmp / f"{name}.log", ready=ready) for name, argv, extra, ready in [
+        ("sink", ["sink", "--group", f"sys-sink-{run}"], {SINK_FAULT_ENV: str(sink_fault_file)},
+         lambda r: _listening(ports["sink"])),
+        ("worker", ["worker", "--name", f"sys-{run}", "--app-id", f"sys-worker-{run}", "--expiry-interval", "1"], {},
+         lambda r: _in_log(r, "streams worker ready")),
+        # every test's web visitor comes from 127.0.0.1: the per-address guest budgets are raised
+        ("edge", ["edge", "--port", str(ports["edge"]), "--transactional-id", f"sys-edge-{run}",
+                  "--guest-sockets", "1000", "--guest-session-rate", "100", "--guest-session-burst", "1000",
+                  "--guest-request-rate", "100", "--guest-request-burst", "1000"], {},
+         lambda r: _listening(ports["edge"])),
+        ("deliver", ["deliver", "--group", f"sys-deliver-{run}"], {}, None),
         ("simulate", ["simulate", "--port", str(ports["sim"]), "--edge-url", edge_url, "--no-customers",
-                      "--agents", "2", "--agent-speed", "4", "--receipt-delay", "0.2"]),
+                      "--agents", "2", "--agent-speed", "4", "--receipt-delay", "0.2"], {},
+         lambda r: _listening(ports["sim"])),
     ]}
     started: list[Role] = []
     try:
-        for name, ready in [("sink", lambda r: _listening(ports["sink"])), ("worker", lambda r: _in_log(r, "streams worker ready")),
-                            ("edge", lambda r: _listening(ports["edge"])), ("deliver", None),
-                            ("simulate", lambda r: _listening(ports["sim"]))]:
-            role = roles[name].start()
-            started.append(role)
-            if ready:
-                role.wait_until(ready(role))
+        for role in roles.values():
+            started.append(role.start())
+            if role.ready:
+                role.wait_until(role.ready(role))
         yield RunningSystem(edge_url, sim_url, f"http://127.0.0.1:{ports['sink']}", kafka_bootstrap, tmp / "data",
-                            roles, Topics(kafka_bootstrap, Codec()))
+                            roles, Topics(kafka_bootstrap, Codec()), sink_fault_file=sink_fault_file)
     finally:
         for role in reversed(started):
             role.stop()

@@ -98,6 +98,15 @@ class DirectoryStore:
         """Whether `key` is stored."""
         return self._meta(key) is not None
 
+    def remove(self, key: str) -> bool:
+        """Delete a stored object (an erased customer's media, switchboard/erase.py); whether it was there."""
+        if not self.exists(key):
+            return False
+        path = self._path(key)
+        path.with_suffix(".json").unlink(missing_ok=True)   # metadata first: `exists` says no at once
+        path.unlink(missing_ok=True)
+        return True
+
     def link(self, name: str, key: str) -> None:
         """Remember `name` → `key` (last writer wins; both write the same key for the same bytes)."""
         _atomic_write(self._name_path(name), key.encode())

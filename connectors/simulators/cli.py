@@ -75,15 +75,31 @@ async def _serve(args, accounts, settings) -> dict:
         scenario = CustomerScenario(sim, rate=args.rate, seed=args.seed, batch_probability=args.batch_probability,
                                     redelivery_probability=args.redelivery_probability)
         sim.spawn(scenario.run(stop))
+        if args.agents:   # make run's demo: the channel policy's cases once (scenario.PolicyScenario)
+            from .scenario import policy_scenario
+
+            if (policy := policy_scenario(sim, scenario, settings, args.edge_url)) is not None:
+                sim.spawn(policy.run(stop))
     agents = None
     if args.agents:
         from .agents import run_agents
 
         agents = asyncio.create_task(run_agents(settings, args.agents, stop, seed=args.seed or 7,
                                                 speed=args.agent_speed))
+        calls = _telephony(settings, args.agents, stop, args.seed or 7)
     await stop.wait()
     stats = sim.state.stats.as_json()
     if agents is not None:
         stats["agents"] = await agents
+        stats["telephony"] = await calls
     await runner.cleanup()
     return stats
+
+
+def _telephony(settings, n_agents: int, stop: asyncio.Event, seed: int) -> asyncio.Task:
+    """make run's demo of blending: a simulated telephony platform puts half the simulated agents on calls."""
+    from .agents import agent_ids
+    from .telephony import run_telephony
+
+    phones = agent_ids(settings, "acme", n_agents)[: max(1, n_agents // 2)]
+    return asyncio.create_task(run_telephony(settings, phones, stop, seed=seed))

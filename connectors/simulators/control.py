@@ -79,7 +79,12 @@ def control_routes(sim) -> list[web.RouteDef]:
             web.get("/_sim/customers", customers),
             web.get("/_sim/{platform}/requests", requests), web.delete("/_sim/{platform}/requests", clear_requests),
             web.post("/_sim/{platform}/faults", add_fault), web.delete("/_sim/{platform}/faults", clear_faults),
-            web.post("/_sim/{platform}/customers/messages", customer_message)]
+            web.post("/_sim/{platform}/customers/messages", customer_message)] + _platform_routes(sim)
+
+
+def _platform_routes(sim) -> list[web.RouteDef]:
+    """A platform's own control calls (WhatsApp templates and quality, LINE quota), when it has some."""
+    return [route for p in sim.platforms.values() if hasattr(p, "control_routes") for route in p.control_routes()]
 
 
 def _customer(sim, channel: str, wanted: str | int | None, rng: random.Random):

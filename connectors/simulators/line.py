@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import copy
 import string
+import time
 import uuid
 
 from aiohttp import web
 
-from . import media
+from . import line_rules, media
 from .base import Platform, Reply, Webhook, bearer, json_body
 from .line_rules import messages_problem
 from .signing import line_headers, utf8_json
@@ -96,9 +97,53 @@ class Line(Platform):
 
     # --- send APIs ------------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
-        return [web.post(f"{p}/v2/bot/message/{op}", self.serve(handler)) for p in self.prefixes()
-                for op, handler in (("reply", self.reply), ("push", self.push))] + \
+        quota = [web.get(f"{p}/v2/bot/message/quota", self.serve(self.quota)) for p in self.prefixes()]
+        quota += [web.get(f"{p}/v2/bot/message/quota/consumption", self.serve(self.consumption)) for p in self.prefixes()]
+        return quota + [web.post(f"{p}/v2/bot/message/{op}", self.serve(handler)) for p in self.prefixes()
+                        for op, handler in (("reply", self.reply), ("push", self.push))] + \
             [web.get(f"{p}/v2/bot/message/{{message_id}}/content", self.content) for p in self.prefixes()]
+
+    def control_routes(self) -> list[web.RouteDef]:
+        """POST /_sim/line/quota {"account_id", "limit": N or null, "used"}: the month's quota and usage."""
+        async def set_quota(request: web.Request) -> web.Response:
+            body = await request.json()
+            account = self.sim.account(self.channel, body.get("account_id"))
+            if account is None:
+                raise web.HTTPNotFound(text=f"no line account {body.get('account_id') or ''}")
+            quota = line_rules.quota(self.state, account.account_id)
+            if "limit" in body:
+                quota["limit"] = None if body["limit"] is None else int(body["limit"])
+            if "used" in body:
+                line_rules.pushes(self.state, account.account_id)[self._month()] = int(body["used"])
+            return web.json_response(self._usage(account))
+        return [web.post("/_sim/line/quota", set_quota)]
+
+    def _month(self) -> str:
+        return time.strftime("%Y-%m", time.gmtime(self.state.clock.now()))
+
+    def _usage(self, account) -> dict:
+        return {"limit": line_rules.quota(self.state, account.account_id)["limit"],
+                "used": line_rules.pushes(self.state, account.account_id).get(self._month(), 0)}
+
+    def _authorized(self, request: web.Request):
+        """The account of the bearer channel token, or the 401 Reply."""
+        account = self.account_by_token(bearer(request))
+        return account if account is not None else Reply(401, {"message": AUTH_FAILED})
+
+    async def quota(self, request: web.Request, raw: bytes) -> Reply:
+        """GET /v2/bot/message/quota: {"type": "limited", "value": N} or {"type": "none"}."""
+        account = self._authorized(request)
+        if isinstance(account, Reply):
+            return account
+        limit = line_rules.quota(self.state, account.account_id)["limit"]
+        return Reply(200, {"type": "none"} if limit is None else {"type": "limited", "value": limit})
+
+    async def consumption(self, request: web.Request, raw: bytes) -> Reply:
+        """GET /v2/bot/message/quota/consumption: {"totalUsage": N}, this month's pushes (replies are free)."""
+        account = self._authorized(request)
+        if isinstance(account, Reply):
+            return account
+        return Reply(200, {"totalUsage": self._usage(account)["used"]})
 
     async def content(self, request: web.Request) -> web.Response:
         """GET /v2/bot/message/{messageId}/content (api-data.line.me): the bytes, with the channel token."""
@@ -135,7 +180,8 @@ class Line(Platform):
         return self._sent(body)
 
     async def push(self, request: web.Request, raw: bytes) -> Reply:
-        """POST /v2/bot/message/push: X-Line-Retry-Key makes it idempotent (a repeated key answers 409)."""
+        """POST /v2/bot/message/push: X-Line-Retry-Key makes it idempotent (a repeated key answers 409);
+        beyond the month's quota 429 "You have reached your monthly limit." (replies do not count)."""
         checked = self._check(request, raw, "to")
         if isinstance(checked, Reply):
             return checked
@@ -148,7 +194,12 @@ class Line(Platform):
             request_id, sent = accepted[key]
             return Reply(409, {"message": "The retry key is already accepted", "sentMessages": sent},
                          {"x-line-accepted-request-id": request_id})
+        pushed = line_rules.pushes(self.state, account.account_id)
+        limit = line_rules.quota(self.state, account.account_id)["limit"]
+        if limit is not None and pushed.get(self._month(), 0) >= limit:
+            return Reply(429, {"message": line_rules.QUOTA_REACHED})
         reply = self._sent(body)
+        pushed[self._month()] = pushed.get(self._month(), 0) + 1  # per recipient, not per message object
         if key is not None:
             accepted[key] = (reply.headers["x-line-request-id"], reply.body["sentMessages"])
         return reply
@@ -160,7 +211,7 @@ class Line(Platform):
 
     FAULTS = {
         "rate_limit": lambda p, f: Reply(429, {"message": "The API rate limit has been exceeded. Try again later."}),
-        "quota": lambda p, f: Reply(429, {"message": "You have reached your monthly limit."}),
+        "quota": lambda p, f: Reply(429, {"message": line_rules.QUOTA_REACHED}),
         "token": lambda p, f: Reply(401, {"message": AUTH_FAILED}),
         "invalid_reply_token": lambda p, f: Reply(400, {"message": "Invalid reply token"}),
         "server_error": lambda p, f: Reply(500, {"message": "An error occurred in the server."}),

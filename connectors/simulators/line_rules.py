@@ -4,6 +4,20 @@ from __future__ import annotations
 MAX_MESSAGES = 5
 MAX_TEXT = 5000
 MAX_URL = 2000
+# The monthly message quota a simulated channel starts with (the Light plan's 5,000; set it with
+# POST /_sim/line/quota). Pushes count, one per recipient; replies are free.
+DEFAULT_QUOTA = 5000
+QUOTA_REACHED = "You have reached your monthly limit."
+
+
+def quota(state, account_id: str) -> dict:
+    """The channel's quota setting {"limit": N or None (no limit)}."""
+    return state.scratch["line_quota"].setdefault(account_id, {"limit": DEFAULT_QUOTA})
+
+
+def pushes(state, account_id: str) -> dict[str, int]:
+    """The channel's pushes by calendar month ("2025-10" → count)."""
+    return state.scratch["line_pushes"].setdefault(account_id, {})
 
 
 def messages_problem(messages) -> list[dict]:

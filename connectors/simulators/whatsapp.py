@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import base64
+import time
 
 from aiohttp import web
 
-from . import media
+from . import media, whatsapp_account
 from .base import Reply, json_body
 from .meta import MetaPlatform, access_token, graph_error
-from .whatsapp_rules import TEMPLATES, body_problem, template_problem
+from .whatsapp_account import catalogue, waba_of
+from .whatsapp_rules import body_problem, pricing, template_problem
 
 MEDIA = {"image": ("image", "image/jpeg"), "video": ("video", "video/mp4"), "audio": ("audio", "audio/ogg; codecs=opus"),
          "file": ("document", "application/pdf"), "sticker": ("sticker", "image/webp")}
@@ -82,10 +84,16 @@ class WhatsApp(MetaPlatform):
     # --- Send API -------------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
         handler = self.serve(self.send)
+        templates = self.serve(lambda request, raw: whatsapp_account.list_templates(self, request, raw))
         return [route for p in self.prefixes() for route in (
             web.post(f"{p}/{{phone_number_id}}/messages", handler),
+            web.get(f"{p}/{{waba_id}}/message_templates", templates),
             web.post(f"{p}/{{phone_number_id}}/media", self.upload),
             web.get(f"{p}/{{media_id:[0-9]+}}", self.media_url))] + [web.get(LOOKASIDE, self.download)]
+
+    def control_routes(self) -> list[web.RouteDef]:
+        """Template status and number quality changes, each sending its webhook (whatsapp_account)."""
+        return whatsapp_account.control_routes(self)
 
     # --- Media API (developers.facebook.com/docs/whatsapp/cloud-api/reference/media) ------------
     async def media_url(self, request: web.Request) -> web.Response:
@@ -136,7 +144,8 @@ class WhatsApp(MetaPlatform):
                                   "loaded due to missing permissions, or does not support this operation", subcode=33)
         body = json_body(raw)
         problem = body_problem(body) if isinstance(body, dict) else ("100", "Invalid JSON body")
-        problem = problem or (template_problem(body["template"]) if body.get("type") == "template" else None)
+        if not problem and body.get("type") == "template":
+            problem = template_problem(catalogue(self, waba_of(account)), body["template"])
         if problem:
             code, message = problem
             return graph_error(self, 400, int(code), f"(#{code}) {message}", details=message)
@@ -152,13 +161,25 @@ class WhatsApp(MetaPlatform):
         wamid = self.wamid(to, "BAE5")
         answer = {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": to}],
                   "messages": [{"id": wamid} | ({"message_status": "accepted"} if template else {})]}
-        pricing = _pricing(TEMPLATES[body["template"]["name"]][0] if template else "service",
-                           inside=hours is not None and hours <= 24)
         statuses = ["failed"] if outside else ["sent", "delivered", "read"]
+        priced = None if outside else self._pricing(account, body, inside=hours is not None and hours <= 24)
         return Reply(200, answer, after=lambda: self.send_receipts(
-            account, [self._status(account, wamid, to, s, pricing) for s in statuses]))
+            account, [self._status(account, wamid, to, s, priced) for s in statuses]))
 
-    def _status(self, account, wamid: str, to: str, status: str, pricing: dict):
+    def _pricing(self, account, body: dict, inside: bool) -> dict:
+        """The rules in effect now (whatsapp_rules.pricing), counting the number's service messages
+        of the calendar month (the price table's rule says how many are free)."""
+        now = self.state.clock.now_ms()
+        if body.get("type") != "template":
+            month = time.strftime("%Y-%m", time.gmtime(now / 1000))
+            counts = self.state.scratch["whatsapp_service_messages"]
+            counts[(account.account_id, month)] = counts.get((account.account_id, month), 0) + 1
+            return pricing("service", inside, now, counts[(account.account_id, month)])
+        name, language = body["template"]["name"], body["template"]["language"]["code"]
+        known = next(t for t in catalogue(self, waba_of(account)) if (t["name"], t["language"]) == (name, language))
+        return pricing(known["category"].lower(), inside, now)
+
+    def _status(self, account, wamid: str, to: str, status: str, priced: dict | None):
         def make() -> dict:
             entry = {"id": wamid, "status": status, "timestamp": str(self.state.clock.now_ms() // 1000), "recipient_id": to}
             if status == "failed":
@@ -166,7 +187,7 @@ class WhatsApp(MetaPlatform):
                                     "error_data": {"details": RE_ENGAGEMENT},
                                     "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]
             elif status != "read":
-                entry["pricing"] = pricing
+                entry["pricing"] = priced
             return self._entries(account, [{"statuses": [entry]}])
         return make
 
@@ -183,14 +204,6 @@ class WhatsApp(MetaPlatform):
         "server_error": lambda p, f: graph_error(p, 500, 131000, "(#131000) Something went wrong",
                                                  details="Something went wrong"),
     }
-
-
-def _pricing(category: str, inside: bool) -> dict:
-    """A status's per-message pricing as the Cloud API sends it since July 2025: replies (service) and
-    utility templates inside the customer service window are free; other templates are charged."""
-    free = category == "service" or (category == "utility" and inside)
-    return {"billable": not free, "pricing_model": "PMP", "category": category,
-            "type": "free_customer_service" if free else "regular"}
 
 
 LOOKASIDE = "/whatsapp-lookaside/whatsapp_business/attachments/"  # lookaside.fbsbx.com in production

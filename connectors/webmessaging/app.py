@@ -21,6 +21,7 @@ from channels.web import account_of
 from connectors.web import WebConnector, delivery_key, purpose_key
 
 from .hub import GuestHub
+from .limits import GuestFloods
 from .sessions import SessionView
 
 log = logging.getLogger("switchboard.webmessaging")
@@ -47,6 +48,7 @@ class WebMessaging:
     clock: Callable[[], float] = time.time
     sleep: Callable = asyncio.sleep
     tick_seconds: float = QUEUE_STATUS_SECONDS
+    floods: GuestFloods | None = None   # budgets per source address (None: unlimited)
     connector: WebConnector = field(default_factory=WebConnector)
 
     def key(self, purpose: str) -> bytes:
@@ -80,7 +82,8 @@ class WebMessaging:
         self.sessions.close()
 
 
-def build(settings, publisher, codec, directory, media=None, clickhouse=None) -> WebMessaging:
+def build(settings, publisher, codec, directory, media=None, clickhouse=None,
+          floods: GuestFloods | None = None) -> WebMessaging:
     """The Web Messaging `switchboard edge` serves: sessions read whole, guest events tailed."""
     from switchboard.auth import secret
     from switchboard.errors import UserError
@@ -93,7 +96,7 @@ def build(settings, publisher, codec, directory, media=None, clickhouse=None) ->
         raise UserError(f"the {SESSIONS.name} topic could not be read in 60 s: is Kafka running and the topic "
                         "created? (switchboard topics create)")
     return WebMessaging(directory, sessions, GuestHub(kafka, codec), publisher, codec, secret(settings),
-                        settings.public_url(), media=media, clickhouse=clickhouse)
+                        settings.public_url(), media=media, clickhouse=clickhouse, floods=floods)
 
 
 def mount(app: web.Application, wm: WebMessaging) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import Counter
 
 from channels.web import Hours
 from connectors.edge import webhook_events
@@ -35,8 +36,10 @@ MAX_ATTACHMENTS = 10
 class Connection:
     """The state and actions of one guest socket of `deployment` (a dict with its `id`)."""
 
-    def __init__(self, wm, tenant: str, deployment: dict, outbox: asyncio.Queue):
+    def __init__(self, wm, tenant: str, deployment: dict, outbox: asyncio.Queue, *, source: str | None,
+                 counters: Counter):
         self.wm, self.tenant, self.deployment, self.outbox = wm, tenant, deployment, outbox
+        self.source, self.counters = source, counters   # the caller's address (its budgets), the edge's stats
         self.account = wm.account(tenant, deployment)
         self.token: str | None = None
         self.key: str | None = None
@@ -63,7 +66,8 @@ class Connection:
         since = _since(frame.get("since"))
         attributes = field(frame, "attributes", dict, required=False) or {}
         key, now = session_key(self.deployment["id"], token), self.wm.now()
-        existing = None if frame.get("startNew") is True else self.wm.sessions.get(key)
+        known = self.wm.sessions.get(key)
+        existing = None if frame.get("startNew") is True else known
         if existing is not None and existing["expires_at"] <= now:
             raise GuestError("session_expired", "this session has expired: configure again with startNew")
         session = _with_details(existing or new_session(self.tenant, self.deployment, now), attributes)
@@ -72,6 +76,8 @@ class Connection:
             session = self._authenticated(session, jwt_text)
         elif self.deployment["authenticated"].get("required") and not session["authenticated"]:
             raise GuestError("auth_required", "this site lets signed-in visitors chat only: pass the site's JWT")
+        if known is None:   # a token never seen: a new record and state, so the address's budget pays
+            self._new_session()
         if session != existing:
             await self._write(key, session)
         self.token, self.key = token, key
@@ -202,6 +208,15 @@ class Connection:
             raise GuestError("session_not_configured", "configureSession first, and send its token with every frame")
         if self.session["expires_at"] <= self.wm.now():
             raise GuestError("session_expired", "this session has expired: configure again with startNew")
+
+    def _new_session(self) -> None:
+        if self.wm.floods is not None:
+            try:
+                self.wm.floods.new_session(self.source)
+            except GuestError:
+                self.counters["guest_session_flooded"] += 1
+                raise
+        self.counters["guest_sessions"] += 1
 
     def _authenticated(self, session: dict, token: str) -> dict:
         claims = claims_of(self.deployment["authenticated"], token, self.wm.clock())

@@ -17,7 +17,7 @@ from sink.history import parse_cursor
 
 from .app import WIDGET_MEDIA_SECONDS, webmessaging_of
 from .content import WidgetContent
-from .cors import json_answer, preflight
+from .cors import flooded, json_answer, preflight
 from .sessions import thread_key
 
 log = logging.getLogger("switchboard.webmessaging")
@@ -84,6 +84,8 @@ async def history(request: web.Request) -> web.Response:
     wm, q = webmessaging_of(request), request.query
     found = wm.deployment(q.get("deploymentId"))
     deployment = found and found[1]
+    if (refused := flooded(request, wm, deployment, METHODS)) is not None:   # each page is a ClickHouse query
+        return refused
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.startswith("Bearer ") else None
     if found is None or not verified(wm, token, q.get("deploymentId", ""), q.get("sessionId", "")):

@@ -1,10 +1,12 @@
 """`GET /webmessaging/v1?deploymentId=…`: the guest socket (docs/channels/web.md "The guest API").
 
 Before the upgrade: an unknown or disabled deployment is 404, an `Origin` that is not one of the
-deployment's `allowed_origins` is 403 — a page elsewhere cannot open a visitor's session. After it:
-frames are read one at a time (`guest.Connection`), everything the socket sends goes through one
-outbox and one writer, so answers and pushes keep their order; a watcher tells the visitor when
-the conversation or the session ends and, while they wait for an agent, where they stand.
+deployment's `allowed_origins` is 403 — a page elsewhere cannot open a visitor's session — and a
+source address holding `--guest-sockets` open sockets already is 429 (the widget's reconnect
+backoff tries again). After it: frames are read one at a time (`guest.Connection`), everything
+the socket sends goes through one outbox and one writer, so answers and pushes keep their order;
+a watcher tells the visitor when the conversation or the session ends and, while they wait for
+an agent, where they stand.
 """
 from __future__ import annotations
 
@@ -15,10 +17,14 @@ import logging
 
 from aiohttp import WSMsgType, web
 
+from connectors.edge import COUNTERS
+from connectors.floods import source_of
+
 from .app import WIDGET_MEDIA_SECONDS, webmessaging_of
 from .content import WidgetContent
 from .guest import Connection
 from .hub import Push
+from .limits import SOCKET_RETRY_SECONDS
 from .protocol import GuestError, answer, error, event, tracing_id
 from .queue_status import queue_status
 from .sessions import conversation_expires_at, thread_key
@@ -32,7 +38,7 @@ TYPING_MS = 5000
 
 @ROUTES.get("/webmessaging/v1")
 async def guest_socket(request: web.Request) -> web.WebSocketResponse:
-    """Upgrade after the deployment and Origin checks, then serve the guest API until it closes."""
+    """Upgrade after the deployment, Origin and per-address socket checks, then serve the guest API."""
     wm = webmessaging_of(request)
     found = wm.deployment(request.query.get("deploymentId"))
     if found is None:
@@ -43,9 +49,24 @@ async def guest_socket(request: web.Request) -> web.WebSocketResponse:
         log.warning("%s: guest socket refused for origin %r", deployment["id"], request.headers.get("Origin"))
         raise web.HTTPForbidden(text=json.dumps({"error": "this site is not allowed to open the chat"}),
                                 content_type="application/json")
+    source, counters, floods = source_of(request.remote), request.app[COUNTERS], wm.floods
+    if floods is not None and not floods.open_socket(source):
+        counters["guest_socket_flooded"] += 1
+        raise web.HTTPTooManyRequests(text=json.dumps({"error": "too many chat windows open from your network"}),
+                                      content_type="application/json",
+                                      headers={"Retry-After": str(SOCKET_RETRY_SECONDS)})
+    try:
+        return await _serve(request, Connection(wm, tenant, deployment, asyncio.Queue(), source=source,
+                                                counters=counters))
+    finally:
+        if floods is not None:
+            floods.close_socket(source)
+
+
+async def _serve(request: web.Request, conn: Connection) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
     await socket.prepare(request)
-    conn = Connection(wm, tenant, deployment, asyncio.Queue())
+    wm = conn.wm
     tasks = [asyncio.create_task(_write(socket, conn, WidgetContent(wm.media, wm.public_url, WIDGET_MEDIA_SECONDS))),
              asyncio.create_task(_watch(conn))]
     try:

@@ -19,7 +19,7 @@ from connectors.media.sniff import base_type
 from connectors.media.store import MediaRefused
 
 from .app import webmessaging_of
-from .cors import json_answer, preflight
+from .cors import flooded, json_answer, preflight
 from .protocol import GuestError
 
 ROUTES = web.RouteTableDef()
@@ -81,10 +81,13 @@ preflight(ROUTES, "/webmessaging/v1/uploads/{attachment_id}", METHODS)   # CORS 
 
 @ROUTES.put("/webmessaging/v1/uploads/{attachment_id}")
 async def upload(request: web.Request) -> web.Response:
-    """The bytes: 201 stored; 403 bad or expired URL, 409 used, 413 too large, 415 not an allowed type."""
+    """The bytes: 201 stored; 403 bad or expired URL, 409 used, 413 too large, 415 not an allowed type,
+    429 once the caller's address spent its request budget."""
     wm, q, attachment_id = webmessaging_of(request), request.query, request.match_info["attachment_id"]
     found = wm.deployment(q.get("deploymentId"))
     deployment = found and found[1]
+    if (refused := flooded(request, wm, deployment, METHODS)) is not None:   # bytes to read and store
+        return refused
 
     def answer(status: int, data: dict) -> web.Response:
         return json_answer(request, deployment, METHODS, data, status)

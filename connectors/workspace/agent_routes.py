@@ -8,6 +8,8 @@ from switchboard.auth import require
 
 from . import records
 from .access import conversation
+from .audit import audited
+from .policy_routes import template_of
 from .customers import customer as customer_of
 from .app import body_of, fail, publish, query, workspace_of
 
@@ -65,6 +67,8 @@ async def details(request: web.Request) -> web.Response:
     principal, view, agent = await conversation(request)
     queue = _queues(workspace_of(request), principal.tenant_id).get(view.get("queue_id") or "", {})
     acw = queue.get("acw") or {}
+    await audited(request, principal, "conversation_details", conversation_id=view["conversation_id"],
+                  customer_id=view.get("customer_id"))
     return web.json_response({**view, "agent_id": agent, "wrapup_codes": view.get("wrapup_codes") or
                               list(queue.get("wrapup_codes") or []), "wrapup_mode": view.get("wrapup_mode") or
                               acw.get("mode")})
@@ -84,6 +88,8 @@ async def history(request: web.Request) -> web.Response:
         raise fail(400, str(exc)) from None
     who = await query(request, customer_of, principal.tenant_id, view["customer_id"])
     messages = await workspace_of(request).page_media.messages(page["messages"])
+    await audited(request, principal, "customer_history", conversation_id=view["conversation_id"],
+                  customer_id=view["customer_id"], items=len(messages))
     return web.json_response({**page, "messages": messages, "customer": who})
 
 
@@ -93,21 +99,25 @@ async def messages(request: web.Request) -> web.Response:
     principal, view, agent = await conversation(request)
     ws = workspace_of(request)
     entry = ws.book.entry(principal.tenant_id, agent, view["conversation_id"], ws.now()) if agent else None
-    return web.json_response({"conversation_id": view["conversation_id"],
-                              "messages": await ws.page_media.messages(list(entry.messages) if entry else [])})
+    found = await ws.page_media.messages(list(entry.messages) if entry else [])
+    await audited(request, principal, "conversation_messages", conversation_id=view["conversation_id"],
+                  customer_id=view.get("customer_id"), items=len(found))
+    return web.json_response({"conversation_id": view["conversation_id"], "messages": found})
 
 
 @ROUTES.post("/api/v1/conversations/{id}/messages")
 async def send(request: web.Request) -> web.Response:
-    """`{content, client_id}` -> outbound-messages (the policy checks the sender again)."""
+    """`{content, client_id, template?}` -> outbound-messages (the policy checks the sender again)."""
     principal, view, _agent = await conversation(request, connected=True, supervisor=False)
     ws, body = workspace_of(request), await body_of(request)
-    content, client_id = body.get("content"), body.get("client_id")
-    if not isinstance(content, list) or not 0 < len(content) <= MAX_CONTENT_ITEMS or not isinstance(client_id, str) \
-            or not client_id or any(not isinstance(c, dict) for c in content):
-        raise fail(400, f"send {{content: [1..{MAX_CONTENT_ITEMS} ContentItem], client_id: <your unique id>}}")
+    template = template_of(body["template"]) if body.get("template") is not None else None
+    content, client_id = body.get("content", [] if template else None), body.get("client_id")
+    if not isinstance(content, list) or not (0 if template else 1) <= len(content) <= MAX_CONTENT_ITEMS \
+            or not isinstance(client_id, str) or not client_id or any(not isinstance(c, dict) for c in content):
+        raise fail(400, f"send {{content: [1..{MAX_CONTENT_ITEMS} ContentItem] or template: {{name, language, "
+                        "parameters}}, client_id: <your unique id>}")
     try:
-        outbound_id, record = records.reply(ws.codec, principal, view, content, client_id, ws.now())
+        outbound_id, record = records.reply(ws.codec, principal, view, content, client_id, ws.now(), template)
     except (ValueError, TypeError) as exc:
         raise fail(400, f"not a ContentItem list: {exc}") from None
     await publish(request, [record])
@@ -185,6 +195,26 @@ async def customer(request: web.Request) -> web.Response:
     await publish(request, [records.claim(ws.codec, principal, view, kind, value, ws.now())
                             for kind, value in details.items()])
     return web.json_response({"claimed": details}, status=202)
+
+
+@ROUTES.post("/api/v1/conversations/{id}/customer/suggestions")
+async def answer_suggestion(request: web.Request) -> web.Response:
+    """`{decision: confirm|reject, customer_id, detail_type, detail_value}`: the connected agent's answer to a
+    merge suggestion shown with the customer (`customer.suggestions`) -> an identity claim (v2 action)."""
+    principal, view, _agent = await conversation(request, connected=True, supervisor=False)
+    ws, body = workspace_of(request), await body_of(request)
+    if body.get("decision") not in ("confirm", "reject"):
+        raise fail(400, "send {decision: confirm or reject, customer_id, detail_type, detail_value} of a suggestion")
+    who = await query(request, customer_of, principal.tenant_id, view["customer_id"])
+    found = next((s for s in who["suggestions"] if (s["customer_id"], s["detail_type"], s["detail_value"]) ==
+                  (body.get("customer_id"), body.get("detail_type"), body.get("detail_value"))), None)
+    if found is None or not found["candidates"]:
+        raise fail(404, "no open merge suggestion like that for this conversation's customer (answered already?)")
+    entry = {"thread_key": found["thread_key"] or view["thread_key"], "claimant": found["customer_id"]}
+    await publish(request, [records.claim(ws.codec, principal, entry, found["detail_type"], found["detail_value"],
+                                          ws.now(), action=body["decision"], other_customer_id=found["candidates"][0])])
+    return web.json_response({"decision": body["decision"], "customer_id": found["customer_id"],
+                              "other_customer_id": found["candidates"][0]}, status=202)
 
 
 @ROUTES.get("/api/v1/canned-responses")

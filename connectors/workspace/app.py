@@ -23,13 +23,14 @@ from .book import Book
 from .hub import Hub
 from .notifications import Tailer, replay
 from .page_media import PageMedia
+from .policy import PolicyViews
 
 WORKSPACE = web.AppKey("workspace", object)
 STATIC = Path(__file__).resolve().parent / "static"
 # Public paths (docs/workspace.md "the one auth middleware"): webhooks carry their own signatures,
 # media URLs are signed, the page's files and the OpenAPI document hold no data; Web Messaging's
 # guest API checks its own (the socket's Origin, signed history tokens, upload URLs and deliveries).
-PUBLIC = ("/", "/app/", "/webhooks/", "/media/", "/edge/stats", "/api/v1/auth/login",
+PUBLIC = ("/", "/ops", "/app/", "/webhooks/", "/media/", "/edge/stats", "/api/v1/auth/login",
           "/api/v1/openapi.json") + GUEST_PUBLIC
 
 
@@ -49,6 +50,8 @@ class Workspace:
     hub: Hub | None = None
     tailer: Tailer | None = None
     page_media: PageMedia = field(default_factory=PageMedia)   # signs media items for the page
+    policies: PolicyViews = field(default_factory=PolicyViews)  # policy-views, read whole (policy API)
+    accounts: object | None = None   # switchboard.accounts.Accounts: notification targets (None: not checked)
 
     def __post_init__(self):
         self.hub = Hub(self.book, lambda *a: replay(self.client_config, self.codec, *a))
@@ -58,20 +61,23 @@ class Workspace:
         return int(self.clock() * 1000)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start tailing agent-notifications into the book and the sockets of this process."""
+        """Start tailing agent-notifications into the book and the sockets, and policy-views into memory."""
         self.tailer = Tailer(self.client_config, self.codec,
                              lambda items: loop.call_soon_threadsafe(self.hub.deliver, items))
         self.tailer.start()
+        self.policies.start(self.client_config, self.codec)
 
     def close(self) -> None:
-        """Stop the tailer."""
+        """Stop the tailers."""
         if self.tailer:
             self.tailer.close()
+        self.policies.close()
 
 
 def build(settings, publisher: Publisher, codec) -> Workspace:
     """The workspace `switchboard edge` serves: directory view, tokens, ClickHouse, the edge's publisher."""
     from sink.client import connect
+    from switchboard.accounts import load_accounts
     from switchboard.auth import secret
     from switchboard.directory import DirectoryView, DirectoryWriter
 
@@ -79,7 +85,8 @@ def build(settings, publisher: Publisher, codec) -> Workspace:
     view = DirectoryView(kafka, codec).start()
     view.wait_ready(60)
     return Workspace(Tokens(secret(settings), settings.session_hours * 3600), view, DirectoryWriter(kafka, codec),
-                     _lazy(lambda: connect(settings)), publisher, codec, kafka)
+                     _lazy(lambda: connect(settings)), publisher, codec, kafka,
+                     accounts=load_accounts(settings.accounts_file))
 
 
 def _lazy(make: Callable[[], object]) -> Callable[[], object]:
@@ -90,23 +97,52 @@ def _lazy(make: Callable[[], object]) -> Callable[[], object]:
 
 def mount(app: web.Application, workspace: Workspace, media=None) -> None:
     """The auth middleware and the workspace's routes on the edge's app (uploads when `media` is given)."""
-    from . import admin_routes, agent_routes, auth_routes, openapi, socket, supervisor_routes
+    from . import admin_routes, agent_routes, auth_routes, openapi, policy_routes, socket, supervisor_routes
 
     app[WORKSPACE] = workspace
     app.middlewares.append(auth_middleware(workspace.tokens, workspace.directory.revoked, PUBLIC))
-    for module in (auth_routes, agent_routes, supervisor_routes, admin_routes, socket, openapi):
+    for module in (auth_routes, policy_routes, agent_routes, supervisor_routes, admin_routes, socket, openapi):
         app.add_routes(module.ROUTES)
     if media is not None:
         workspace.page_media = PageMedia(media)
         app.add_routes([agent_routes.media_upload(media)])
+    _reports(app, workspace)
     if STATIC.is_dir():
-        app.add_routes([web.get("/", _to_page), web.static("/app/", STATIC)])
+        app.add_routes([web.get("/", _to_page), web.get("/ops", _to_ops), web.static("/app/", STATIC)])
     app.on_startup.append(_start)
     app.on_cleanup.append(_stop)
 
 
+def _reports(app: web.Application, workspace: Workspace) -> None:
+    """The report API the ops page reads (sink/report_routes.py, supervisor and above) on the
+    workspace's ClickHouse; timeline reads audited through the edge's publisher, origin edge."""
+    from sink.audit import NotRecorded
+    from sink.client import NoClickHouse
+    from sink.report_routes import add_report_routes
+
+    from .audit import audit_record
+
+    def client_of(request: web.Request):
+        try:
+            return workspace.clickhouse()
+        except NoClickHouse as exc:
+            raise fail(503, str(exc)) from None
+
+    async def audit(fact: dict) -> None:
+        try:
+            await workspace.publisher.publish([audit_record(workspace.codec, fact)])
+        except PublishError as exc:
+            raise NotRecorded(str(exc)) from None
+
+    add_report_routes(app, client_of, audit=audit, origin="edge")
+
+
 async def _to_page(request: web.Request) -> web.Response:
     raise web.HTTPFound("/app/index.html")
+
+
+async def _to_ops(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/app/ops.html")
 
 
 async def _start(app: web.Application) -> None:

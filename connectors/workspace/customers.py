@@ -24,8 +24,23 @@ COLUMNS = ("type", "customer_id", "merged_customer_id", "thread_key", "channel",
            "detail_type", "detail_value", "candidates", "reason", "at")
 
 
+MERGE_SQL = """SELECT customer_id, merged_customer_id, thread_key, detail_type, detail_value
+FROM identity_facts FINAL
+WHERE tenant_id = {tenant:String} AND type = 'merged' AND detail_type IS NOT NULL
+  AND ((customer_id = {a:String} AND merged_customer_id = {b:String})
+    OR (customer_id = {b:String} AND merged_customer_id = {a:String}))
+ORDER BY occurred_at DESC LIMIT 1"""
+
+
+def merge_of(client, tenant: str, a: str, b: str) -> dict | None:
+    """The latest merge of customers `a` and `b` (either way round): survivor, absorbed, its detail."""
+    rows = client.query(MERGE_SQL, parameters={"tenant": tenant, "a": a, "b": b}).result_rows
+    keys = ("customer_id", "merged_customer_id", "thread_key", "detail_type", "detail_value")
+    return dict(zip(keys, rows[0])) if rows else None
+
+
 def customer(client, tenant: str, customer_id: str) -> dict:
-    """`{customer_id, customers, names, identities, details, flags}` of the customer's merge group."""
+    """`{customer_id, customers, names, identities, details, flags, suggestions}` of the customer's merge group."""
     group = members(client, tenant, customer_id)
     rows = client.query(IDENTITY_SQL, parameters={"tenant": tenant, "customers": group}).result_rows
     return summary(group, [dict(zip(COLUMNS, r)) for r in rows], sender_names(client, tenant, group))
@@ -35,7 +50,7 @@ def summary(group: list[str], facts: list[dict], sent_as: list[str]) -> dict:
     """The facts (oldest first) folded per channel identity and per detail, with the names; pure."""
     identities: dict[str, dict] = {}
     details: dict[tuple[str, str], dict] = {}
-    flags = []
+    flags, suggested = [], {}
     for fact in facts:
         how = {"decision": str(fact["type"]), "reason": fact["reason"], "at": _ms(fact["at"])}
         if fact["thread_key"]:
@@ -44,7 +59,10 @@ def summary(group: list[str], facts: list[dict], sent_as: list[str]) -> dict:
                 "customer_id": fact["merged_customer_id"] or fact["customer_id"], "matched": []})
             identity["matched"].append(how)
             identity["display_name"] = fact.get("display_name") or identity.get("display_name")
-            identity["matched_by"] = fact["reason"]   # the latest decision about it says how it belongs
+            if fact["type"] != "created" or "matched_by" not in identity:
+                # the latest decision about it says how it belongs; `created` (one event per customer,
+                # re-stamped by each detail it claims) never hides a link or merge of the same instant
+                identity["matched_by"] = fact["reason"]
         if fact["detail_type"] and fact["detail_value"]:
             detail = details.setdefault((fact["detail_type"], fact["detail_value"]), {
                 "type": fact["detail_type"], "value": fact["detail_value"], "channel": str(fact["channel"]),
@@ -54,12 +72,25 @@ def summary(group: list[str], facts: list[dict], sent_as: list[str]) -> dict:
             detail["agent_entered"] = detail.get("agent_entered") or fact["reason"].startswith("agent-entered")
         if fact["type"] == "flagged":
             flags.append(how | {"candidates": list(fact["candidates"] or [])})
+        _suggestions(suggested, fact)
     emails = [d["value"] for d in details.values() if d["type"] == "email"]
     phones = [d["value"] for d in details.values() if d["type"] == "phone"]
     names = _distinct([f.get("display_name") for f in facts] + sent_as)
     return {"customer_id": group[0], "customers": group, "names": names, "name": names[0] if names else None,
             "identities": list(identities.values()), "details": list(details.values()), "emails": emails,
-            "phones": phones, "flags": flags}
+            "phones": phones, "flags": flags, "suggestions": list(suggested.values())}
+
+
+def _suggestions(open_: dict, fact: dict) -> None:
+    """Merge suggestions (identity-event v3 `suggested`) no person has answered yet, by claimant and detail."""
+    key = (fact["customer_id"], fact["detail_type"], fact["detail_value"])
+    if fact["type"] == "suggested":
+        open_[key] = {"customer_id": fact["customer_id"], "candidates": list(fact["candidates"] or []),
+                      "thread_key": fact["thread_key"], "detail_type": fact["detail_type"],
+                      "detail_value": fact["detail_value"], "reason": fact["reason"], "at": _ms(fact["at"])}
+    elif fact["type"] in ("merged", "rejected"):
+        open_.pop(key, None)
+        open_.pop((fact["merged_customer_id"], fact["detail_type"], fact["detail_value"]), None)
 
 
 def _distinct(names: list[str | None]) -> list[str]:

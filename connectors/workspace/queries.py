@@ -75,3 +75,17 @@ def _json(text: str):
         return json.loads(text)
     except (TypeError, ValueError):
         return text
+
+
+WAITING_LIST_SQL = f"""SELECT conversation_id, if(empty(queues), '', queues[1]) AS queue_id, channel, customer_id,
+       {MS}(started_at) AS started_at
+FROM conversation_facts FINAL
+WHERE tenant_id = {{tenant:String}} AND closed_at IS NULL AND first_assigned_at IS NULL AND started_at IS NOT NULL
+ORDER BY started_at LIMIT 1000"""
+WAITING_LIST_COLUMNS = ("conversation_id", "queue_id", "channel", "customer_id", "started_at")
+
+
+def waiting_list(client, tenant: str) -> list[dict]:
+    """Open conversations no agent has taken yet, oldest first (at most 1000)."""
+    rows = client.query(WAITING_LIST_SQL, parameters={"tenant": tenant}).result_rows
+    return [dict(zip(WAITING_LIST_COLUMNS, r)) for r in rows]

@@ -7,26 +7,28 @@ that agent's messages; `ended` (routing sends it once the wrap-up is over) close
 *interaction*: `interaction_ended` (reason `agent_ended`), which facts tell apart from the
 conversation's `closed` (reason `inactivity`). The conversation itself stays open: a customer
 message within the window continues it and asks routing again, preferring the last agent.
-Agent activity counts as conversation activity.
+An assignment is not conversation activity: the threading window runs from the last message of
+either side (the seed's rule, and what the web widget tells its visitor), not from when an agent
+accepted or wrapped up.
 """
 from __future__ import annotations
 
 from streams.records import Output, millis
 
 from .outputs import conversation_event
-from .state import Step, new_thread, remember, seen, touch, working_copy
+from .state import Step, applied_once
 
 
 def on_assignment(state: dict | None, assignment: dict, *, partition: int, ttl_ms: int) -> Step:
     """Apply one decoded assignment (v2); a redelivered assignment id is a duplicate."""
     at = millis(assignment["occurred_at"])
     ref = f"a:{assignment['assignment_id']}"
-    state = working_copy(state) or new_thread(assignment["thread_key"], partition, at)
-    if seen(state, ref):
+    state, duplicate = applied_once(state, assignment["thread_key"], ref, at, partition=partition, ttl_ms=ttl_ms)
+    if duplicate:
         return Step(state, [], duplicate=True)
-    remember(state, ref, at, ttl_ms)
     if assignment["type"] == "connected":
         state["last_agent_id"] = assignment["agent_id"]
+        state["identity_waiting"] = []   # an agent has it: nothing waits for identity's answer any more
     conv, is_open = _target(state, assignment["conversation_id"])
     if conv is None:
         return Step(state, [])  # a conversation this thread no longer knows: only the last agent counts
@@ -39,7 +41,6 @@ def on_assignment(state: dict | None, assignment: dict, *, partition: int, ttl_m
     # there `wrapup_started` says nothing and the late `ended` says it all.
     speaking = conv.get("connected_agent_id") == agent if is_open else assignment["type"] != "wrapup_started"
     if is_open:
-        touch(conv, at)
         _update_open(conv, assignment)
     outputs = _events(state, conv, assignment, at, speaking)
     if ended_by_agent:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from switchboard.accounts import Accounts, WithDeployments, load_accounts
 from switchboard.settings import Settings
 
-from . import referrals
+from . import consents, language, referrals
+from .consents import Keywords
 from .expiry import DEFAULT_GRACE_MS
+from .language import Detect
 from .referrals import EntryPointLookup
 
 HOUR_MS = 3_600_000
@@ -17,8 +19,9 @@ HOUR_MS = 3_600_000
 @dataclass(frozen=True)
 class ThreadingConfig:
     """Inactivity windows per channel account, the dedupe TTL, the expiry grace and timer interval,
-    the tenant's system senders (the policy accepts them besides the connected agent) and how a
-    referral finds its entry point."""
+    the tenant's system senders (the policy accepts them besides the connected agent), how a
+    referral finds its entry point, the tenant's opt-out / opt-in keywords, whether a detail typed in
+    a message may merge customers at once (`merge_typed_details`) and the tenant's language detection."""
 
     accounts: Accounts | WithDeployments
     default_window_ms: int
@@ -27,6 +30,9 @@ class ThreadingConfig:
     expiry_interval_s: float = 30.0
     system_senders: Callable[[str], frozenset[str]] = lambda tenant: frozenset()  # noqa: ARG005
     entry_point: EntryPointLookup = referrals.none   # a referral's entry point (the directory's, referrals.lookup)
+    consent_keywords: Keywords = consents.defaults    # the tenant's keywords (the directory's, consents.lookup)
+    merge_typed_details: Callable[[str], bool] = lambda tenant: False  # noqa: ARG005 (the tenant's setting)
+    detect_language: Callable[[str], Detect] = lambda tenant: language.none  # noqa: ARG005 (language.lookup)
 
     @classmethod
     def from_settings(cls, settings: Settings, directory=None, **overrides) -> "ThreadingConfig":

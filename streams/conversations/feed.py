@@ -8,6 +8,8 @@ outbound messages, the policy view after each change; and to the sender of a ref
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from schemas import topic
 from streams.policy.view import policy_view
 from streams.records import Output, millis
@@ -64,10 +66,24 @@ def receipt(state: dict, status: dict) -> list[Output]:
     """A delivery status of one of the thread's outbound messages, for the connected agent.
 
     Only outbounds this thread decided (`o:<id>` still in its seen ids), and Messenger's watermark
-    receipts (no outbound id: every message before the watermark)."""
+    receipts (no outbound id: every message before the watermark). A `failed` one says why (`rule` =
+    the error code: a platform's, or the account stage's rule such as `tier.limit`, and its reason); a
+    `held` one (delivery-status v3: the account stage paces it) says "held: <reason>"."""
     agent, outbound_id = connected_agent(state), status.get("outbound_id")
     if agent is None or (outbound_id and not any(e["id"] == f"o:{outbound_id}" for e in state["seen"])):
         return []
     at = millis(status["watermark"] if status.get("watermark") and not outbound_id else status["occurred_at"])
     return [agent_event(state, agent, "receipt", status["event_id"], at, state["conversation"],
-                        message_id=outbound_id, status=status["status"])]
+                        message_id=outbound_id, status=status["status"], **_why(status))]
+
+
+def _why(status: dict) -> dict:
+    """The rule and reason a failed or held receipt shows the agent."""
+    if status["status"] == "held":
+        until = status.get("hold_until")
+        expected = "" if until is None else \
+            f" (expected to go by {dt.datetime.fromtimestamp(millis(until) / 1000, dt.UTC):%Y-%m-%d %H:%M} UTC)"
+        return {"rule": "held", "reason": f"held: {status.get('hold_reason') or 'account limits'}{expected}"}
+    if status["status"] == "failed":
+        return {"rule": status.get("error_code"), "reason": status.get("error_reason")}
+    return {}

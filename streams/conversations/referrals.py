@@ -64,7 +64,8 @@ def attribute(conv: dict, referral: dict | None) -> dict:
     if referral is None or any(conv.get(name) for name in FIELDS):
         return {}
     conv.update(entry_point_id=referral["entry_point_id"], campaign_id=referral["campaign_id"],
-                referral_source=referral["source"], referral_source_id=referral["source_id"])
+                referral_source=referral["source"], referral_source_id=referral["source_id"],
+                referral_at=referral["at"])   # state v4: the free entry point window runs from it
     return fields_of(conv)
 
 

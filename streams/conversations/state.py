@@ -40,7 +40,9 @@ def new_thread(thread_key: str, partition: int, at: int, customer_id: str | None
             "partition": partition, "touched_at": at, "last_inbound_at": None, "last_agent_id": None,
             "unfollowed": False, "claims": [], "seen": [], "outbound_since_inbound": 0,
             "outbound_after_window": 0, "recent_outbound": [], "reply_token": None,
-            "conversation": None, "previous": None, "referral": None}
+            "conversation": None, "previous": None, "referral": None, "consent": None,
+            "policy_view_hash": None, "window_closed_for": None, "identity_waiting": [],
+            "customer_group": []}
 
 
 def new_conversation(thread_key: str, first_ref: str, at: int, *, last_agent_id: str | None = None,
@@ -50,12 +52,24 @@ def new_conversation(thread_key: str, first_ref: str, at: int, *, last_agent_id:
             "last_activity_at": at, "sequence": 0, "connected_agent_id": None, "last_agent_id": last_agent_id,
             "awaiting_agent": False, "language": language, "first_message_text": first_message_text,
             "history": [], "entry_point_id": None, "campaign_id": None, "referral_source": None,
-            "referral_source_id": None}
+            "referral_source_id": None, "referral_at": None, "language_confidence": None,
+            "language_settled": language is not None, "answered": False}
 
 
 def working_copy(state: dict | None) -> dict | None:
     """A deep copy to change (pure functions never mutate their input)."""
     return copy.deepcopy(state) if state is not None else None
+
+
+def applied_once(state: dict | None, thread_key: str, ref: str, at: int, *, partition: int, ttl_ms: int,
+                 customer_id: str | None = None) -> tuple[dict, bool]:
+    """A working copy of the thread (new if unknown) and whether `ref` was already applied; if not, it is
+    remembered now (every input's dedupe: m:/a:/o:/c:/u: ids)."""
+    state = working_copy(state) or new_thread(thread_key, partition, at, customer_id)
+    if seen(state, ref):
+        return state, True
+    remember(state, ref, at, ttl_ms)
+    return state, False
 
 
 def seen(state: dict, ref: str) -> bool:

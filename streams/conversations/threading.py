@@ -1,7 +1,8 @@
 """Threading: a customer message continues the open conversation or starts a new one.
 
 A message continues the conversation when its platform time is within the inactivity window of
-the conversation's last activity (either side: customer, agent, outbound); otherwise the old one
+the conversation's last activity (a message of either side: customer, agent, outbound; an agent
+accepting or wrapping up is not activity); otherwise the old one
 closes (reason inactivity, at last activity + window) and a new one starts. A late message, older
 than the last activity, continues the conversation without moving its activity back. The window
 is the account's `window_hours` (≤ 72 h) or the deployment's.
@@ -14,34 +15,34 @@ campaign: the message's own, or a bare `referral` event's that waits on the thre
 """
 from __future__ import annotations
 
-import re
-
-from streams.policy import reply_tokens
+from channels.registry import rules
+from streams.policy import reply_tokens, windows
 from streams.records import Output, millis
 
-from . import ids, referrals
+from . import ids, language, referrals, volunteered
 from .outputs import conversation_event, identity_claim, message_refs, routing_request
-from .state import Step, new_conversation, new_thread, push_history, remember, seen, summary, touch, working_copy
+from .state import Step, applied_once, new_conversation, push_history, summary, touch
 
 # Platform events that change what we may send but are not messages (LINE follow/unfollow).
 FOLLOW_KINDS = {"follow": False, "unfollow": True}
 # The customer changing an earlier message (docs/channels/content.md, edit / unsend): the event type it adds.
 AMENDMENTS = {"edit": "message_edited", "unsend": "message_unsent"}
-NOT_DIGITS = re.compile(r"\D")
 
 
 def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int, ttl_ms: int,
-               referral: dict | None = None) -> Step:
+               referral: dict | None = None, region: str | None = None, merge_typed: bool = False,
+               detect: language.Detect = language.none) -> Step:
     """Apply one decoded inbound-message (see module docstring); redeliveries are duplicates.
-    `referral` is the message's, resolved (`referrals.referral_of`)."""
+    `referral` is the message's, resolved (`referrals.referral_of`); `region` the account's country
+    (phone numbers typed without +), `merge_typed` the tenant's `merge_typed_details`, `detect` the
+    tenant's language detection (`language.confident`)."""
     at = millis(msg["occurred_at"])
     ref = f"m:{msg['platform_message_id']}"
-    state = working_copy(state) or new_thread(
-        msg["thread_key"], partition, at,
-        customer_id=ids.customer_id(msg["tenant_id"], msg["channel"], msg["sender"]["external_id"]))
-    if seen(state, ref):
+    state, duplicate = applied_once(state, msg["thread_key"], ref, at, partition=partition, ttl_ms=ttl_ms,
+                                    customer_id=ids.customer_id(msg["tenant_id"], msg["channel"],
+                                                                msg["sender"]["external_id"]))
+    if duplicate:
         return Step(state, [], duplicate=True)
-    remember(state, ref, at, ttl_ms)
     reply_tokens.keep(state, msg)   # LINE: message, follow and postback events carry one
     if msg["kind"] in FOLLOW_KINDS:
         state["unfollowed"] = FOLLOW_KINDS[msg["kind"]]
@@ -51,6 +52,8 @@ def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int,
         return Step(state, [])
     if msg["kind"] in AMENDMENTS:
         return Step(state, _amend(state, msg, at))
+    if (msg.get("attributes") or {}).get("system_type"):   # a platform notice, not the customer writing:
+        return Step(state, _claims(state, msg, at, region, merge_typed))   # a changed number is claimed
     _customer_wrote(state, at)
     outputs = expire_if_inactive(state, at, window_ms)
     referral = referrals.take(state, referral, at, window_ms)
@@ -58,9 +61,15 @@ def on_inbound(state: dict | None, msg: dict, *, partition: int, window_ms: int,
     if started:
         outputs += start_conversation(state, msg["platform_message_id"], at, referral=referral, language=msg.get("language"),
                                       first_message_text=summary(msg.get("text"), msg.get("content", [])))
-    outputs += _add_message(state, msg, at, {} if started else referrals.attribute(state["conversation"], referral))
-    outputs += _claims(state, msg, at)
-    outputs += _route_if_needed(state, at, ref, started)
+    detected = language.classify(state["conversation"], msg, detect)   # while unanswered, until confident
+    outputs += _add_message(state, msg, at, ({} if started else referrals.attribute(state["conversation"], referral))
+                            | detected)
+    claims = _claims(state, msg, at, region, merge_typed)
+    if started and claims:   # routing waits for identity's answer (customer-updates) or for identity_wait
+        state["identity_waiting"] = [c.value["claim_id"] for c in claims]
+        state["conversation"]["awaiting_agent"] = True
+        return Step(state, outputs + claims)
+    outputs += claims + _route_if_needed(state, at, ref, started, msg.get("text"))
     return Step(state, outputs)
 
 
@@ -98,7 +107,8 @@ def expire_if_inactive(state: dict, at: int, window_ms: int) -> list[Output]:
 
 
 def _add_message(state: dict, msg: dict, at: int, referral_fields: dict) -> list[Output]:
-    """The message added; `referral_fields` when it gave an ongoing conversation its first referral."""
+    """The message added; `referral_fields` when it gave an ongoing conversation its first referral (and
+    the language its text settled, conversation-event v6)."""
     conv = state["conversation"]
     touch(conv, at)
     conv["language"] = conv["language"] or msg.get("language")
@@ -123,37 +133,33 @@ def _amend(state: dict, msg: dict, at: int) -> list[Output]:
                                content=msg.get("content", []), **message_refs(msg))]
 
 
-def _route_if_needed(state: dict, at: int, ref: str, started: bool) -> list[Output]:
-    """A new conversation, or an ongoing one with no agent and no request out, needs routing."""
+def _route_if_needed(state: dict, at: int, ref: str, started: bool, text: str | None = None) -> list[Output]:
+    """A new conversation, or an ongoing one with no agent and no request out, needs routing; one still
+    waiting for an agent is requested again when this message moved its reply deadline (routing-request
+    v4 `reply_deadline_at`, a new request id: the message's), so routing sees the new deadline; while
+    nobody answered, a text goes as `message_added` (v5: keyword rules may re-skill it, `language.py`)."""
     conv = state["conversation"]
-    if not started and (conv["connected_agent_id"] or conv["awaiting_agent"]):
+    if not started and conv["connected_agent_id"]:
         return []
+    if state["identity_waiting"]:   # not requested yet: identity's answer sends it, with this message's history
+        return []
+    if not started and language.waiting_message(conv, text):
+        return [routing_request(state, conv, "message_added", at, ref, message_text=text)]
+    if not started and conv["awaiting_agent"]:
+        moved = state["last_inbound_at"] == at and windows.window_open_until(state, rules(state["channel"]))
+        return [routing_request(state, conv, "no_agent", at, ref)] if moved else []
     conv["awaiting_agent"] = True
     return [routing_request(state, conv, "new_conversation" if started else "no_agent", at, ref)]
 
 
-def claimed_details(msg: dict) -> list[tuple[str, str, str]]:
-    """(detail type, normalized value, source) the message claims for its sender."""
-    sender, channel = msg["sender"], msg["channel"]
-    details = []
-    if channel == "whatsapp" and sender.get("phone"):   # WhatsApp vouches for the wa_id's number
-        details.append(("phone", sender["phone"], "platform_verified"))
-    elif channel in ("web", "open"):                    # typed into the widget form / sent by the integration
-        details += [("email", sender.get("email"), "customer_volunteered"),
-                    ("phone", sender.get("phone"), "customer_volunteered")]
-    normalized = [(kind, _normalize(kind, value), source) for kind, value, source in details if value]
-    return [(kind, value, source) for kind, value, source in normalized if value]
-
-
-def _normalize(kind: str, value: str) -> str:
-    """Email lower-cased; phone as E.164 digits without '+' (identity-claim's contract)."""
-    return value.strip().lower() if kind == "email" else NOT_DIGITS.sub("", value)
-
-
-def _claims(state: dict, msg: dict, at: int) -> list[Output]:
+def _claims(state: dict, msg: dict, at: int, region: str | None, merge_typed: bool) -> list[Output]:
+    """A claim for each detail this thread has not claimed yet: the channel's fields, then its text's."""
+    details = volunteered.platform_details(msg) + volunteered.text_details(msg.get("text"), region)
     outputs = []
-    for kind, value, source in claimed_details(msg):
+    for kind, value, source, origin in details:
         if f"{kind}:{value}" not in state["claims"]:
             state["claims"].append(f"{kind}:{value}")
-            outputs.append(identity_claim(state, kind, value, source, at, msg["sender"].get("display_name")))
+            outputs.append(identity_claim(state, kind, value, source, at, msg["sender"].get("display_name"),
+                                          origin=origin, message_id=msg["event_id"],
+                                          auto_merge=merge_typed and origin == "text"))
     return outputs

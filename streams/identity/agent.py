@@ -4,7 +4,8 @@ identity-claims is keyed by the normalized detail, and so is `customer_by_detail
 identity-state, same partition count): every claim of a detail meets its state on one partition.
 The agent is a `streams.processor.Processor`: the decisions are produced and acked before the
 detail's state is written, so a crash in between replays the claim on the old state and produces
-the same events with the same ids (the sink dedupes them by event id).
+the same events with the same ids (the sink dedupes them by event id). Every decision is also fanned out
+to the threads it concerns (customer-updates, keyed by thread key: the conversation processor's input).
 """
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from streams.app import raw_table
 from streams.processor import Processor, Wiring
 from streams.records import Output
 
-from .matching import decide
+from . import erasure
+from .matching import customer_updates, decide
 from switchboard.details import claim_key, normalize_detail
 
 STAGE = "streams.identity"
 EVENTS = topic("identity-events").name
+UPDATES = topic("customer-updates").name
 # Identity entries are tiny and few next to messages: a small RocksDB per partition is plenty.
 ROCKSDB_OPTIONS = {"write_buffer_size": 4 << 20, "max_write_buffer_number": 2, "block_cache_size": 8 << 20,
                    "target_file_size_base": 8 << 20, "max_open_files": 128}
@@ -42,6 +45,8 @@ def handle(msg, claim: dict) -> list[Output]:
     key = claim_key(claim["tenant_id"], claim["detail_type"], claim["detail_value"]).encode()
     if msg.key != key:  # a wrong key would put the detail's state on another partition
         raise ValueError(f"record key {msg.key!r} is not the claim's detail key {key!r}")
+    if claim["action"] == "erase":   # switchboard/erase.py: the detail's customer was erased
+        return erasure.forget(details, key, metrics)
     data = details.get(key)
     state = processor.codec.decode(data, "identity-state") if data else None
     new_state, events = decide(state, claim)
@@ -50,4 +55,6 @@ def handle(msg, claim: dict) -> list[Output]:
     else:
         details[key] = processor.codec.encode("identity-state", new_state)
         metrics["applied"] += 1
-    return [Output(EVENTS, e["customer_id"], "identity-event", e) for e in events]
+    updates = customer_updates(new_state, claim, events)
+    return [Output(EVENTS, e["customer_id"], "identity-event", e) for e in events] + \
+        [Output(UPDATES, u["thread_key"], "customer-update", u) for u in updates]

@@ -10,9 +10,15 @@ an element it lacks replaced by its declared fallback (`channels.fallbacks.subst
 what it can carry (`channels.refusals.refusal`, the same check delivery makes) and its window rule
 (Messenger's 24 h / HUMAN_AGENT / 24 + 1, WhatsApp's 24 h customer service window, X's 24 h and
 5 replies per inbound DM, LINE's unfollow). Every channel: never an unsolicited message (nothing
-inbound ever on the thread), except an approved template where the channel has templates (WhatsApp).
+inbound ever on the thread), except an approved template where the channel has templates (WhatsApp),
+and then only with the customer's opt-in; an opted-out customer gets nothing outside the open window
+(`streams.policy.consent`). Messenger's HUMAN_AGENT tag is for a human's reply: never a system sender's.
 Last the repeat rules where the channel declares them (X: `streams.policy.spam`), on the content as sent.
 docs/channel-policies.md lists every rule with its source, setting and default.
+
+What the thread stage approves goes to `outbound-approved`, or to the account stage
+(`outbound-checks`, streams/accounts) when an account-wide rule still governs it
+(`needs_account_stage`).
 """
 from __future__ import annotations
 
@@ -23,10 +29,9 @@ from channels.refusals import refusal
 from channels.spec import ChannelSpec
 from channels.verdicts import Approved, Rejected
 
-from . import spam
+from . import consent, spam
 
-__all__ = ["Approved", "Rejected", "authorize", "decide"]
-
+__all__ = ["Approved", "Rejected", "authorize", "decide", "needs_account_stage"]
 
 def decide(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now: int,
            system_senders: frozenset[str] = frozenset()) -> Approved | Rejected:
@@ -41,6 +46,10 @@ def decide(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now
     if refused:
         return Rejected(*refused)
     verdict = _window(sent, thread, account, rules, now)
+    human_only = isinstance(verdict, Approved) and verdict.messaging_tag == "HUMAN_AGENT"
+    if human_only and outbound.get("agent_id") in system_senders:
+        return Rejected("window.messenger", "the HUMAN_AGENT tag is for a human agent's reply: a system sender "
+                        f"({outbound['agent_id']}) may write only within 24 hours of the customer's last message")
     if isinstance(verdict, Approved):
         verdict = spam.repeat(rules, account, thread, replaced.content, now) or verdict
     if isinstance(verdict, Approved) and replaced.applied:
@@ -50,15 +59,25 @@ def decide(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now
 
 def _window(outbound: dict, thread: dict | None, account, rules: ChannelSpec, now: int) -> Approved | Rejected:
     templates = bool(rules.content.get("template"))
-    if templates and _is_template(outbound):
-        return Approved()   # templates are WhatsApp's way to (re)open a conversation
+    if templates and _is_template(outbound):   # templates are WhatsApp's way to (re)open a conversation
+        return consent.check(outbound, thread, rules, now) or Approved()
     last_inbound = thread and thread["last_inbound_at"]
     if last_inbound is None:
         return Rejected("window.unsolicited", "the customer has never written on this thread: "
                         "we may not start the conversation" + (" (use an approved template)" if templates else ""))
-    # Hook: WhatsApp messaging-limit tiers (business-initiated conversations per 24 h, channels/
-    # whatsapp.py `messaging_limit_tiers`) belong here as one more check once they are counted.
-    return rules.window_rule(outbound, thread, account, rules.window, now - last_inbound)
+    # WhatsApp's messaging-limit tiers, the template catalogue, LINE's quota and X's daily cap are
+    # account-wide: the account stage (streams/accounts) checks them after this one.
+    verdict = rules.window_rule(outbound, thread, account, rules.window, now - last_inbound)
+    if isinstance(verdict, Approved):
+        return consent.check(outbound, thread, rules, now) or verdict
+    return verdict
+
+
+def needs_account_stage(outbound: dict, rules: ChannelSpec) -> bool:
+    """Whether an approved outbound (as sent: reply token taken or not) goes to the account stage: the
+    channel's declaration says (`ChannelSpec.account_stage`: WhatsApp every message, LINE a push, X
+    every DM)."""
+    return bool(rules.account_stage and rules.account_stage(outbound))
 
 
 def authorize(outbound: dict, thread: dict | None, system_senders: frozenset[str]) -> tuple[str, str] | None:

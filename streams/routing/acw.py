@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .domain import Domain, at, notify
 from .model import WRAPUP, AgentState, Work
+from .segments import open_wrapup
 
 
 def start_wrapup(domain: Domain, agent: AgentState, work: Work) -> None:
@@ -19,5 +20,6 @@ def start_wrapup(domain: Domain, agent: AgentState, work: Work) -> None:
     work.deadline = None if acw.mode == "mandatory" else domain.now + int(acw.timeout_seconds * 1000)
     if work.deadline:
         at(domain, work.deadline, "acw", agent.agent_id, work.offer_id)
+    open_wrapup(domain, work, agent.agent_id)
     notify(domain, agent.agent_id, "wrapup_required", work=work, expires_at=work.deadline, reason=acw.mode,
            wrapup_codes=list(queue.wrapup_codes))

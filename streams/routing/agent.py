@@ -1,14 +1,15 @@
 """The routing processor: its inputs sequenced into one log, and the ACD over that log.
 
-Routing has three inputs — routing-requests, agent-actions, routing-ticks — keyed by tenant, with
-the same partition count. `sequence_routing_inputs` appends them to `routing-inputs`
-(`streams/sequencer.py`: the order is decided once, so a replay decides the same way) and
-`route_conversations` applies that log to each tenant's ACD under the processor contract: the
-ACD's records are produced and acked before its changed entities are written to `routing-state`,
-each under the event that changed it, so the `<tenant>:…` entries stay with the tenant's
-partition. A failed event discards its domain, which the next event rebuilds from the table (the
-contract rolled the failed event's writes back). Replayed duplicates are dropped by request and
-action id; ticks never move the ACD's clock back.
+Routing has four inputs — routing-requests, agent-actions, routing-ticks, work-events — keyed by
+tenant, with the same partition count. `sequence_routing_inputs` appends them to `routing-inputs`
+(`streams/sequencer.py`: the order is decided once, so a replay decides the same way) under the key
+of their routing domain — the tenant id, or `<tenant>/<domain>` for a tenant with `domains:`
+(`keys.py`) — and `route_conversations` applies that log to each domain's ACD under the processor
+contract: the ACD's records are produced and acked before its changed entities are written to
+`routing-state`, each under the event that changed it, so the `<domain key>:…` entries stay with
+the domain's partition. A failed event discards its domain, which the next event rebuilds from the
+table (the contract rolled the failed event's writes back). Replayed duplicates are dropped by
+request and action id; ticks never move the ACD's clock back.
 """
 from __future__ import annotations
 
@@ -20,19 +21,21 @@ from streams.processor import Wiring
 from streams.sequencer import Sequencer, source_of
 
 from .config import ConfigCache
+from .keys import input_keys
 from .router import SUBJECTS, Router
 
 STAGE = "streams.routing"
 STATE = topic("routing-state")
 
 state_by_key = raw_table(STATE.name, changelog=STATE.name, options={"write_buffer_size": 8 << 20,
-                         "max_write_buffer_number": 2}, help="ACD entities by <tenant>:<kind>:<id>.")
+                         "max_write_buffer_number": 2}, help="ACD entities by <domain key>:<kind>:<id>.")
 sequencer = Sequencer("sequence_routing_inputs", SUBJECTS, "routing-inputs", stage=STAGE)
 processor = sequencer.reader("route_conversations", stage=STAGE, tables=[state_by_key])
 
 
 class _TextKeys(MutableMapping):
-    """The table with str keys (stored as raw UTF-8 bytes, readable in the changelog)."""
+    """The table with str keys (stored as raw UTF-8 bytes, readable in the changelog); a domain's
+    entries are read as one key range (`Staged.items_with_prefix`)."""
 
     def __init__(self, table):
         self.table = table
@@ -52,6 +55,10 @@ class _TextKeys(MutableMapping):
     def __len__(self) -> int:
         return len(self.table)
 
+    def items_with_prefix(self, prefix: str):
+        """(key, value) of the entries under `prefix`, in key order (UTF-8 keeps byte order)."""
+        return ((key.decode(), value) for key, value in self.table.items_with_prefix(prefix.encode()))
+
 
 class Runtime:
     """This worker's routing domains, built by `setup` from the worker's wiring."""
@@ -65,8 +72,8 @@ def setup(wiring: Wiring) -> None:
     configs = wiring.configs or ConfigCache(wiring.settings.routing_dir)
     grace_ms = int(wiring.settings.presence_grace_seconds * 1000)
     router = Runtime.router = Router(_TextKeys(processor.staged(state_by_key)), configs, wiring.codec, grace_ms)
-    sequencer.bind(wiring)
-    processor.bind(lambda msg, record: router.handle(source_of(msg), record, msg.partition), wiring)
+    sequencer.bind(wiring, keys=lambda msg, record: input_keys(configs.get(record["tenant_id"]), msg.topic, record))
+    processor.bind(lambda msg, record: router.handle(source_of(msg), record, msg.partition, msg.key), wiring)
 
 
 @app.on_partitions_revoked.connect

@@ -2,8 +2,9 @@
 
 A faust timer cannot write tables, so it sends ticks through `routing-ticks` (co-partitioned
 with routing-requests) and the routing agent fires due timeouts when a tick arrives. Every worker
-ticks every tenant; extra ticks are harmless because the ACD's clock never goes backwards.
-Tests leave this module out and produce ticks with the times they choose.
+ticks every tenant; extra ticks are harmless because the ACD's clock never goes backwards. A
+tenant with routing domains still gets one tick: the routing sequencer copies it to each domain's
+key (`keys.py`), so this clock need not know the domains. Tests leave this module out and produce ticks with the times they choose.
 """
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from .domains import DomainIndex, RoutingDomain, domain_index, domain_problems
 
 log = logging.getLogger(__name__)
 MAX_RINGS = 6  # Genesys bullseye routing: at most 6 rings
@@ -64,20 +66,54 @@ class ServiceLevel(_Model):
     seconds: float = Field(60, gt=0)
 
 
+class DeadlineBoost(_Model):
+    """One step of the reply-deadline curve: `add` priority once the customer's window closes within
+    `within_minutes` (the smallest window that holds the time left decides)."""
+
+    within_minutes: float = Field(gt=0, le=7 * 24 * 60)
+    add: int = Field(ge=0, le=1000)
+
+
+# Inside the last hour of a WhatsApp 24 h window +10 minutes of virtual age, inside 4 hours +5.
+DEFAULT_DEADLINE_BOOST = (DeadlineBoost(within_minutes=60, add=10), DeadlineBoost(within_minutes=240, add=5))
+
+
+def _check_curve(steps: tuple[DeadlineBoost, ...] | None) -> tuple[DeadlineBoost, ...] | None:
+    if steps is None:
+        return None
+    windows = [s.within_minutes for s in steps]
+    if len(set(windows)) != len(windows):
+        raise ValueError(f"deadline_boost names a within_minutes twice: {windows}")
+    return tuple(sorted(steps, key=lambda s: s.within_minutes))
+
+
 class Queue(_Model):
-    """A queue: required skills, alert timeout, wrap-up, service level, bullseye rings."""
+    """A queue: required skills, alert timeout, wrap-up, service level, abandon, bullseye rings, deadline curve."""
 
     skills: dict[str, int] = {}
     alert_timeout_seconds: float = Field(30, gt=0)
     acw: Acw = Acw()
     wrapup_codes: tuple[str, ...] = ()
     service_level: ServiceLevel = ServiceLevel()
+    # Abandon of asynchronous messaging (docs/metrics.md "Abandon"): a conversation closed or expired
+    # before any agent answered is abandoned; so is one whose customer wrote nothing for
+    # `abandon_after_silence_seconds` while it waited (None: silence never abandons). An abandon
+    # within `short_abandon_seconds` of entering the queue is a short abandon (Genesys' short-abandon
+    # threshold; 10 s here), which service level may leave out.
+    short_abandon_seconds: float = Field(10, ge=0)
+    abandon_after_silence_seconds: float | None = Field(None, gt=0)
     rings: tuple[Ring, ...] = (Ring(),)
+    deadline_boost: tuple[DeadlineBoost, ...] | None = None  # None: the file's `deadline_boost`
 
     @field_validator("skills")
     @classmethod
     def _proficiency_range(cls, skills: dict[str, int]) -> dict[str, int]:
         return _check_proficiency(skills)
+
+    @field_validator("deadline_boost")
+    @classmethod
+    def _curve(cls, steps):
+        return _check_curve(steps)
 
     @field_validator("rings")
     @classmethod
@@ -160,17 +196,62 @@ class RoutingConfig(_Model):
     channel_media: dict[str, str] = {}
     last_agent: LastAgent = LastAgent()
     messages_considered: int = Field(3, ge=1, le=20)
+    deadline_boost: tuple[DeadlineBoost, ...] = DEFAULT_DEADLINE_BOOST
+    domains: dict[str, RoutingDomain] = {}  # none: the tenant is one routing domain (docs/routing.md)
+    _index: DomainIndex | None = PrivateAttr(None)  # the tenant's, also on each domain's view
+    _whole: "RoutingConfig | None" = PrivateAttr(None)  # a domain's view: the tenant's configuration
+    _domain: str | None = PrivateAttr(None)  # a domain's view: its name
+
+    @field_validator("deadline_boost")
+    @classmethod
+    def _curve(cls, steps):
+        return _check_curve(steps)
 
     @model_validator(mode="after")
     def _references_exist(self) -> "RoutingConfig":
-        problems = _dangling(self)
+        problems = _dangling(self) or domain_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
+        if self.domains:
+            self._index = domain_index(self)
         return self
+
+    @property
+    def whole(self) -> "RoutingConfig":
+        """The tenant's configuration (a domain's view answers its tenant's)."""
+        return self._whole or self
+
+    @property
+    def index(self) -> DomainIndex | None:
+        """Where each queue, agent and channel account is routed; None: one domain, the tenant."""
+        return self._index
+
+    @property
+    def domain(self) -> str | None:
+        """The name of the domain this view is of (None: the tenant's whole configuration)."""
+        return self._domain
+
+    def for_domain(self, name: str) -> "RoutingConfig":
+        """One domain's view: its queues, its agents, the rules that send to its queues (or to none)."""
+        if name not in self.domains:
+            raise RoutingConfigError(f"routing domain {name!r} is not in {self.tenant}'s routing file")
+        index, mine = self._index, self.domains[name]
+        default = mine.default_queue or (self.default_queue if self.default_queue in mine.queues else mine.queues[0])
+        view = self.model_copy(update={
+            "default_queue": default, "queues": {q: self.queues[q] for q in mine.queues},
+            "agents": {a: p for a, p in self.agents.items() if index.agents[a] == name},
+            "rules": tuple(r for r in self.rules if r.then.queue is None or r.then.queue in mine.queues)})
+        view._whole, view._domain = self, name
+        return view
 
     def media_of(self, channel: str) -> str:
         """The media type a channel's conversations use (every messaging channel: `messaging`)."""
         return self.channel_media.get(channel, "messaging")
+
+    def deadline_curve(self, queue_id: str) -> tuple[DeadlineBoost, ...]:
+        """The reply-deadline curve of a queue (its own, else the file's), smallest window first."""
+        queue = self.queues.get(queue_id)
+        return queue.deadline_boost if queue and queue.deadline_boost is not None else self.deadline_boost
 
     def capacity(self, agent_id: str, media: str) -> int:
         """How many conversations of `media` the agent may hold at once."""

@@ -71,8 +71,8 @@ def touch(domain: Domain, conv: Conversation) -> None:
 
 
 def media(domain: Domain, conv: Conversation) -> str:
-    """The media type of a conversation."""
-    return domain.config.media_of(conv.channel)
+    """The media type of a conversation (another system's work names its own)."""
+    return conv.media or domain.config.media_of(conv.channel)
 
 
 def at(domain: Domain, due: int, kind: str, *args) -> None:

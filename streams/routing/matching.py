@@ -7,11 +7,15 @@ until the agent answers or the alert times out.
 """
 from __future__ import annotations
 
+from itertools import islice
+
 from .roster import agent_state, fits, profile, reindex
+from .deadlines import closed, priority, why
 from .domain import Domain, at, decide, media, notify, touch
 from .model import ALERTING, ON_QUEUE, AgentState, Conversation, Work
 from .queueing import dequeue, needs
 from .rings import Requirements
+from .segments import open_alert
 from .selection import Candidate, capacity_problem, rank, skill_problem, why_winner
 from .waitlist import order_key
 
@@ -51,8 +55,17 @@ def route(domain: Domain, conv: Conversation, trigger: str) -> None:
         return offer(domain, conv, ranked[0].agent_id, reqs, ranked, counts,
                      f"{trigger}: {why_winner(ranked[0], runner_up)}")
     decide(domain, "queued", f"{trigger}: no eligible agent ({counts['unavailable']} members not on-queue "
-           f"or at capacity, {counts['candidates_total']} evaluated)", conv=conv, ranked=ranked,
-           **counts, **_needs_fields(reqs))
+           f"or at capacity, {counts['candidates_total']} evaluated)", conv=conv,
+           ranked=ranked + unavailable(domain, conv), **counts, **_needs_fields(reqs))
+
+
+def unavailable(domain: Domain, conv: Conversation, best: int = 10) -> list[Candidate]:
+    """A sample of the queue's on-queue members who have no capacity for the conversation, each with
+    why (at capacity, busy with a media this one may not interrupt): the audit of a queued decision."""
+    medium, open_ = media(domain, conv), domain.open.get(media(domain, conv), set())
+    busy = sorted(islice((a for a in domain.members.get(conv.queue_id, ()) if a not in open_ and a in domain.agents
+                          and domain.agents[a].presence == ON_QUEUE), best))  # the first found: O(best) when busy
+    return [Candidate(a, capacity_problem(domain.config, domain.agents[a], medium)) for a in busy]
 
 
 def _route_reserved(domain: Domain, conv: Conversation, reqs: Requirements, trigger: str) -> None:
@@ -71,8 +84,10 @@ def _route_reserved(domain: Domain, conv: Conversation, reqs: Requirements, trig
 
 def offer(domain: Domain, conv: Conversation, agent_id: str, reqs: Requirements, ranked: list[Candidate],
           counts: dict, reason: str) -> None:
-    """Alert an agent: the conversation holds one unit of their capacity until they answer."""
+    """Alert an agent: the conversation holds one unit of their capacity until they answer (the offer says
+    whether the customer's reply window has closed: template only)."""
     agent, queue, now = agent_state(domain, agent_id), domain.config.queues[conv.queue_id], domain.now
+    reason += why(domain, conv)
     dequeue(domain, conv)
     conv.offers += 1
     offer_id = f"{conv.conversation_id}:o{conv.offers}"
@@ -80,11 +95,13 @@ def offer(domain: Domain, conv: Conversation, agent_id: str, reqs: Requirements,
     conv.status, conv.agent_id, conv.offer_id, conv.offer_at = ALERTING, agent_id, offer_id, now
     agent.work[offer_id] = Work(conv.conversation_id, media(domain, conv), ALERTING, now, offer_id,
                                 conv.queue_id, conv.thread_key, conv.channel, conv.channel_account_id,
-                                conv.customer_id, expires)
+                                conv.customer_id, expires, source=conv.source)
     reindex(domain, agent)
+    open_alert(domain, conv, agent.work[offer_id])
     touch(domain, conv)
     at(domain, expires, "alert", conv.conversation_id, offer_id)
-    notify(domain, agent_id, "offered", conv=conv, expires_at=expires, history=conv.history, reason=reason)
+    notify(domain, agent_id, "offered", conv=conv, expires_at=expires, history=conv.history, reason=reason,
+           template_only=closed(conv, now), reply_deadline_at=conv.reply_deadline_at)
     decide(domain, "offered", reason, conv=conv, ranked=ranked, agent_id=agent_id, offer_id=offer_id,
            **counts, **_needs_fields(reqs))
 
@@ -104,14 +121,14 @@ def fill(domain: Domain, agent_id: str, trigger: str) -> None:
         ranked, counts = candidates(domain, conv, reqs)
         offer(domain, conv, agent_id, reqs, ranked, counts,
               f"{trigger}: {agent_id} has capacity; the best waiting conversation they are eligible for "
-              f"(priority {conv.priority}, waiting {(domain.now - conv.entered_at) / 1000:g} s)")
+              f"(priority {priority(domain, conv)}, waiting {(domain.now - conv.entered_at) / 1000:g} s)")
 
 
 def _best_for(domain: Domain, agent: AgentState) -> Conversation | None:
     reserved = [domain.conversations[c] for c in domain.reserved.get(agent.agent_id, ())]
     reserved = [c for c in reserved if fits(domain, agent, c)]
     if reserved:
-        return min(reserved, key=lambda c: order_key(c.entered_at, c.priority, c.conversation_id))
+        return min(reserved, key=lambda c: order_key(c.entered_at, priority(domain, c), c.conversation_id))
     return _best_waiting(domain, agent)
 
 

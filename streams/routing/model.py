@@ -35,6 +35,7 @@ class Work:
     customer_id: str | None = None
     deadline: int | None = None  # alert expiry or wrap-up expiry
     holds_capacity: bool = True  # optional wrap-up releases capacity at once
+    source: str | None = None  # another system's work (work.py): the system that told routing
 
 
 @dataclass
@@ -100,6 +101,10 @@ class Conversation:
     transfer_from: str | None = None
     history: list[dict] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
+    reply_deadline_at: int | None = None  # the customer's free-reply window closes then (deadlines.py)
+    template_only: bool = False  # the request said only a template may answer
+    media: str | None = None  # another system's requested work (work.py): its media; None: the channel's
+    source: str | None = None  # that system (its assignments go to work-assignments)
 
     def to_dict(self) -> dict:
         """Plain data for the state table."""

@@ -12,6 +12,7 @@ from .domain import Domain, decide, notify, touch
 from .matching import route
 from .model import ALERTING, CONNECTED, NOT_RESPONDING, AgentState, Conversation
 from .queueing import enqueue
+from .segments import close_alert, close_visit, open_interact
 from .transfers import release_consulting
 
 
@@ -21,10 +22,10 @@ def on_accept(domain: Domain, agent: AgentState, action: dict) -> None:
     if conv is None:
         return
     work, now = agent.work[conv.offer_id], domain.now
-    domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "alert", now, "accepted"))
-    domain.outputs.append(out.conv_segment(domain.tenant, conv, "queue_wait", str(conv.entry),
-                                           conv.entered_at, now, "answered"))
+    close_alert(domain, conv, work, agent.agent_id, "accepted")
+    close_visit(domain, conv, "answered")
     work.state, work.since, work.deadline = CONNECTED, now, None
+    open_interact(domain, work, agent.agent_id)
     conv.status, conv.connected_at = CONNECTED, now
     touch(domain, conv)
     domain.changed.agents.add(agent.agent_id)
@@ -69,7 +70,7 @@ def revoke(domain: Domain, conv: Conversation, outcome: str, reason: str, *, not
     """End an open offer; back to the original place in the queue unless `requeue` is False."""
     agent = agent_state(domain, conv.agent_id)
     work = agent.work.pop(conv.offer_id)
-    domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "alert", domain.now, outcome))
+    close_alert(domain, conv, work, agent.agent_id, outcome)
     if outcome != "declined":
         notify(domain, agent.agent_id, "offer_revoked", work=work, reason=reason)
     reindex(domain, agent)

@@ -13,6 +13,7 @@ from .selection import Candidate
 
 NOTIFICATIONS = topic("agent-notifications").name
 ASSIGNMENTS = topic("assignments").name
+WORK_ASSIGNMENTS = topic("work-assignments").name
 SEGMENTS = topic("segment-facts").name
 DECISIONS = topic("routing-decisions").name
 STATUS = topic("agent-status-facts").name
@@ -34,6 +35,8 @@ def agent_event(tenant: str, agent_id: str, kind: str, now: int, *, conv: Conver
         value |= {"conversation_id": work.conversation_id, "queue_id": work.queue_id,
                   "customer_id": work.customer_id, "channel": work.channel, "thread_key": work.thread_key,
                   "channel_account_id": work.channel_account_id}
+    if (conv and conv.source) or (work and work.source):   # another system's work (work.py)
+        value.setdefault("media", conv.media if conv else work.media)
     return Output(NOTIFICATIONS, agent_id, "agent-event", value)
 
 
@@ -43,13 +46,16 @@ def assignment(tenant: str, work: Work, agent_id: str, kind: str, now: int, **fi
              "conversation_id": work.conversation_id, "thread_key": work.thread_key,
              "customer_id": work.customer_id, "agent_id": agent_id, "queue_id": work.queue_id,
              "offer_id": work.offer_id, "type": kind, "occurred_at": now, **fields}
+    if work.source:   # another system's requested work: told to it by work id (work.py), not to conversations
+        return Output(WORK_ASSIGNMENTS, work.thread_key, "assignment", value)
     return Output(ASSIGNMENTS, work.thread_key, "assignment", value)
 
 
 def segment(tenant: str, kind: str, ref: str, *, conversation_id: str, channel: str,
             customer_id: str | None, queue_id: str | None, agent_id: str | None,
-            started_at: int, ended_at: int, outcome: str, **fields) -> Output:
-    """A segment-facts record (queue_wait, alert, interact, wrapup)."""
+            started_at: int, ended_at: int | None, outcome: str | None, **fields) -> Output:
+    """A segment-facts record (queue_wait, alert, interact, wrapup); `ended_at` None: still open.
+    Its open and closed copies share the fact id, so the sink keeps the closed one."""
     value = {"fact_id": f"seg:{conversation_id}:{kind}:{ref}", "tenant_id": tenant,
              "conversation_id": conversation_id, "customer_id": customer_id, "channel": channel,
              "segment_type": kind, "queue_id": queue_id, "agent_id": agent_id,
@@ -57,35 +63,40 @@ def segment(tenant: str, kind: str, ref: str, *, conversation_id: str, channel: 
     return Output(SEGMENTS, conversation_id, "segment-fact", value)
 
 
-def conv_segment(tenant: str, conv: Conversation, kind: str, ref: str, started_at: int, now: int,
-                 outcome: str, agent_id: str | None = None) -> Output:
-    """A segment of a conversation still in routing."""
+def conv_segment(tenant: str, conv: Conversation, kind: str, ref: str, started_at: int, now: int | None,
+                 outcome: str | None, agent_id: str | None = None, **fields) -> Output:
+    """A segment of a conversation still in routing (`now` None: open)."""
     return segment(tenant, kind, ref, conversation_id=conv.conversation_id, channel=conv.channel,
                    customer_id=conv.customer_id, queue_id=conv.queue_id, agent_id=agent_id,
-                   started_at=started_at, ended_at=now, outcome=outcome)
+                   started_at=started_at, ended_at=now, outcome=outcome, **fields)
 
 
-def work_segment(tenant: str, work: Work, agent_id: str, kind: str, now: int, outcome: str,
+def work_segment(tenant: str, work: Work, agent_id: str, kind: str, now: int | None, outcome: str | None,
                  **fields) -> Output:
-    """A segment of an agent's piece of work (interact, wrap-up)."""
+    """A segment of an agent's piece of work (alert, interact, wrap-up; `now` None: open)."""
     return segment(tenant, kind, work.offer_id, conversation_id=work.conversation_id,
                    channel=work.channel, customer_id=work.customer_id, queue_id=work.queue_id,
-                   agent_id=agent_id, started_at=work.since, ended_at=now, outcome=outcome, **fields)
+                   agent_id=agent_id, started_at=work.since, ended_at=now, outcome=outcome,
+                   media=work.media, offer_id=work.offer_id, **fields)
 
 
-def status_interval(tenant: str, agent_id: str, status: str, started_at: int, now: int,
-                    next_status: str, reason: str) -> Output:
-    """An agent-status-facts record for the status that just ended."""
-    value = {"fact_id": f"st:{tenant}:{agent_id}:{started_at}", "tenant_id": tenant, "agent_id": agent_id,
-             "status": status, "started_at": started_at, "ended_at": now, "next_status": next_status,
-             "reason": reason}
+def status_interval(tenant: str, agent_id: str, status: str, started_at: int, now: int | None,
+                    next_status: str | None, reason: str, routing_status: str) -> Output:
+    """An agent-status-facts record: the status that began (`now` None, open) or just ended.
+    v2 has no null end: an open interval ends at its start and says `closed` false."""
+    value = {"fact_id": f"st:{tenant}:{agent_id}:{started_at}:{status}", "tenant_id": tenant,
+             "agent_id": agent_id, "status": status, "started_at": started_at,
+             "ended_at": started_at if now is None else now, "closed": now is not None,
+             "next_status": next_status, "reason": reason, "routing_status": routing_status}
     return Output(STATUS, agent_id, "agent-status-interval", value)
 
 
 def decision(tenant: str, kind: str, now: int, reason: str, *, conv: Conversation | None = None,
-             ranked: list[Candidate] = (), **fields) -> Output:
-    """A routing-decisions (audit) record; `ranked` is the best ranked then a sample of the excluded."""
-    ref = f"{conv.conversation_id}:{kind}:{conv.entry}:{conv.offers}" if conv else f"{fields.get('agent_id')}:{kind}"
+             ranked: list[Candidate] = (), ref: str | None = None, **fields) -> Output:
+    """A routing-decisions (audit) record; `ranked` is the best ranked then a sample of the excluded;
+    `ref` names what a decision about no conversation and no agent is about (a queue's configuration)."""
+    ref = f"{conv.conversation_id}:{kind}:{conv.entry}:{conv.offers}" if conv else \
+        (ref or f"{fields.get('agent_id')}:{kind}")
     value = {"decision_id": f"rd:{ref}:{now}", "tenant_id": tenant, "occurred_at": now, "kind": kind,
              "reason": reason, "candidates": [_candidate(c) for c in ranked[:AUDIT_CANDIDATES]]}
     if conv:

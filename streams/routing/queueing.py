@@ -2,11 +2,14 @@
 
 A conversation waits in its queue's `WaitList` at its place (entry time and priority), possibly
 reserved for one agent (the last agent or a transfer target) for a while. When it leaves routing
-a tombstone keeps its request ids, so a replayed request is recognised.
+a tombstone keeps its request ids, so a replayed request is recognised. Its queue's timers are
+the next ring boundary and, before any agent answered, the silence abandon (timer `silence`:
+the customer wrote nothing for the queue's `abandon_after_silence_seconds`, docs/metrics.md).
 """
 from __future__ import annotations
 
 from .roster import agent_state
+from .deadlines import priority
 from .domain import Domain, at, decide, touch
 from .model import ON_QUEUE, WAITING, Conversation
 from .rings import Requirements, next_ring_at, requirements
@@ -18,7 +21,7 @@ PRUNE_EVERY_MS = 60_000
 def enqueue(domain: Domain, conv: Conversation) -> None:
     """Put a conversation in its queue at its place (entry time and priority)."""
     conv.status, conv.agent_id, conv.offer_id = WAITING, None, None
-    domain.waiting[conv.queue_id].add(conv.entered_at, conv.priority, conv.conversation_id)
+    domain.waiting[conv.queue_id].add(conv.entered_at, priority(domain, conv), conv.conversation_id)
     touch(domain, conv)
 
 
@@ -64,18 +67,43 @@ def needs(domain: Domain, conv: Conversation) -> Requirements:
 
 
 def schedule_ring(domain: Domain, conv: Conversation) -> None:
-    """Arm the conversation's next ring boundary, if its queue has one ahead."""
+    """Arm the conversation's queue timers: its next ring boundary, if its queue has one ahead, and
+    its silence abandon (so a restore, which re-arms rings, re-arms silence too)."""
     due = next_ring_at(domain.config.queues[conv.queue_id], conv.entered_at, domain.now)
     if due is not None:
         at(domain, due, "ring", conv.conversation_id, conv.entry)
+    schedule_silence(domain, conv)
 
 
-def finish(domain: Domain, conv: Conversation) -> None:
+def silence_due(domain: Domain, conv: Conversation) -> int | None:
+    """When the waiting conversation is abandoned for silence: its queue's `abandon_after_silence_seconds`
+    after the later of its entry and the customer's last message; None: never (no setting, another
+    system's work, or an agent already answered it)."""
+    seconds = domain.config.queues[conv.queue_id].abandon_after_silence_seconds
+    if seconds is None or conv.source or conv.connected_at:
+        return None
+    heard = [h["occurred_at"] for h in conv.history if h.get("direction") == "inbound"]
+    return max([conv.entered_at, *heard]) + int(seconds * 1000)
+
+
+def schedule_silence(domain: Domain, conv: Conversation) -> None:
+    """Arm the silence abandon (a later customer message arms a later one; the earlier goes stale)."""
+    due = silence_due(domain, conv)
+    if due is not None:
+        at(domain, max(due, domain.now), "silence", conv.conversation_id, due)
+
+
+def finish(domain: Domain, conv: Conversation, silent: bool = False) -> None:
     """The conversation leaves routing; a tombstone remembers its ids for replays."""
     dequeue(domain, conv)
     del domain.conversations[conv.conversation_id]
     domain.finished[conv.conversation_id] = {"at": domain.now, "request_ids": conv.request_ids,
-                                             "offers": conv.offers, "entry": conv.entry}
+                                             "offers": conv.offers, "entry": conv.entry,
+                                             # the customer's last agent here (customers.py)
+                                             "customer_id": conv.customer_id,
+                                             "agent_id": conv.agent_id if conv.connected_at else None}
+    if silent:   # abandoned for silence: the customer's next message re-admits it (requests.py)
+        domain.finished[conv.conversation_id]["silent"] = True
     touch(domain, conv)
     domain.changed.finished.add(conv.conversation_id)
 

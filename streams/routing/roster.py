@@ -49,12 +49,21 @@ def reindex(domain: Domain, agent: AgentState) -> None:
     domain.changed.agents.add(agent.agent_id)
 
 
+def routing_status(presence: str) -> str:
+    """The routing status a presence means (Genesys' off-queue / on-queue / not responding); idle or
+    interacting within on-queue is what the agent's open segments say (docs/metrics.md)."""
+    return presence if presence in (ON_QUEUE, NOT_RESPONDING) else "off_queue"
+
+
 def set_presence(domain: Domain, agent: AgentState, presence: str, reason: str) -> None:
-    """Change an agent's routing status, closing the previous status interval as a fact."""
+    """Change an agent's routing status: the previous status interval closes and the new one opens, as facts."""
     if agent.presence_since:
         domain.outputs.append(out.status_interval(domain.tenant, agent.agent_id, agent.presence,
-                                                  agent.presence_since, domain.now, presence, reason))
+                                                  agent.presence_since, domain.now, presence,
+                                                  reason, routing_status(agent.presence)))
     agent.presence, agent.presence_since = presence, domain.now
+    domain.outputs.append(out.status_interval(domain.tenant, agent.agent_id, presence, domain.now, None, None,
+                                              reason, routing_status(presence)))
     if presence == ON_QUEUE:
         agent.last_free_at = domain.now
     if presence == NOT_RESPONDING:

@@ -35,10 +35,15 @@ def capacity_problem(config: RoutingConfig, agent: AgentState, media: str) -> st
     if held >= capacity:
         return f"at capacity {held}/{capacity} {media}"
     for work in agent.work.values():
-        if work.holds_capacity and work.media != media and \
-                media not in config.utilization[work.media].interruptible_by:
+        if work.holds_capacity and work.media != media and media not in interrupters(config, work.media):
             return f"busy with {work.media}, which {media} may not interrupt"
     return None
+
+
+def interrupters(config: RoutingConfig, media: str) -> tuple[str, ...]:
+    """The media types that may be offered while `media` is in progress (none if it is no longer configured)."""
+    entry = config.utilization.get(media)
+    return entry.interruptible_by if entry else ()
 
 
 def skill_problem(profile: Agent, needs: Requirements) -> str | None:

@@ -1,8 +1,9 @@
 """The ACD state as fine-grained table entries, and the state rebuilt from them after a restart.
 
-Keys are `<tenant>:agent:<id>`, `<tenant>:conv:<id>`, `<tenant>:done:<id>` and `<tenant>:domain`,
-so one event rewrites only the few entities it changed, and every entry of a tenant is written
-while processing that tenant's events — to the tenant's changelog partition. Indexes, wait
+Keys are `<key>:agent:<id>`, `<key>:conv:<id>`, `<key>:done:<id>` and `<key>:domain`, where `<key>`
+is the routing domain's (the tenant id, or `<tenant>/<domain>`: `keys.py`), so one event rewrites
+only the few entities it changed, and every entry of a domain is written while processing that
+domain's events — to the domain's changelog partition. Indexes, wait
 lists and timers are not stored: they are derived from the entities on restore.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from .acd import new_domain
 from .roster import reindex
 from .config import RoutingConfig
+from .deadlines import priority, schedule_deadline
 from .domain import Domain, at
 from .model import ALERTING, WAITING, WRAPUP, AgentState, Conversation
 from .queueing import schedule_ring
@@ -19,9 +21,10 @@ from .queueing import schedule_ring
 Entry = tuple[str, str, dict | None]
 
 
-def changes(domain: Domain) -> list[Entry]:
-    """(table key, kind, body or None to delete) for every entity changed since the last call."""
-    tenant, changed = domain.tenant, domain.changed
+def changes(domain: Domain, key: str | None = None) -> list[Entry]:
+    """(table key, kind, body or None to delete) for every entity changed since the last call;
+    `key`: the domain's routing key (default: its tenant id)."""
+    tenant, changed = key or domain.tenant, domain.changed
     entries = [(f"{tenant}:agent:{i}", "agent", _to_dict(domain.agents.get(i))) for i in sorted(changed.agents)]
     entries += [(f"{tenant}:conv:{i}", "conversation", _to_dict(domain.conversations.get(i)))
                 for i in sorted(changed.conversations)]
@@ -37,7 +40,7 @@ def _to_dict(entity: AgentState | Conversation | None) -> dict | None:
 
 
 def restore(config: RoutingConfig, entries: Iterable[tuple[str, dict]], presence_grace_ms: int = 60_000) -> Domain:
-    """A domain from its table entries (`key` without the tenant prefix, body)."""
+    """A domain from its table entries (`key` without the routing key's prefix, body)."""
     domain = new_domain(config, presence_grace_ms=presence_grace_ms)
     for key, body in entries:
         kind, _, ident = key.partition(":")
@@ -60,12 +63,13 @@ def _derive(domain: Domain) -> None:
         if conv.queue_id not in domain.config.queues:  # the file changed while we were down
             conv.queue_id = domain.config.default_queue
         if conv.status == WAITING:
-            domain.waiting[conv.queue_id].add(conv.entered_at, conv.priority, conv.conversation_id)
+            domain.waiting[conv.queue_id].add(conv.entered_at, priority(domain, conv), conv.conversation_id)
             if conv.reserved_for:
                 domain.reserved[conv.reserved_for].add(conv.conversation_id)
                 at(domain, conv.reserved_until, "reserve", conv.conversation_id, conv.reserved_until)
         if conv.status in (WAITING, ALERTING):
             schedule_ring(domain, conv)
+            schedule_deadline(domain, conv)
     for agent in domain.agents.values():
         reindex(domain, agent)
         if agent.page_closed_at is not None:

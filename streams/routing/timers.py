@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import heapq
 
+from .configured import announce
+from .deadlines import on_deadline_timer
 from .domain import Domain, decide
 from .matching import route
 from .model import ALERTING, WAITING
 from .offers import on_alert_timeout
 from .presence import on_grace_timeout
 from .queueing import needs, schedule_ring, unreserve
+from .requests import on_silence_timeout
 from .wrapup import on_acw_timeout
 
 
@@ -40,11 +43,13 @@ def on_ring_timeout(domain: Domain, conv_id: str, entry: int) -> None:
 
 
 TIMERS = {"alert": on_alert_timeout, "acw": on_acw_timeout, "reserve": on_reserve_timeout,
-          "ring": on_ring_timeout, "grace": on_grace_timeout}
+          "ring": on_ring_timeout, "grace": on_grace_timeout, "deadline": on_deadline_timer,
+          "silence": on_silence_timeout}
 
 
 def advance(domain: Domain, now: int) -> None:
-    """Move the clock to `now`, firing due timeouts at their own time (never backwards)."""
+    """Move the clock to `now`, firing due timeouts at their own time (never backwards); first, the
+    queue settings of a configuration the domain has not announced yet (`configured.py`)."""
     while domain.timers and domain.timers[0][0] <= now:
         due, _, kind, args = heapq.heappop(domain.timers)
         domain.now = max(domain.now, due)
@@ -52,3 +57,4 @@ def advance(domain: Domain, now: int) -> None:
     if now > domain.now:
         domain.now = now
         domain.changed.domain = True
+    announce(domain)

@@ -13,6 +13,7 @@ from .domain import Domain, notify, refuse
 from .matching import fill
 from .model import CONNECTED, WRAPUP, AgentState, Conversation, Work
 from .queueing import finish
+from .segments import close_interact, close_wrapup
 from .transfers import release_consulting
 
 
@@ -36,7 +37,7 @@ def on_wrap_up(domain: Domain, agent: AgentState, action: dict) -> None:
     problem = code_problem(domain, works[0], action.get("wrapup_code"))
     if problem:
         return refuse(domain, agent.agent_id, action, "wrapup.code", problem)
-    finish_wrapup(domain, agent, works[0], action.get("wrapup_code"), "wrapped_up")
+    finish_wrapup(domain, agent, works[0], action.get("wrapup_code"), "wrapped_up", action.get("note"))
 
 
 def code_problem(domain: Domain, work: Work, code: str | None) -> str | None:
@@ -63,8 +64,7 @@ def on_acw_timeout(domain: Domain, agent_id: str, offer_id: str) -> None:
 def end_interaction(domain: Domain, conv: Conversation, agent: AgentState, reason: str) -> None:
     """The interaction ended (agent or customer): interact segment, then wrap-up; the conversation leaves."""
     work = agent.work[conv.offer_id]
-    domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "interact", domain.now,
-                                           "completed"))
+    close_interact(domain, work, agent.agent_id, "completed")
     notify(domain, agent.agent_id, "conversation_ended", work=work, reason=reason)
     # The agent no longer speaks on it: the conversation processor stops approving their messages
     # now, not when the wrap-up is over (`ended` follows with the code).
@@ -77,12 +77,12 @@ def end_interaction(domain: Domain, conv: Conversation, agent: AgentState, reaso
         fill(domain, agent.agent_id, "conversation ended (optional wrap-up)")
 
 
-def finish_wrapup(domain: Domain, agent: AgentState, work: Work, code: str | None, outcome: str) -> None:
+def finish_wrapup(domain: Domain, agent: AgentState, work: Work, code: str | None, outcome: str,
+                  note: str | None = None) -> None:
     """Wrap-up done (`wrapped_up` or `timeout`): facts, the final assignment, the agent told
     (`wrapped_up` with the code: theirs, the time-boxed default, or none), capacity back."""
     reason = "wrapped up" if outcome == "wrapped_up" else "wrap-up time over"
-    domain.outputs.append(out.work_segment(domain.tenant, work, agent.agent_id, "wrapup", domain.now,
-                                           outcome, wrapup_code=code))
+    close_wrapup(domain, work, agent.agent_id, outcome, code, note)
     domain.outputs.append(out.assignment(domain.tenant, work, agent.agent_id, "ended", domain.now,
                                          reason=reason, wrapup_code=code))
     notify(domain, agent.agent_id, "wrapped_up", work=work, wrapup_code=code, reason=reason)

@@ -62,3 +62,19 @@ def shot(artifacts, request):
         page.screenshot(path=str(path), full_page=True)
         return path
     return take
+
+
+@pytest.fixture(scope="module")
+def facts(running_system):
+    """A ClickHouse client on the running system's sink, as the roles' user (its password generated
+    into the system's data dir, sink/client.py)."""
+    import clickhouse_connect
+
+    from sink.client import credentials
+    from switchboard.settings import load_settings
+
+    user, password = credentials(load_settings(data_dir=running_system.data_dir))
+    client = clickhouse_connect.get_client(dsn=running_system.sink_url, username=user, password=password,
+                                           autogenerate_session_id=False)
+    yield client
+    client.close()

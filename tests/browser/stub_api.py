@@ -26,6 +26,8 @@ class StubApi:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     sent: list[dict] = field(default_factory=list)            # bodies of POST /conversations/{id}/messages
     echo_first: bool = False                                  # push the reply's echo before answering the POST
+    customer: dict | None = None                              # the history's `customer` (who the customer is)
+    answers: list[dict] = field(default_factory=list)         # bodies of POST …/customer/suggestions
     loop: asyncio.AbstractEventLoop | None = None
 
     def push(self, event: dict) -> None:
@@ -38,7 +40,7 @@ class StubApi:
             try:
                 asyncio.run_coroutine_threadsafe(ws.send_str(json.dumps(event)), self.loop).result(5)
             except ConnectionResetError:   # the page just closed it: not open, so this event is its replay's
-                self.sockets.remove(ws)
+                continue                   # (the socket's handler forgets it when its loop ends)
 
     def drop_sockets(self) -> None:
         """Close every socket from the server side, as a lost connection or a restarted edge would."""
@@ -77,7 +79,12 @@ def _app(stub: StubApi) -> web.Application:
 
     async def history(request):
         signed_in(request)
-        return web.json_response({"items": [], "next": None})
+        return web.json_response({"items": [], "next": None, **({"customer": stub.customer} if stub.customer else {})})
+
+    async def answer(request):
+        signed_in(request)
+        stub.answers.append(await request.json())
+        return web.json_response({"decision": stub.answers[-1]["decision"]}, status=202)
 
     async def send(request):
         signed_in(request)
@@ -111,7 +118,8 @@ def _app(stub: StubApi) -> web.Application:
                     web.get("/api/v1/me", me), web.get("/api/v1/conversations", listing), web.get("/api/v1/offers", listing),
                     web.get("/api/v1/canned-responses", listing), web.get("/api/v1/conversations/{id}", details),
                     web.get("/api/v1/conversations/{id}/history", history), web.get("/api/v1/ws", socket),
-                    web.post("/api/v1/conversations/{id}/messages", send)])
+                    web.post("/api/v1/conversations/{id}/messages", send),
+                    web.post("/api/v1/conversations/{id}/customer/suggestions", answer)])
     return app
 
 

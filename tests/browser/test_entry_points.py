@@ -9,7 +9,6 @@ import time
 import urllib.request
 import uuid
 
-import clickhouse_connect
 import pytest
 
 from schemas import Codec
@@ -21,13 +20,6 @@ from tests.kafka_fixture import wait_until
 MESSENGER_PAGE, WHATSAPP_NUMBER = "104729385610293", "109876543210987"   # deploy/accounts.yaml
 FACTS = """SELECT entry_point_id, campaign_id, referral_source, referral_source_id FROM conversation_facts FINAL
 WHERE tenant_id = {tenant:String} AND thread_key = {thread:String} AND started_at IS NOT NULL"""
-
-
-@pytest.fixture(scope="module")
-def facts(running_system):
-    client = clickhouse_connect.get_client(dsn=running_system.sink_url, autogenerate_session_id=False)
-    yield client
-    client.close()
 
 
 def entry_points(system, run: str, ad_id: str) -> None:

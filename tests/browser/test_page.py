@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.stub_api import StubApi, echo, serve
+from tests.kafka_fixture import wait_until
 
 pytestmark = pytest.mark.browser
 CONVERSATION = {"conversation_id": "conv-1", "channel": "whatsapp", "customer_name": "Maria Lopez",
@@ -43,6 +44,12 @@ def test_the_page_loads_its_modules_from_the_edge_only_and_signs_in(page: Page, 
     expect(page.get_by_role("button", name=re.compile("Maria Lopez"))).to_be_visible()
     expect(page.locator("#connection")).to_have_text("connected")
     shot(page, "desk")
+    call = {"type": "work_started", "conversation_id": "work:call-1", "media": "voice", "channel": "unknown",
+            "occurred_at": 1_760_000_001_000}  # another system's call (streams/routing/work.py)
+    stub.push(call)
+    expect(page.locator("#other-work")).to_contain_text("On a voice call since")
+    stub.push(call | {"type": "work_ended", "occurred_at": 1_760_000_061_000})
+    expect(page.locator("#other-work")).to_be_hidden()
     assert outside == [], f"the page fetched from elsewhere: {outside}"
 
 
@@ -158,3 +165,21 @@ def test_the_agents_reply_is_shown_once_with_its_echo(page: Page, stub, echo_fir
     expect(page.locator("#log .message.out")).to_have_count(1)
     expect(page.locator("#log .message.out .receipt")).to_have_text("✓✓")
     expect(page.locator("#log .message.out")).to_contain_text("On its way 📦")
+
+
+def test_a_merge_suggestion_is_shown_with_the_customer_and_the_agents_answer_is_sent(page: Page, stub, shot):
+    stub.customer = {"customer_id": "cust-w", "customers": ["cust-w"], "names": ["Ana"], "identities": [],
+                     "details": [], "flags": [], "suggestions": [{
+                         "customer_id": "cust-w", "candidates": ["cust-m"], "thread_key": "acme:whatsapp:1:3460",
+                         "detail_type": "email", "detail_value": "ana@example.com", "at": 1_760_000_000_000,
+                         "reason": "typed email matches the customer known from messenger: an agent confirms or "
+                                   "rejects the merge"}]}
+    sign_in(page, stub)
+    page.get_by_text("Customer and history").click()   # the only conversation is open already
+    suggestion = page.get_by_role("group", name="Merge suggestion")
+    expect(suggestion).to_contain_text("email ana@example.com")
+    expect(suggestion).to_contain_text("known from messenger")
+    shot(page, "merge-suggestion")
+    suggestion.get_by_role("button", name="Same customer: merge").click()
+    assert wait_until(lambda: stub.answers, 5, "the page's answer") == [{
+        "decision": "confirm", "customer_id": "cust-w", "detail_type": "email", "detail_value": "ana@example.com"}]

@@ -120,8 +120,7 @@ def test_after_the_threading_window_the_next_message_starts_a_new_conversation(p
     write(page, "vip: a question a while later")
     second = alice.accept(session_id(page))   # offered anew: the thread's next conversation
     assert second != first
-    # Wrapped up only now: an agent's wrap-up is activity of an open conversation (it would restart
-    # the window); the first is closed by now, so Alice wraps up what the desk asks her to.
+    # Wrapped up only now, as an agent would: what the desk asks her to (an assignment moves no window).
     for done in (first, second):
         alice.finish(done)
 

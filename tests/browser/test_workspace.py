@@ -145,3 +145,49 @@ def test_an_agent_gets_403_on_a_conversation_not_theirs(browser: Browser, runnin
     assert bob.request.post(f"{system.edge_url}/api/v1/conversations/{conversation}/messages",
                             data={"content": [{"type": "text", "text": "not mine"}], "client_id": "x"}).status == 403
     alice.request.post(f"{system.edge_url}/api/v1/conversations/{conversation}/end")
+
+
+def test_the_composer_shows_the_window_then_template_only_with_a_template_picker(browser: Browser, running_system):
+    import time
+
+    from tests.browser.workspace import publish_policy_views
+
+    system = running_system
+    customer = system.customer("whatsapp")
+    alice = signed_in(browser, system, "alice")
+    on_queue(alice)
+    system.customer_writes("whatsapp", customer, "vip: when does my order arrive?")
+    accept_offer(alice, customer["phone"])
+    conversation_id, now = active_conversation_id(alice), int(time.time() * 1000)
+    thread_key = f"{system.tenant}:whatsapp:{WHATSAPP_NUMBER_ID}:{customer['phone']}"
+    thread = {"kind": "thread", "key": thread_key, "tenant_id": system.tenant, "updated_at": now, "channel": "whatsapp",
+              "channel_account_id": WHATSAPP_NUMBER_ID, "thread_key": thread_key, "conversation_id": conversation_id,
+              "portfolio_key": f"{system.tenant}:policy-test-{conversation_id}"}
+    account = {"kind": "account", "key": thread["portfolio_key"], "tenant_id": system.tenant, "updated_at": now,
+               "channel": "whatsapp", "messaging_limit_tier": "TIER_250", "tier_limit": 250, "tier_used": 200,
+               "templates": [{"name": "order_update", "language": "en_US", "category": "utility",
+                              "status": "APPROVED", "parameters": ["text"]}]}
+    item = alice.locator(".conv-item", has_text=customer["phone"])
+
+    def shows(text: str) -> None:   # the edge reads the topic live; selecting the conversation asks again
+        for _ in range(80):
+            item.click()
+            if text in (alice.locator("#policy").text_content() or ""):
+                break
+            alice.wait_for_timeout(250)
+        expect(alice.locator("#policy")).to_contain_text(text)
+
+    publish_policy_views(system, [account, thread | {"window_open_until": now + (3 * 60 + 12) * 60_000 + 30_000}])
+    shows("window closes in 3 h 12 m")
+    expect(alice.locator("#policy-detail")).to_contain_text("tier headroom 50")
+    publish_policy_views(system, [thread | {"window_open_until": now - 1000, "template_only": True}])
+    shows("window closed — template only")
+    expect(alice.locator("#send")).to_be_disabled()
+    picker = alice.get_by_role("group", name="Approved template")
+    expect(picker).to_be_visible()
+    picker.get_by_label("parameter 1 (text)").fill("A-1001")
+    picker.get_by_role("button", name="Send template").click()
+    sent = system.read("outbound-messages", lambda found: any(r.get("kind") == "template" and
+                                                              r.get("thread_key") == thread_key for r in found))
+    template = next(r for r in sent if r.get("kind") == "template" and r.get("thread_key") == thread_key)["template"]
+    assert (template["name"], template["parameters"]) == ("order_update", ["A-1001"])

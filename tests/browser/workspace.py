@@ -55,3 +55,16 @@ def wrap_up(page: Page, code: str) -> None:
     dialog.get_by_label("Code").select_option(code)
     dialog.get_by_role("button", name="Done").click()
     expect(dialog).to_be_hidden()
+
+
+def publish_policy_views(system, views: list[dict]) -> None:
+    """policy-views records (policy-view v1) as the policy stages write them, keyed `<kind>:<key>`."""
+    from confluent_kafka import Producer
+
+    from schemas import Codec, topic
+
+    producer, codec = Producer({"bootstrap.servers": system.bootstrap, "partitioner": "murmur2_random"}), Codec()
+    for view in views:
+        producer.produce(topic("policy-views").name, key=f"{view['kind']}:{view['key']}".encode(),
+                         value=codec.encode("policy-view", view))
+    assert producer.flush(15) == 0

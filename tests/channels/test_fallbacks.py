@@ -61,7 +61,7 @@ def approved_sticker(accounts) -> dict:
     assert verdict.fallbacks == ("sticker:emoji",)
     step = on_outbound(thread, composed, account=accounts["x"], rules=rules("x"), now=60_000, partition=0,
                        window_ms=10**9, ttl_ms=10**9)
-    [approved] = [o.value for o in step.outputs if o.topic == "outbound-approved"]
+    [approved] = [o.value for o in step.outputs if o.topic == "outbound-checks"]   # X: the account stage next (daily cap)
     return Codec().decode(Codec().encode("outbound-message", approved), "outbound-message")
 
 

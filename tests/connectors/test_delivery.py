@@ -188,6 +188,45 @@ async def test_a_crash_between_send_and_commit_sends_nothing_twice(world, channe
         assert len(calls) == 1 and status["error_code"] == "unknown_outcome"
 
 
+class UnacknowledgedTwice(Publisher):
+    """The broker restarting: the first two publishes of outcomes time out, then it answers again."""
+
+    failures = 2
+
+    async def publish(self, records):
+        if any(r.topic == "delivery-status" for r in records) and self.failures:
+            self.failures -= 1
+            raise PublishError("Message timed out")
+        await super().publish(records)
+
+
+async def test_a_broker_restart_while_publishing_an_outcome_is_waited_out_and_sends_once(world):
+    world.approve(world.message("whatsapp", "text"))
+    delivery = world.delivery(UnacknowledgedTwice({"bootstrap.servers": world.bootstrap}, transactional_id=None))
+    await world.run(delivery, until=1)
+    [status] = world.statuses()
+    assert status["status"] == "sent" and len(world.fake.of("whatsapp")) == 1
+    assert world.waits[-2:] == [0.5, 1.0]   # backed off twice, then published
+
+
+async def test_a_commit_refused_by_a_moving_coordinator_is_covered_by_the_next_batch(world):
+    from confluent_kafka import KafkaError
+
+    from tests.sink.test_consumer import CoordinatorMoves
+
+    first = world.message("whatsapp", "text")
+    second = first | {"outbound_id": f"{first['outbound_id']}-2"}
+    world.approve(first)
+    delivery = world.delivery()
+    real = delivery.consumer
+    delivery.consumer = CoordinatorMoves(real, KafkaError.NOT_COORDINATOR)   # the broker restarting
+    await world.run(delivery, until=1)                                        # sent; its commit deferred
+    world.approve(second)
+    await world.run(delivery, until=1)
+    committed = real.committed(real.assignment(), timeout=5)
+    assert sum(max(c.offset, 0) for c in committed) == 2 and len(world.fake.of("whatsapp")) == 2
+
+
 async def test_an_outbound_message_seen_again_is_not_sent_again(world):
     message = world.message("whatsapp", "text")
     world.approve(message)

@@ -11,12 +11,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from connectors.base import ParseError
-from connectors.edge import COUNTERS, make_app
+from connectors.edge import COUNTERS, default_transactional_id, make_app
+from connectors.floods import Floods
 from connectors.publisher import Publisher
 from connectors.registry import connector
 from schemas import Codec
 from switchboard.dlq_cli import main as replay
 from switchboard.settings import load_settings
+from tests.connectors.edge_app import DLQ, Recorder, path_of
+from tests.connectors.edge_app import start as start_in_process
 from tests.kafka_fixture import free_port
 from tests.connectors.helpers import (WEBHOOKS, FIXTURES, ACCOUNT_IDS, accounts_file, for_tenant, golden,
                                       load_test_accounts, new_tenant, prune, read_back, signed_headers, webhook)
@@ -49,6 +52,11 @@ def comparable(msg, subject: str) -> dict:
     return prune({k: int(v.timestamp() * 1000) if isinstance(v, datetime) else v for k, v in record.items()})
 
 
+def portfolio_of(record: dict, tenant: str) -> dict:
+    """A golden account event moved from tenant acme to `tenant`."""
+    return {**record, "tenant_id": tenant, "portfolio_key": tenant + record["portfolio_key"].removeprefix("acme")}
+
+
 def mine(tenant):
     return lambda msg: msg.key().decode().startswith(f"{tenant}:")
 
@@ -61,7 +69,7 @@ async def post(client, channel, body, headers):
 async def test_every_fixture_with_a_valid_signature_yields_its_normalized_events(edge, kafka_bootstrap, channel):
     client, tenant = edge
     since = int(time.time() * 1000) - 1000
-    expected = {"inbound-message": [], "delivery-status": []}
+    expected = {"inbound-message": [], "delivery-status": [], "account-event": []}
     for path in sorted((FIXTURES / "webhooks" / channel).glob("*.json")):
         body = path.read_bytes()
         response = await post(client, channel, body, signed_headers(channel, body))
@@ -69,9 +77,12 @@ async def test_every_fixture_with_a_valid_signature_yields_its_normalized_events
         gold = golden(channel, path.stem)
         expected["inbound-message"] += [for_tenant(m, tenant) for m in gold["messages"]]
         expected["delivery-status"] += [for_tenant(s, tenant) for s in gold["statuses"]]
-    for subject, topic in (("inbound-message", "inbound-messages"), ("delivery-status", "delivery-status")):
+        expected["account-event"] += [portfolio_of(e, tenant) for e in gold.get("account_events", [])]
+    for subject, topic, key in (("inbound-message", "inbound-messages", "thread_key"),
+                                ("delivery-status", "delivery-status", "thread_key"),
+                                ("account-event", "account-events", "portfolio_key")):
         found = read_back(kafka_bootstrap, topic, since, mine(tenant))
-        assert all(m.key().decode() == comparable(m, subject)["thread_key"] for m in found)
+        assert all(m.key().decode() == comparable(m, subject)[key] for m in found)
         key = lambda r: (r["event_id"], json.dumps(r, sort_keys=True))  # noqa: E731
         assert sorted((comparable(m, subject) for m in found), key=key) == sorted(expected[subject], key=key)
     counts = client.server.app[COUNTERS]
@@ -92,12 +103,12 @@ async def test_a_forged_signature_gets_401_and_publishes_nothing(edge, kafka_boo
 
 
 @pytest.mark.parametrize("channel", WEBHOOKS)
-async def test_a_malformed_body_gets_400_and_its_raw_bytes_go_to_the_dlq(edge, kafka_bootstrap, channel):
+async def test_a_malformed_signed_body_gets_200_and_its_raw_bytes_go_to_the_dlq(edge, kafka_bootstrap, channel):
     client, tenant = edge
     since = int(time.time() * 1000) - 1000
-    body = webhook(channel, "text")[:-20]  # truncated JSON, correctly signed
+    body = webhook(channel, "text")[:-20]  # truncated JSON, correctly signed: a 4xx would have the platform retry
     response = await post(client, channel, body, signed_headers(channel, body))
-    assert response.status == 400 and "malformed" in await response.text()
+    assert response.status == 200 and "kept for replay" in await response.text()
     [dead] = read_back(kafka_bootstrap, "inbound-messages-dlq", since, mine(tenant))
     headers = {k: v.decode() for k, v in dead.headers()}
     assert dead.value() == body
@@ -173,7 +184,7 @@ async def test_a_body_a_parser_bug_refused_is_replayed_into_the_events_a_live_we
     with monkeypatch.context() as bug:
         bug.setattr(connector("whatsapp"), "parse", parser_bug)
         for refused in (body, unreadable):
-            assert (await post(client, "whatsapp", refused, signed_headers("whatsapp", refused))).status == 400
+            assert (await post(client, "whatsapp", refused, signed_headers("whatsapp", refused))).status == 200
     [letter, _] = read_back(kafka_bootstrap, "inbound-messages-dlq", since, mine(tenant))
     monkeypatch.setenv("SWITCHBOARD_KAFKA_BOOTSTRAP", kafka_bootstrap)
     monkeypatch.setenv("SWITCHBOARD_ACCOUNTS_FILE", str(accounts_file(tmp_path, tenant)))
@@ -192,3 +203,68 @@ async def test_a_body_a_parser_bug_refused_is_replayed_into_the_events_a_live_we
     assert len(replayed) == len(live) == 3 and as_events(replayed) == as_events(live)
     assert sorted((e for _, _, e in as_events(replayed)), key=str) == sorted(
         (for_tenant(m, tenant) for m in golden("whatsapp", "batch")["messages"]), key=str)
+
+
+# --- in-process: the app with a recording publisher (tests/connectors/edge_app.py), no broker ---
+
+@pytest.fixture
+async def in_process(tmp_path):
+    """(client, recorder) of an edge whose unsigned budget is 3 requests, refilled 1 per 1,000 s."""
+    recorder, now = Recorder(), [1000.0]
+    client = await start_in_process(tmp_path, new_tenant(), recorder, max_body_bytes=64 * 1024,
+                                    floods=Floods(rate=0.001, burst=3, clock=lambda: now[0]))
+    yield client, recorder, now
+    await client.close()
+
+
+@pytest.mark.parametrize("channel", WEBHOOKS)
+async def test_a_replayed_signed_webhook_gives_the_same_event_ids_which_dedupe_absorbs(in_process, channel):
+    client, recorder, _ = in_process
+    body = webhook(channel, "text")  # none of the platforms signs a timestamp: a replay is byte-identical
+    for _ in range(2):
+        assert (await client.post(path_of(channel), data=body, headers=signed_headers(channel, body))).status == 200
+    ids = recorder.event_ids()
+    assert len(ids) == 2 and set(ids) == {golden(channel, "text")["messages"][0]["event_id"]}
+
+
+async def test_unsigned_floods_get_429_per_source_address_and_verified_traffic_is_never_limited(in_process):
+    client, recorder, now = in_process
+    forged = webhook("messenger", "text")
+    answers = [(await client.post(path_of("messenger"), data=forged, headers=signed_headers("messenger", forged, "x"))).status
+               for _ in range(5)]
+    assert answers == [401, 401, 401, 429, 429]
+    assert recorder.units == []
+    for channel in WEBHOOKS:  # the same address, now over its budget: every signed webhook still passes
+        body = webhook(channel, "batch")
+        assert (await client.post(path_of(channel), data=body, headers=signed_headers(channel, body))).status == 200
+    malformed = webhook("line", "text")[:-20]  # signed but unreadable: kept, never limited either
+    assert (await client.post(path_of("line"), data=malformed, headers=signed_headers("line", malformed))).status == 200
+    assert [r.value for r in recorder.records(DLQ)] == [malformed]
+    now[0] += 1000  # a token back after 1/rate seconds
+    assert (await client.post(path_of("line"), data=forged)).status == 401
+    assert (await client.post(path_of("line"), data=forged)).status == 429
+    counters = client.server.app[COUNTERS]
+    assert (counters["bad_signature"], counters["flooded"]) == (4, 3)
+
+
+async def test_a_body_over_the_limit_gets_413_whether_announced_or_chunked(in_process):
+    client, recorder, _ = in_process
+    body = b'{"events": [' + b" " * (64 * 1024) + b"]}"
+
+    async def chunks():
+        for start in range(0, len(body), 4096):
+            yield body[start:start + 4096]
+    announced = await client.post(path_of("line"), data=body, headers=signed_headers("line", body))
+    chunked = await client.post(path_of("line"), data=chunks(), headers=signed_headers("line", body))
+    assert (announced.status, chunked.status) == (413, 413) and recorder.units == []
+    assert client.server.app[COUNTERS]["too_large"] == 2
+
+
+async def test_the_default_transactional_id_is_unique_per_replica_and_stable_across_its_restarts(tmp_path):
+    one, other = tmp_path / "replica-1", tmp_path / "replica-2"
+    first = default_transactional_id(one, 8080, "edge-7f9c")
+    assert default_transactional_id(one, 8080, "edge-7f9c") == first  # a restart fences its previous life
+    assert first.startswith("switchboard-edge-edge-7f9c-8080-")
+    assert default_transactional_id(other, 8080, "edge-7f9c") != first  # same host name, another data dir
+    assert default_transactional_id(one, 8080, "edge-2b41") != first     # a shared volume, another host
+    assert "0.0.0.0" not in first

@@ -27,6 +27,7 @@ def test_every_fixture_parses_to_its_normalized_events(accounts, channel, name):
     assert all(m.pop("received_at") == 1741950000000 for m in parsed.messages)
     assert prune(parsed.messages) == expected["messages"]
     assert prune(parsed.statuses) == expected["statuses"]
+    assert prune(parsed.account_events) == expected.get("account_events", [])
     assert {"echoes": parsed.echoes, "unsupported": parsed.unsupported, "ignored": parsed.ignored} == expected["counts"]
 
 

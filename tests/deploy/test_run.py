@@ -1,7 +1,10 @@
-"""`make run`'s summary: what flowed, counted from the topics (the whole run, end to end, is
-tests/integration/test_registry_mode.py)."""
+"""`make run`'s summary: what flowed, counted from the topics, and what the facts say (the whole run,
+end to end, is tests/integration/test_registry_mode.py)."""
 import json
+import random
 import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -80,7 +83,76 @@ def test_human_counts_are_those_of_the_people_who_sign_in_not_the_simulated_agen
         "agents_signed_in": 1, "human_offers": 2, "human_accepted": 1, "human_replies": 1}
 
 
+@pytest.mark.clickhouse
+def test_the_summary_counts_approved_and_held_outbounds_and_the_template_cost_of_the_run(clickhouse_url, clickhouse_client):
+    # As `make run` reads them at the end (deploy.run._settled_fact_counts, over the sink's HTTP):
+    # approved = outbound ids approved during the run, held = distinct outbound ids held during it.
+    from deploy.run import _settled_fact_counts
+    from sink.rows import rows_of
+    from sink.store import ServerStore
+    from switchboard.settings import load_settings
+
+    began = datetime(2100, 1, 1, tzinfo=timezone.utc) + timedelta(days=random.randrange(10_000))  # no other test's time
+    fixture = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "sink" / "policy_records.json").read_text())
+    approved, [held, held_again, *_] = fixture["approved"], fixture["held"]
+    records = [("outbound-message", r | {"created_at": began + timedelta(seconds=i), "tenant_id": "t-run"})
+               for i, r in enumerate(approved)]
+    records += [("outbound-message", approved[0] | {"outbound_id": "before-the-run", "created_at": began - timedelta(seconds=1)})]
+    records += [("delivery-status", h | {"occurred_at": began + timedelta(minutes=i), "hold_until": None, "tenant_id": "t-run"})
+                for i, h in enumerate((held, held_again))]   # the same outbound held twice: one held message
+    for subject, record in records:
+        for table, row in rows_of(subject, record):
+            ServerStore(clickhouse_client).insert(table, [row])
+    from tests.clickhouse_fixture import WRITER
+
+    settings = load_settings(clickhouse_url=clickhouse_url, clickhouse_password=WRITER[1])
+    facts = _settled_fact_counts(settings, int(began.timestamp() * 1000))
+    assert (facts["approved"], facts["held"]) == (3, 1), facts
+    assert facts["template_cost"] == {} and facts["facts"] > 0, facts
+
+
 def _first(subject: str) -> str:
     import os
 
     return sorted(os.listdir(f"schemas/examples/{subject}"))[0]
+
+
+def test_the_policy_scenario_asks_for_approvals_replacements_and_refusals_on_four_channels():
+    # What the simulated run asks of the policy (connectors/simulators/scenario.py); the verdicts are
+    # the policy's, counted in the summary (approved, rejected, held) by the end-to-end run.
+    import asyncio
+
+    from connectors.simulators.scenario import CustomerScenario, PolicyScenario
+    from connectors.simulators.simulator import Simulator
+    from switchboard.accounts import load_accounts
+
+    sim = Simulator(list(load_accounts("deploy/accounts.yaml")), "http://127.0.0.1:9")
+    policy = PolicyScenario(sim, CustomerScenario(sim), edge_url="http://127.0.0.1:9", settle=0,
+                            kafka={"bootstrap.servers": "127.0.0.1:9"}, supervisor=("acme", "sofia", "-"), codec=Codec())
+    sent, posts = [], []
+    policy.producer = type("Out", (), {"produce": lambda _s, _t, key, value: sent.append(
+        Codec().decode(value, "outbound-message")), "flush": lambda _s, _t: 0})()
+
+    async def wrote(channel, _customer, ago_ms=0):
+        return sim.account(channel)
+
+    async def post(_http, path, _headers, body, _counted):
+        posts.append((path, body))
+
+    async def sign_in(_http):
+        return {}
+
+    policy._customer_writes, policy._post, policy._sign_in = wrote, post, sign_in
+
+    async def play():
+        await asyncio.gather(policy._x(), policy._line(), policy._messenger(), policy._whatsapp())
+    asyncio.run(play())
+    per_channel = {c: [r for r in sent if r["channel"] == c] for c in ("x", "line", "messenger")}
+    assert [len(v) for v in per_channel.values()] == [7, 2, 1]     # X: a 6th and 7th reply to one DM
+    assert per_channel["x"][0]["content"] == [{"type": "sticker", "text": "👋", **{k: None for k in
+                                               per_channel["x"][0]["content"][0] if k not in ("type", "text")}}]
+    assert {r["agent_id"] for r in sent} == {"system:notifications"} and all(r["conversation_id"] is None for r in sent)
+    assert [p for p, _ in posts] == ["/api/v1/consents", "/api/v1/notifications", "/api/v1/notifications"]
+    consent, *notifications = [b for _, b in posts]
+    assert consent["action"] == "opt_in" and notifications[0]["recipient_id"] == consent["recipient_id"]
+    assert notifications[1]["recipient_id"] != consent["recipient_id"]    # no opt-in: refused

@@ -161,3 +161,42 @@ def test_a_batch_is_committed_only_after_its_dead_letters_are_acknowledged(kafka
         assert (committed.offset, sink.stats.dead_letters) == expected
     finally:
         source.close()
+
+
+class CoordinatorMoves:
+    """The sink's consumer while the broker restarts: its next commits fail with `code`."""
+
+    def __init__(self, consumer, code: int, times: int = 1):
+        self.consumer, self.code, self.times = consumer, code, times
+
+    def commit(self, **kwargs):
+        from confluent_kafka import KafkaError, KafkaException
+
+        if self.times:
+            self.times -= 1
+            raise KafkaException(KafkaError(self.code))
+        return self.consumer.commit(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.consumer, name)
+
+
+def test_a_commit_refused_by_a_moving_coordinator_waits_for_the_next_batch_and_any_other_error_stops(
+        kafka_bootstrap, clickhouse_store, tenant, group_id):
+    from confluent_kafka import KafkaError, KafkaException
+
+    scenario = load("history_scenario.json", tenant)
+    publish(kafka_bootstrap, encoded(scenario["events"]))
+    sink = make_sink(clickhouse_store, kafka_bootstrap, group_id, SCENARIO_TOPICS, batch_size=1)
+    real = sink.consumer
+    sink.consumer = CoordinatorMoves(real, KafkaError.NOT_COORDINATOR)
+    step_until_read(sink)                      # written; its commit deferred, not fatal
+    step_until_read(sink)                      # the next batch's commit covers both
+    positions = real.position(real.assignment())
+    committed = real.committed(real.assignment(), timeout=5)
+    assert {(c.topic, c.partition, c.offset) for c in committed if c.offset >= 0} == \
+        {(p.topic, p.partition, p.offset) for p in positions if p.offset >= 0}
+    sink.consumer = CoordinatorMoves(real, KafkaError.GROUP_AUTHORIZATION_FAILED)
+    with pytest.raises(KafkaException):        # not a broker restart: the sink stops uncommitted
+        step_until_read(sink)
+    real.close()

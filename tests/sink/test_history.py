@@ -60,7 +60,7 @@ def test_a_replay_changes_no_page_and_no_count(clickhouse_store, tenant, scenari
 
 def test_clickhouse_connect_and_the_report_api_give_the_same_page(clickhouse_client, clickhouse_url, tenant, scenario):
     from_client = history(clickhouse_client, tenant, "cust-A", limit=3)
-    query = urllib.parse.urlencode({"tenant": "someone-else", "limit": 3})   # ?tenant= is ignored
+    query = urllib.parse.urlencode({"tenant": tenant, "limit": 3})   # its own tenant may be named
     request = urllib.request.Request(f"{clickhouse_url}/api/v1/customers/cust-A/history?{query}",
                                      headers=report_token(tenant))
     with urllib.request.urlopen(request, timeout=5) as r:
@@ -89,15 +89,50 @@ def test_a_customer_merged_into_two_others_joins_all_three(clickhouse_store, ten
         assert "in-line-c" in [m["message_id"] for m in page["messages"]]
 
 
+def test_a_split_separates_the_history_again_until_they_are_merged_again(clickhouse_store, tenant, scenario):
+    def identity(kind, at, customer="cust-B", other="cust-A"):
+        return {"topic": "identity-events", "record": {
+            "event_id": f"ie-{kind}-{at}", "tenant_id": tenant, "type": kind, "customer_id": customer,
+            "merged_customer_id": other, "reason": "a supervisor split them", "actor": "sam", "occurred_at": at}}
+    store_directly(clickhouse_store, [identity("split", 1764090000000)])
+    assert history(clickhouse_store, tenant, "cust-A")["customers"] == ["cust-A"]
+    assert history(clickhouse_store, tenant, "cust-B")["customers"] == ["cust-B"]
+    store_directly(clickhouse_store, [identity("merged", 1764090600000, "cust-A", "cust-B")])   # confirmed again
+    assert history(clickhouse_store, tenant, "cust-B")["customers"] == ["cust-A", "cust-B"]
+
+
 def test_the_report_api_needs_a_supervisors_token(clickhouse_url, tenant, scenario):
     url = f"{clickhouse_url}/api/v1/customers/cust-A/history?tenant={tenant}"
     for headers, status in (({}, 401), (report_token(tenant, "agent"), 403)):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5)
         assert refused.value.code == status and "error" in json.loads(refused.value.read())
-    request = urllib.request.Request(url, headers=report_token("another-tenant"))
+    with pytest.raises(urllib.error.HTTPError) as refused:   # another tenant's token naming this tenant
+        urllib.request.urlopen(urllib.request.Request(url, headers=report_token("another-tenant")), timeout=5)
+    assert refused.value.code == 403 and "own tenant" in json.loads(refused.value.read())["error"]
+    request = urllib.request.Request(url.split("?")[0], headers=report_token("another-tenant"))
     with urllib.request.urlopen(request, timeout=5) as r:
-        assert json.loads(r.read())["messages"] == []   # the token's tenant, not the query's
+        assert json.loads(r.read())["messages"] == []   # the token's tenant: none of this one's messages
+
+
+def get_json(url: str, headers: dict) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def test_the_summary_counts_the_callers_tenant_only(clickhouse_url, tenant, scenario):
+    url = f"{clickhouse_url}/api/v1/summary"
+    status, mine = get_json(url, report_token(tenant, "admin"))
+    assert status == 200 and mine["tenant"] == tenant
+    assert (mine["messages"], mine["customers"]) == (6, 2), mine   # cust-B merged into cust-A; cust-C
+    status, theirs = get_json(url, report_token(f"{tenant}-other", "admin"))
+    assert status == 200 and theirs["messages"] == theirs["conversations"] == theirs["facts"] == 0
+    for headers, expected in (({}, 401), (report_token(tenant, "supervisor"), 403)):
+        assert get_json(url, headers)[0] == expected
+    assert get_json(f"{url}?tenant={tenant}", report_token(f"{tenant}-other", "admin"))[0] == 403
 
 
 def test_a_row_carries_its_content_items_and_sender_name(clickhouse_store, tenant, scenario):

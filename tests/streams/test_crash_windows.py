@@ -19,6 +19,8 @@ from streams.conversations.ids import customer_id
 from streams.identity.matching import decide
 from switchboard.harness import Topics, Worker
 
+from .accounts.broker import Portfolio, account_worker
+from .accounts.factory import record as account_record, template as account_template
 from .conversations.factory import event
 from .conversations.test_worker_integration import NOW, added, message
 from .identity.claims import claim, key
@@ -72,11 +74,14 @@ def test_conversations_lose_no_event_and_apply_none_twice(kafka_bootstrap, tmp_p
             (f"{t}:whatsapp:109876543210987:{g}", lambda g=g: produce(g)) for g in "ab"], at_event=80)
         values = topics.collect("conversation-events", t,
                                 lambda v: len({e["message_id"] for e in added(v)}) >= len(batch), timeout=40)
+        # An approved WhatsApp reply goes on to the account stage (outbound-checks), not run here.
         verdicts = TenantReader(kafka_bootstrap, t, {topic("outbound-approved").name: "outbound-message",
+                                                     topic("outbound-checks").name: "outbound-message",
                                                      topic("outbound-rejected").name: "outbound-rejection"})
         verdicts.wait_for(lambda r: len({v["outbound_id"] for _, _, v, _ in r}) >= 40)
-        by_topic = {name: [v for n, _, v, _ in verdicts.drain() if n == name]
-                    for name in ("outbound-approved", "outbound-rejected")}
+        drained = verdicts.drain()
+        by_topic = {name: [v for n, _, v, _ in drained if n == name]
+                    for name in ("outbound-approved", "outbound-checks", "outbound-rejected")}
         verdicts.close()
     finally:
         worker.stop()
@@ -85,7 +90,8 @@ def test_conversations_lose_no_event_and_apply_none_twice(kafka_bootstrap, tmp_p
         sorted(m["event_id"] for m in batch)
     sequences = {(e["conversation_id"], e["sequence"]) for e in unique.values()}
     assert len(sequences) == len(unique), "two different events took the same place in a conversation"
-    approved = _identical_copies(by_topic["outbound-approved"], "outbound_id")
+    assert not by_topic["outbound-approved"], "a WhatsApp reply skipped the account stage"
+    approved = _identical_copies(by_topic["outbound-checks"], "outbound_id")
     rejected = _identical_copies(by_topic["outbound-rejected"], "outbound_id")
     assert not set(approved) & set(rejected), "an outbound message both approved and rejected"
     assert sorted(set(approved) | set(rejected)) == sorted(r["outbound_id"] for g in "ab" for r in replies[g])
@@ -176,3 +182,39 @@ def _assert_one_offer_per_request(outputs, convs: list[str]) -> None:
     assert sorted(by_conv) == sorted(convs) and all(len(ids) == 1 for ids in by_conv.values()), by_conv
     connected = _identical_copies(outputs.of("assignment", "connected"), "assignment_id")
     assert sorted(v["conversation_id"] for v in connected.values()) == sorted(convs)
+
+
+def test_the_account_stage_keeps_every_count_quota_and_hold_across_kill_9(kafka_bootstrap, tmp_path):
+    """Per portfolio: 260 new customers at TIER_250 (250 approved, 10 held) and 80 LINE pushes
+    against a quota of 50 (50 approved, 30 refused) — exactly, however the crashes fall."""
+    worker = account_worker(kafka_bootstrap, tmp_path, "crash-accounts")
+    portfolios = [Portfolio(kafka_bootstrap, prefix=g) for g in "ab"]
+    line = "U6cf6ba2841c3d4e5f60718293a4b5c6d"   # monthly_quota 50
+
+    def inputs(p: Portfolio) -> list[dict]:   # notifications: no catalogue needed, the tier and quota count
+        whatsapp = [p.mine(account_template(n, account="109876543210989", kind="notification", template=None,
+                                            content=[{"type": "text", "text": f"Your order {n} shipped"}]))
+                    for n in range(260)]
+        pushes = [p.mine(account_record("outbound_line_push", outbound_id=f"push-{n}", channel_account_id=line,
+                                        thread_key=f"acme:line:{line}:U{n:032x}", recipient_id=f"U{n:032x}"))
+                  for n in range(80)]
+        return [m for pair in zip(whatsapp, pushes + [None] * 180) for m in pair if m is not None]
+
+    try:
+        _through_both_windows(worker, "police_accounts", [
+            (p.key, lambda p=p: p.produce("outbound-checks", inputs(p))) for p in portfolios], at_event=80)
+        for p in portfolios:
+            records = p.reader.wait_for(lambda r, p=p: len(p.verdicts(r)) >= 340, timeout=40)
+            records = p.reader.drain()
+            approved = _identical_copies(p.of(records, "outbound-approved"), "outbound_id")
+            rejected = _identical_copies(p.of(records, "outbound-rejected"), "outbound_id")
+            held = _identical_copies([v for v in p.of(records, "delivery-status") if v["status"] == "held"],
+                                     "outbound_id")
+            assert not set(approved) & (set(rejected) | set(held)), "an outbound both approved and refused or held"
+            assert sum(1 for o in approved if o.startswith("out-")) == 250 and len(held) == 10
+            assert sum(1 for o in approved if o.startswith("push-")) == 50 and len(rejected) == 30
+            assert {v["rule"] for v in rejected.values()} == {"quota.line_monthly"}
+    finally:
+        worker.stop()
+        for p in portfolios:
+            p.reader.close()

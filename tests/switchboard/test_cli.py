@@ -45,3 +45,24 @@ def test_settings_are_printed_masked(capsys, monkeypatch):
     assert main(["settings"]) == 0
     out = capsys.readouterr().out
     assert "topsecret" not in out and json.loads(out)["clickhouse_password"] == "**********"
+
+
+def test_settings_mask_passwords_inside_urls(capsys, monkeypatch):
+    monkeypatch.setenv("SWITCHBOARD_CLICKHOUSE_URL", "https://sb:topsecret@ch:8443/?password=topsecret")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "topsecret" not in out
+    assert json.loads(out)["clickhouse_url"] == "https://sb:****@ch:8443/?password=****"
+
+
+@pytest.mark.clickhouse
+def test_sql_errors_never_repeat_credentials(capsys, monkeypatch, clickhouse_url):
+    from tests.kafka_fixture import free_port
+
+    port = clickhouse_url.rsplit(":", 1)[1]
+    for url, said in ((f"http://default:topsecret@127.0.0.1:{port}/?password=topsecret", "AUTHENTICATION_FAILED"),
+                      (f"http://default:topsecret@127.0.0.1:{free_port()}", "no ClickHouse answers")):
+        monkeypatch.setenv("SWITCHBOARD_CLICKHOUSE_URL", url)
+        assert main(["sql", "SELECT 1"]) in (1, 2)
+        err = capsys.readouterr().err
+        assert "topsecret" not in err and said in err, err

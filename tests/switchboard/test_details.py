@@ -24,6 +24,8 @@ def test_phones_are_e164_digits_without_plus(raw, expected):
 def test_details_by_type_and_their_claim_key():
     assert normalize_detail("phone", "+1 415 555 0123") == "14155550123"
     assert claim_key("acme", "email", normalize_detail("email", "A@B.C")) == "acme:email:a@b.c"
+    assert normalize_detail("platform_user", " US.13491208655302741918 ") == "US.13491208655302741918"   # a BSUID
+    assert normalize_detail("platform_user", "  ") is None
     with pytest.raises(ValueError, match="unknown detail type"):
         normalize_detail("address", "1 Main St")
 

@@ -1,4 +1,4 @@
-"""WhatsApp prices: the table validated, a delivered message costed by category, market and date."""
+"""WhatsApp prices: the table validated, a delivered message costed by category, market, date and billing rule."""
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -10,11 +10,18 @@ from switchboard.pricing import PRICES_FILE, Cost, cost_of, load_prices, recipie
 
 TABLE = load_prices(Path(__file__).resolve().parents[1] / "fixtures" / "pricing" / "whatsapp.yaml")
 NEW_YEAR = datetime(2026, 1, 1, tzinfo=timezone.utc)
+OCTOBER = datetime(2026, 10, 1, tzinfo=timezone.utc)   # service and utility-in-window billed from here
 MS = timedelta(milliseconds=1)
 
 
-def cost(category="marketing", recipient="14155550123", at=NEW_YEAR, billable=True, pricing_type="regular"):
-    return cost_of(TABLE, category=category, billable=billable, pricing_type=pricing_type, recipient=recipient, at=at)
+def cost(category="marketing", recipient="14155550123", at=NEW_YEAR, billable=True, pricing_type="regular", **more):
+    return cost_of(TABLE, category=category, billable=billable, pricing_type=pricing_type, recipient=recipient,
+                   at=at, **more)
+
+
+def amount(**kwargs):
+    found = cost(**kwargs)
+    return found.amount if found else None
 
 
 @pytest.mark.parametrize("at,price", [
@@ -53,6 +60,44 @@ def test_free_messages_cost_zero(category, billable, pricing_type):
 def test_a_category_without_a_price_is_not_priced_rather_than_free():
     assert cost("authentication", "5511987654321") is None    # brazil lists none
     assert cost("unheard_of") is None
+
+
+# (what the webhook or the estimate says, when) -> price. North America's utility rate is 0.0034 from
+# 2026; Brazil has its own service price (0.0070) from October 2026; meta_business_agent is per token.
+@pytest.mark.parametrize("kwargs,price", [
+    ({"category": "service", "at": OCTOBER - MS}, Decimal(0)),                                   # 30 September: free
+    ({"category": "service", "at": OCTOBER}, Decimal("0.0034")),                                 # at the utility rate
+    ({"category": "service", "at": OCTOBER, "billable": None, "pricing_type": None}, Decimal("0.0034")),  # estimate
+    ({"category": "service", "at": OCTOBER, "recipient": "5511987654321"}, Decimal("0.0070")),  # the market's own
+    ({"category": "service", "at": OCTOBER, "billable": False, "pricing_type": "free_customer_service"}, Decimal(0)),
+    ({"category": "service", "at": OCTOBER, "pricing_type": "free_entry_point"}, Decimal(0)),    # ads: still free
+    ({"category": "referral_conversion", "at": OCTOBER}, Decimal(0)),
+    ({"category": "service", "at": OCTOBER, "service_used": 999}, Decimal(0)),                  # the allowance
+    ({"category": "service", "at": OCTOBER, "service_used": 1000}, Decimal("0.0034")),          # spent
+    ({"category": "service", "at": OCTOBER - MS, "service_used": 5000}, Decimal(0)),
+    ({"category": "utility", "at": OCTOBER - MS, "billable": None, "pricing_type": None, "in_window": True}, Decimal(0)),
+    ({"category": "utility", "at": OCTOBER, "billable": None, "pricing_type": None, "in_window": True}, Decimal("0.0034")),
+    ({"category": "utility", "at": OCTOBER - MS, "billable": None, "pricing_type": None}, Decimal("0.0034")),
+    ({"category": "meta_business_agent", "at": OCTOBER}, None),
+])
+def test_the_billing_rule_in_effect_at_the_delivery_decides_whether_service_and_in_window_utility_cost(kwargs, price):
+    assert amount(**kwargs) == price
+
+
+def test_a_delivered_service_status_after_october_2026_is_priced():
+    service = status(pricing_category="service", occurred_at=OCTOBER + timedelta(days=3))
+    assert status_cost(TABLE, service).amount == Decimal("0.0070")                       # Brazil's service price
+    assert status_cost(TABLE, service | {"occurred_at": OCTOBER - MS}).amount == 0
+    assert status_cost(TABLE, service | {"billable": False, "pricing_type": "free_customer_service"}).amount == 0
+
+
+def test_the_shipped_rules_bill_service_at_the_utility_rate_from_october_2026_with_no_allowance():
+    table = load_prices(PRICES_FILE)
+    assert (table.rule_at(OCTOBER - MS).service, table.rule_at(OCTOBER).service) == ("free", "utility")
+    assert table.rule_at(OCTOBER).utility_in_window == "billed" and table.rule_at(OCTOBER).service_free_per_month == 0
+    price = cost_of(table, category="service", billable=True, pricing_type="regular", recipient="5511987654321", at=OCTOBER)
+    assert price.amount == table.rate_at("brazil", OCTOBER).utility
+    assert table.rule_at(datetime(2025, 1, 1, tzinfo=timezone.utc)).service == "free"   # before the file's first rule
 
 
 def status(**fields):

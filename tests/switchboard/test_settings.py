@@ -2,7 +2,7 @@
 import pytest
 from pydantic import ValidationError
 
-from switchboard.settings import ConfigError, load_settings
+from switchboard.settings import ConfigError, load_settings, mask_url
 
 
 def test_environment_is_read_with_the_prefix(monkeypatch):
@@ -27,13 +27,42 @@ def test_secrets_are_masked_when_printed(monkeypatch):
     assert settings.schema_registry_password.get_secret_value() == "hunter2-very-secret"
 
 
+@pytest.mark.parametrize("url,shown", [
+    ("https://sb:hunter2@ch.example.com:8443/facts", "https://sb:****@ch.example.com:8443/facts"),
+    ("http://ch:8123/?user=sb&password=hunter2", "http://ch:8123/?user=sb&password=****"),
+    ("http://ch:8123/?access_token=hunter2&database=facts", "http://ch:8123/?access_token=****&database=facts"),
+    ("http://sb@ch:8123", "http://sb@ch:8123"),
+    ("http://sb:p@ss@ch", "http://sb:****@ch"),
+])
+def test_credentials_inside_urls_are_masked(url, shown):
+    assert mask_url(url) == shown
+
+
+def test_printed_settings_mask_every_url_credential(monkeypatch):
+    monkeypatch.setenv("SWITCHBOARD_CLICKHOUSE_URL", "https://sb:hunter2@ch.example.com:8443")
+    monkeypatch.setenv("SWITCHBOARD_SCHEMA_REGISTRY_URL", "https://registry/?password=hunter2")
+    masked = load_settings().masked()
+    assert "hunter2" not in str(masked)
+    assert masked["clickhouse_url"] == "https://sb:****@ch.example.com:8443"
+
+
+def test_the_embedded_engine_takes_a_password_of_its_own(monkeypatch):
+    monkeypatch.setenv("SWITCHBOARD_CLICKHOUSE_PASSWORD", "writer-secret")
+    monkeypatch.setenv("SWITCHBOARD_CLICKHOUSE_READONLY_PASSWORD", "reader-secret")
+    settings = load_settings()
+    assert settings.clickhouse_url is None and settings.clickhouse_readonly_user == "readonly"
+    assert "reader-secret" not in str(settings.masked())
+
+
 @pytest.mark.parametrize("env,fix", [
     ({"SWITCHBOARD_THREADING_WINDOW_HOURS": "96"}, "SWITCHBOARD_THREADING_WINDOW_HOURS to 72 or less"),
     ({"SWITCHBOARD_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "SWITCHBOARD_KAFKA_SASL_USERNAME"),
     ({"SWITCHBOARD_KAFKA_SASL_MECHANISM": "PLAIN"}, "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL=SASL_SSL"),
     ({"SWITCHBOARD_SCHEMA_REGISTRY_USER": "u", "SWITCHBOARD_SCHEMA_REGISTRY_PASSWORD": "p"},
      "set SWITCHBOARD_SCHEMA_REGISTRY_URL"),
-    ({"SWITCHBOARD_CLICKHOUSE_PASSWORD": "p"}, "set SWITCHBOARD_CLICKHOUSE_URL"),
+    ({"SWITCHBOARD_CLICKHOUSE_URL": "http://ch:8123", "SWITCHBOARD_CLICKHOUSE_READONLY_PASSWORD": "p"},
+     "unset SWITCHBOARD_CLICKHOUSE_READONLY_PASSWORD"),
+    ({"SWITCHBOARD_CLICKHOUSE_READONLY_USER": "default"}, "change SWITCHBOARD_CLICKHOUSE_USER"),
     ({"SWITCHBOARD_KAFKA_PORT": "9500", "SWITCHBOARD_KAFKA_CONTROLLER_PORT": "9500"}, "differ"),
     ({"SWITCHBOARD_EDGE_PORT": "http"}, "SWITCHBOARD_EDGE_PORT"),
 ])

@@ -585,7 +585,7 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       if (!startNew && this.store.get("since")) fields.since = this.store.get("since");
       if (this.jwt) fields.jwt = this.jwt;
       return this.connection.request("configureSession", fields)
-        .then((body) => this.sessionStarted(body), (error) => this.configureFailed(error));
+        .then((body) => this.sessionStarted(body), (error) => this.configureFailed(error, startNew));
     }
 
     sessionStarted(body) {
@@ -609,8 +609,12 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       }
     }
 
-    configureFailed(error) {
+    configureFailed(error, startNew) {
       if (error.code === "disconnected") return;   // the reconnect configures again
+      if (error.code === "rate_limited") {   // too many new sessions from this network: the edge says when
+        setTimeout(() => this.configure(startNew), (error.retryAfter || 1) * 1000);
+        return;
+      }
       if (error.code === "session_expired") { this.restart("Your previous chat has expired; this is a new one."); return; }
       if ((error.code === "invalid_jwt" || error.code === "step_down_refused") && this.jwt) {
         this.jwt = null;   // chat on as a guest (or as who the session already is)

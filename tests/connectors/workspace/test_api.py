@@ -7,6 +7,7 @@ import time
 import pytest
 
 from schemas import topic
+from switchboard.ids import customer_id
 from tests.connectors.helpers import read_back
 from tests.sink.scenario import load, store_directly
 
@@ -140,8 +141,9 @@ async def test_wrapup_codes_come_from_the_queue_and_details_become_claims(worksp
     assert (await client.post("/api/v1/conversations/c-1/wrapup", json={"code": "card-blocked"},
                               headers=ana)).status == 202
     claims = actions_of(kafka_bootstrap, tenant, since, "identity-claim", topic("identity-claims").name)
+    own = customer_id(tenant, "whatsapp", "15551230001")   # the channel identity's own customer, before merges
     assert [(c["detail_value"], c["source"], c["customer_id"], c["_key"]) for c in claims] == [
-        ("ana.cliente@example.com", "agent_entered", "cust-1", f"{tenant}:email:ana.cliente@example.com")]
+        ("ana.cliente@example.com", "agent_entered", own, f"{tenant}:email:ana.cliente@example.com")]
     wrapups = [a for a in actions_of(kafka_bootstrap, tenant, since, "agent-action", topic("agent-actions").name)
                if a["type"] == "wrap_up"]
     assert [(a["conversation_id"], a["wrapup_code"]) for a in wrapups] == [("c-1", "card-blocked")]
@@ -178,6 +180,46 @@ async def test_history_pages_the_customers_messages_across_channels(workspace_cl
     # Her names from the identity decisions and the messages of the whole group, each once; never Carlos's.
     assert who["names"] == history["expected_names_of_A"] and who["name"] == "María López"
     assert who["identities"][0]["display_name"] == "María López"
+
+
+def _identity_fact(tenant: str, kind: str, customer: str, **fields) -> dict:
+    return {"topic": "identity-events", "record": {
+        "event_id": f"ie-{kind}-{customer}-{tenant}", "tenant_id": tenant, "type": kind, "customer_id": customer,
+        "channel": "whatsapp", "detail_type": "email", "detail_value": "ana@example.com",
+        "reason": f"{kind} in a test", "occurred_at": 1767261500000, **fields}}
+
+
+async def test_the_connected_agent_answers_a_merge_suggestion_and_a_supervisor_splits_a_merge(
+        workspace_client, tenant_data, clickhouse_store, kafka_bootstrap):
+    client, _ws = workspace_client
+    tenant, events = tenant_data["tenant"], tenant_data["events"]
+    thread = f"{tenant}:whatsapp:wa-main:15551230001"
+    store_directly(clickhouse_store, [
+        _identity_fact(tenant, "suggested", "cust-1", thread_key=thread, candidates=["cust-m"], origin="text"),
+        _identity_fact(tenant, "merged", "cust-a", merged_customer_id="cust-b",
+                       thread_key=f"{tenant}:messenger:fb-page:psid-2")])
+    since = int(time.time() * 1000) - 1000
+    produce_events(kafka_bootstrap, upto(events, "ae:ana:assigned:o-1"))
+    ana = await sign_in(client, tenant, "ana", "demo-ana")
+    await booked(client, ana, "c-1", "connected")
+    page = await (await client.get("/api/v1/conversations/c-1/history", headers=ana)).json()
+    [suggestion] = page["customer"]["suggestions"]
+    assert (suggestion["customer_id"], suggestion["candidates"], suggestion["detail_value"]) == \
+        ("cust-1", ["cust-m"], "ana@example.com")
+    answer = {"decision": "confirm", "customer_id": "cust-1", "detail_type": "email", "detail_value": "ana@example.com"}
+    assert (await client.post("/api/v1/conversations/c-1/customer/suggestions", json=answer, headers=ana)).status == 202
+    unknown = answer | {"detail_value": "other@example.com"}
+    assert (await client.post("/api/v1/conversations/c-1/customer/suggestions", json=unknown, headers=ana)).status == 404
+    assert (await client.post("/api/v1/conversations/c-1/customer/suggestions", json=answer | {"decision": "maybe"},
+                              headers=ana)).status == 400
+    assert (await client.post("/api/v1/customers/cust-a/split", json={"customer_id": "cust-b"}, headers=ana)).status == 403
+    sue = await sign_in(client, tenant, "sue", "demo-sue")
+    assert (await client.post("/api/v1/customers/cust-a/split", json={"customer_id": "cust-z"}, headers=sue)).status == 404
+    assert (await client.post("/api/v1/customers/cust-b/split", json={"customer_id": "cust-a"}, headers=sue)).status == 202
+    claims = actions_of(kafka_bootstrap, tenant, since, "identity-claim", topic("identity-claims").name)
+    assert [(c["action"], c["customer_id"], c["other_customer_id"], c["actor"], c["_key"]) for c in claims] == [
+        ("confirm", "cust-1", "cust-m", "ana", f"{tenant}:email:ana@example.com"),
+        ("split", "cust-b", "cust-a", "sue", f"{tenant}:email:ana@example.com")]
 
 
 async def test_a_supervisor_forces_an_end_and_reads_the_routing_explanation(workspace_client, tenant_data,

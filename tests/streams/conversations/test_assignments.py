@@ -45,7 +45,10 @@ def test_a_message_after_the_agent_ended_asks_routing_again_preferring_the_last_
     [request] = outputs_of([again], "routing-requests")
     assert (request["reason"], request["preferred_agent_id"]) == ("no_agent", "agent-ana")
     assert [h["text"] for h in request["history"]][-1] == inbound(3)["text"]
-    assert outputs_of([message(again.state, 4, T0 + 5 * MINUTE)], "routing-requests") == []   # one request out
+    # One request out: the next message only tells routing its moved reply deadline (a new request id).
+    [moved] = outputs_of([message(again.state, 4, T0 + 5 * MINUTE)], "routing-requests")
+    assert moved["request_id"] != request["request_id"] and moved["reason"] == "no_agent"
+    assert (moved["reply_deadline_at"] - request["reply_deadline_at"], moved["template_only"]) == (MINUTE, False)
 
 
 def test_the_customers_last_agent_is_preferred_in_the_next_conversation():
@@ -56,10 +59,13 @@ def test_the_customers_last_agent_is_preferred_in_the_next_conversation():
     assert new[0]["preferred_agent_id"] == "agent-ana"
 
 
-def test_agent_activity_keeps_the_conversation_open():
-    state = assign(message(None, 1, T0).state, at=T0 + 60 * HOUR).state
-    step = message(state, 2, T0 + 130 * HOUR)
-    assert {e["conversation_id"] for e in outputs_of([step], "conversation-events")} == {conversation_of(state)}
+def test_an_assignment_is_not_activity_the_window_runs_from_the_last_message():
+    state = assign(message(None, 1, T0).state, at=T0 + 60 * HOUR).state   # accepted late: the window stays
+    assert state["conversation"]["last_activity_at"] == T0
+    within = message(state, 2, T0 + 71 * HOUR)
+    assert {e["conversation_id"] for e in outputs_of([within], "conversation-events")} == {conversation_of(state)}
+    later = message(state, 2, T0 + 73 * HOUR)   # 73 h after the last message, 13 h after the accept
+    assert "closed" in [e["type"] for e in outputs_of([later], "conversation-events")]
 
 
 def test_a_wrap_up_after_the_inactivity_close_lands_in_the_closed_conversation():
@@ -82,7 +88,9 @@ def test_transferred_frees_the_agent_but_keeps_routing_in_charge():
     state = assign(message(None, 1, T0).state).state
     step = assign(state, type="transferred", assignment_id="as-0008", transfer_target="queue:loans")
     assert step.state["conversation"]["connected_agent_id"] is None and step.state["conversation"]["awaiting_agent"]
-    assert outputs_of([message(step.state, 2, T0 + 2 * MINUTE)], "routing-requests") == []
+    # Routing keeps it: a customer message meanwhile only tells routing its moved reply deadline.
+    [moved] = outputs_of([message(step.state, 2, T0 + 2 * MINUTE)], "routing-requests")
+    assert (moved["reason"], moved["reply_deadline_at"]) == ("no_agent", T0 + 2 * MINUTE + 24 * HOUR)
 
 
 def test_an_agent_end_closes_the_interaction_and_the_inactivity_close_stays_a_different_event():

@@ -2,13 +2,13 @@
 from streams.conversations.expiry import finding, on_timeout
 from streams.conversations.threading import on_inbound
 
-from .factory import HOUR, MINUTE, T0, inbound, outputs_of
+from .factory import HOUR, MINUTE, T0, inbound, outputs_of, settled
 
 WINDOW, TTL, GRACE = 72 * HOUR, 192 * HOUR, 5 * MINUTE
 
 
 def open_state(at=T0):
-    return on_inbound(None, inbound(1, at), partition=4, window_ms=WINDOW, ttl_ms=TTL).state
+    return settled(on_inbound(None, inbound(1, at), partition=4, window_ms=WINDOW, ttl_ms=TTL)).state
 
 
 def find(state, now):
@@ -20,7 +20,8 @@ def apply(state, timeout):
 
 
 def test_nothing_is_found_before_the_window_and_its_grace_pass():
-    assert find(open_state(), T0 + WINDOW + GRACE) is None
+    announced = open_state() | {"window_closed_for": T0}   # its 24 h reply window's close was announced
+    assert find(announced, T0 + WINDOW + GRACE) is None
 
 
 def test_an_expired_conversation_is_found_and_closed_at_its_expiry_time():

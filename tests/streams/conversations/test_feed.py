@@ -31,7 +31,9 @@ def test_an_inbound_message_reaches_the_connected_agent_with_its_content_and_the
         "message", "agent-ana", "inbound", inbound(2)["event_id"])
     assert message["content"] == inbound(2)["content"] and message["channel"] == "whatsapp"
     assert policy["type"] == "policy" and policy["policy"] == {
-        "window_open_until": T0 + MINUTE + 24 * HOUR, "template_only": False, "replies_left": None, "blocked": None}
+        "window_open_until": T0 + MINUTE + 24 * HOUR, "template_only": False, "replies_left": None, "blocked": None,
+        "reply_token_until": None, "tag_required": None, "tag_until": None, "opted_out": False,
+        "reply_deadline_at": T0 + MINUTE + 24 * HOUR}
 
 
 def test_no_agent_connected_means_nobody_is_told():
@@ -72,7 +74,7 @@ def test_the_agent_sees_the_reply_as_the_customer_gets_it_with_fallbacks_applied
         {"type": "text", "text": "Which card?"}, {"type": "quick_reply", "text": "Debit", "payload": "DEBIT"},
         {"type": "quick_reply", "text": "Credit", "payload": "CREDIT"}]}
     result = step("outbound-messages", connected(), reply, T0 + MINUTE)
-    [approved] = [o.value for o in result.outputs if o.topic == "outbound-approved"]
+    [approved] = [o.value for o in result.outputs if o.topic == "outbound-checks"]   # WhatsApp: account stage next
     message, _policy = feed(result)
     assert approved["attributes"]["fallbacks"] == "quick_reply:numbered_text"
     assert message["content"] == approved["content"] and all(i["type"] != "quick_reply" for i in message["content"])

@@ -31,7 +31,9 @@ def reply(state, n, now):
                     LINE) | {"recipient_id": LINE.rsplit(":", 1)[1]}
     step = on_outbound(state, out, account=ACCOUNT, rules=rules("line"), now=now, partition=0,
                        window_ms=72 * HOUR, ttl_ms=192 * HOUR)
-    [approved] = outputs_of([step], "outbound-approved")
+    # A free reply goes straight to delivery; a push to the account stage (the monthly quota).
+    [approved] = outputs_of([step], "outbound-approved") or outputs_of([step], "outbound-checks")
+    assert bool(approved.get("reply_token")) == bool(outputs_of([step], "outbound-approved"))
     return step.state, approved.get("reply_token")
 
 

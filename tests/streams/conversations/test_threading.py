@@ -5,7 +5,7 @@ from streams.conversations import ids
 from streams.conversations.samples import on_thread
 from streams.conversations.threading import on_inbound
 
-from .factory import HOUR, MINUTE, T0, inbound, outputs_of
+from .factory import HOUR, MINUTE, T0, inbound, outputs_of, settled
 
 WINDOW, TTL = 72 * HOUR, 192 * HOUR
 
@@ -14,7 +14,7 @@ def run(*messages, window=WINDOW, state=None):
     """Apply messages in order; return the steps and the final state."""
     steps = []
     for msg in messages:
-        step = on_inbound(state, msg, partition=3, window_ms=window, ttl_ms=TTL)
+        step = settled(on_inbound(state, msg, partition=3, window_ms=window, ttl_ms=TTL))
         steps.append(step)
         state = step.state
     return steps, state
@@ -91,12 +91,13 @@ def test_sequences_count_from_one_in_conversation_order():
 def test_the_new_conversation_asks_routing_with_its_first_message_language_and_customer():
     msg = inbound(1, T0, name="inbound_open_email")
     steps, _ = run(msg, inbound(2, T0 + MINUTE, name="inbound_open_email"))
-    [request] = outputs_of(steps, "routing-requests")        # one request while routing works on it
+    request, added = outputs_of(steps, "routing-requests")   # the second message: message_added (keyword rules)
     assert request["reason"] == "new_conversation" and request["tenant_id"] == "acme"
+    assert added["reason"] == "message_added" and added["message_text"] == msg["text"]
     assert request["first_message_text"] == msg["text"] and request["language"] == "en"
     assert request["customer_id"] == ids.customer_id("acme", "open", "maria@example.com")
     assert request["history"] == [{"occurred_at": T0, "direction": "inbound", "channel": "open", "text": msg["text"]}]
-    assert [o.key for s in steps for o in s.outputs if o.topic == "routing-requests"] == ["acme"]
+    assert [o.key for s in steps for o in s.outputs if o.topic == "routing-requests"] == ["acme", "acme"]
 
 
 def test_whatsapp_phone_is_claimed_as_platform_verified_once_per_thread():

@@ -226,3 +226,28 @@ def connected_on(topics, t: str, thread_key: str, fixture: str, **overrides) -> 
     topics.collect("conversation-events", t, lambda v: any(e["type"] == "agent_assigned" and e["thread_key"] == thread_key
                                                            for e in v))
     return first
+
+
+def test_a_whatsapp_template_needs_the_consent_record_and_then_goes_to_the_account_stage(streams_worker, topics):
+    """Outside the 24 h window a template is refused without opt-in; the consent record applied, it goes
+    to outbound-checks keyed by the portfolio, business-initiated."""
+    t = tenant()
+    first = message(t, "w", 1, NOW - 25 * HOUR)
+    topics.produce("inbound-messages", [first])
+    [request] = topics.collect("routing-requests", t, lambda v: len(v) >= 1)
+    topics.produce("assignments", [event("assignment_connected", occurred_at=NOW - 25 * HOUR + 1, assignment_id=f"{t}-c",
+                                         conversation_id=request["conversation_id"], tenant_id=t,
+                                         thread_key=first["thread_key"])])
+    topics.collect("conversation-events", t, lambda v: any(e["type"] == "agent_assigned" for e in v))
+    template = on_thread(event("outbound_template", tenant_id=t, recipient_id="w", conversation_id=None), first["thread_key"])
+    topics.produce("outbound-messages", [template | {"outbound_id": f"{t}-t1"}])
+    [refused] = topics.collect("outbound-rejected", t, lambda v: len(v) >= 1)
+    assert (refused["outbound_id"], refused["rule"]) == (f"{t}-t1", "optin.required")
+    consent = on_thread(event("consent_api_opt_in", tenant_id=t, recipient_id="w", occurred_at=NOW - HOUR),
+                        first["thread_key"])
+    topics.produce("consents", [consent])
+    topics.collect("policy-views", t, lambda v: any(p["opted_in"] for p in v))   # applied to the thread
+    topics.produce("outbound-messages", [template | {"outbound_id": f"{t}-t2"}])
+    [checked] = topics.collect("outbound-checks", t, lambda v: len(v) >= 1)
+    # The portfolio is the account's (the accounts file lists it under tenant acme).
+    assert (checked["outbound_id"], checked["business_initiated"], checked["portfolio_key"]) == (f"{t}-t2", True, "acme:main")

@@ -85,3 +85,11 @@ def test_a_claim_under_the_wrong_key_goes_to_the_dead_letter_topic(worker, tenan
     assert topic_ == DLQ and value["claim_id"] == bad["claim_id"]
     assert headers["source.topic"] == b"identity-claims" and b"not the claim's detail key" in headers["error"]
     assert headers["stage"] == b"streams.identity"
+
+
+def test_a_bsuid_claim_is_linked_not_dead_lettered(worker, tenant, claims, events):
+    bsuid = claim("whatsapp_phone", tenant, detail_type="platform_user", detail_value="US.13491208655302741918",
+                  claim_id="bsuid", origin="profile")
+    claims.send(bsuid)
+    [linked] = _of(events.wait_for(lambda r: _of(r, "linked")), "linked")
+    assert (linked["detail_type"], linked["customer_id"]) == ("platform_user", bsuid["customer_id"])

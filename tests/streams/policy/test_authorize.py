@@ -35,7 +35,7 @@ def test_an_allowed_system_sender_may_write_without_being_connected():
     account = ACCOUNTS_.get(out["channel"], out["channel_account_id"])
     step = on_outbound(state, out, account=account, rules=rules("whatsapp"), now=T0 + MINUTE, partition=0,
                        window_ms=WINDOW, ttl_ms=TTL, system_senders=frozenset({"bot-reminders"}))
-    assert [o.topic for o in step.outputs][-1] == "outbound-approved"
+    assert [o.topic for o in step.outputs][-1] == "outbound-checks"   # WhatsApp: the account stage next
 
 
 def test_after_a_transfer_only_the_new_agent_may_write():

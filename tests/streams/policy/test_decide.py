@@ -83,11 +83,14 @@ def test_never_an_unsolicited_message(where):
     assert isinstance(result, Rejected) and result.rule == "window.unsolicited"
 
 
-def test_a_whatsapp_template_may_open_a_conversation_at_any_time():
+def test_a_whatsapp_template_may_open_a_conversation_at_any_time_to_a_customer_who_opted_in():
     template = event("outbound_template", agent_id="bot-reminders", conversation_id=None)
     account, system = ACCOUNTS_.get("whatsapp", template["channel_account_id"]), frozenset({"bot-reminders"})
-    assert decide(template, None, account, rules("whatsapp"), T0, system) == Approved()
-    assert decide(template, thread("whatsapp"), account, rules("whatsapp"), T0 + 100 * HOUR, system) == Approved()
+    opted_in = {"consent": {"opted_in_at": T0 - HOUR, "opted_in_source": "api", "opted_out_at": None,
+                            "opted_out_source": None}}
+    assert decide(template, thread("whatsapp") | opted_in, account, rules("whatsapp"), T0 + 100 * HOUR, system) \
+        == Approved()
+    assert decide(template, None, account, rules("whatsapp"), T0, system).rule == "optin.required"
 
 
 @pytest.mark.parametrize("where,item,rule", [
@@ -110,10 +113,10 @@ def test_x_allows_five_replies_per_inbound_dm():
     for n in range(6):
         step = send(state, "x", n, T0 + MINUTE * (n + 1), content=[{"type": "text", "text": f"Reply number {n}"}])
         state, results = step.state, results + [step.outputs[-1].topic]
-    assert results == ["outbound-approved"] * 5 + ["outbound-rejected"]
+    assert results == ["outbound-checks"] * 5 + ["outbound-rejected"]   # X: the daily cap is the account stage's
     state = on_inbound(state, on_thread(inbound(9, T0 + HOUR), THREADS["x"]), partition=0, window_ms=WINDOW, ttl_ms=TTL).state
     assert send(state, "x", 7, T0 + 2 * HOUR, content=[{"type": "text", "text": "One more"}]).outputs[-1].topic \
-        == "outbound-approved"
+        == "outbound-checks"
 
 
 def test_x_rejects_an_identical_repeat_to_the_same_person_as_an_outbound_rejection():
@@ -150,7 +153,7 @@ def test_an_approved_reply_is_added_to_the_conversation_and_counts_as_activity()
     [added] = outputs_of([step], "conversation-events")
     assert (added["type"], added["direction"], added["message_id"], added["agent_id"]) == (
         "message_added", "outbound", "out-1", "agent-ana")
-    [approved] = outputs_of([step], "outbound-approved")
+    [approved] = outputs_of([step], "outbound-checks")   # WhatsApp: the account stage decides last
     assert approved["conversation_id"] == state["conversation"]["conversation_id"]
     later = on_inbound(step.state, inbound(2, T0 + 94 * HOUR), partition=0, window_ms=WINDOW, ttl_ms=TTL)
     assert outputs_of([later], "conversation-events")[0]["conversation_id"] == approved["conversation_id"]

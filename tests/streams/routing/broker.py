@@ -13,7 +13,7 @@ from schemas import Codec, topic
 from switchboard.kafka import producer
 from tests.streams_fixture import TenantReader, WorkerProcess
 
-from .drive import FIXTURES
+from .drive import FIXTURES, action
 
 REPO = Path(__file__).resolve().parents[3]
 OUTPUTS = {topic(n).name: s for n, s in [("agent-notifications", "agent-event"), ("assignments", "assignment"),
@@ -27,13 +27,13 @@ class RoutingWorker(WorkerProcess):
 
     ready_marker = "Worker ready"
 
-    def __init__(self, bootstrap: str, workdir: Path, group: str | None = None):
+    def __init__(self, bootstrap: str, workdir: Path, group: str | None = None, name: str = "w1"):
         self.group = group or f"routing-test-{uuid.uuid4().hex[:8]}"
         self.routing_dir = workdir / "routing"
         self.routing_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(
             [sys.executable, "-m", "streams.routing", "--no-clock", "--store", "memory://",
-             "--group", self.group, "--name", "w1", "--log-level", os.environ.get("ROUTING_TEST_LOG_LEVEL", "info")],
+             "--group", self.group, "--name", name, "--log-level", os.environ.get("ROUTING_TEST_LOG_LEVEL", "info")],
             {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_ROUTING_DIR": str(self.routing_dir),
              "SWITCHBOARD_DATA_DIR": str(workdir / "data")})
 
@@ -126,6 +126,14 @@ class Outputs(TenantReader):
     def of(self, subject: str, kind: str) -> list[dict]:
         """Values of one subject and type/kind."""
         return [v for s, v in self.records if s == subject and kind in (v.get("type"), v.get("kind"), v.get("segment_type"))]
+
+
+def on_queue(events: Events, outputs: Outputs, tenant: str, agents, at: int) -> None:
+    """Put `agents` on queue and wait until routing applied it: its inputs are three topics, sequenced
+    in the order they are read, so a request sent at once could overtake a presence."""
+    for agent in agents:
+        events.action(action(agent, "presence", at, tenant, presence="on_queue"))
+    outputs.wait_for(lambda r: {v["agent_id"] for v in outputs.of("agent-event", "presence_changed")} >= set(agents))
 
 
 def _plain(value: dict) -> dict:

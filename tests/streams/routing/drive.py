@@ -46,6 +46,8 @@ class Driver:
 
     def __init__(self, config=None, now: int = T0):
         self.state = new_domain(config or tenant_config(), now)
+        # A running domain: its queue settings were announced (configured.py) before the test's events.
+        self.configured = apply_tick(self.state, now)
         self.records = []
 
     def _keep(self, records):

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from .broker import Events, Outputs, RoutingWorker
+from .broker import Events, Outputs, RoutingWorker, on_queue
 from .drive import T0, action, request
 
 pytestmark = pytest.mark.kafka
@@ -33,8 +33,7 @@ def test_killing_the_worker_mid_stream_loses_nothing_and_offers_nothing_twice(ka
     events, outputs = Events(kafka_bootstrap), Outputs(kafka_bootstrap, tenant)
     convs = [f"c{i}" for i in range(20)]
     try:
-        for agent in ("a1", "a2", "a3"):
-            events.action(action(agent, "presence", T0, tenant, presence="on_queue"))
+        on_queue(events, outputs, tenant, ("a1", "a2", "a3"), T0)
         for i, conv in enumerate(convs[:10]):
             events.request(request(conv, T0 + i, tenant))
         outputs.wait_for(lambda r: len(_offers(r)) >= 6)

@@ -8,7 +8,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from schemas import topic
 
-from .broker import Events, Outputs, RoutingWorker
+from .broker import Events, Outputs, RoutingWorker, on_queue
 from .drive import T0, action, request
 
 pytestmark = pytest.mark.kafka
@@ -51,8 +51,7 @@ def _accept(events, tenant, offer, at):
 
 
 def test_last_agent_available_busy_or_offline(worker, tenant, events, outputs):
-    for agent in ("a1", "a2"):
-        events.action(action(agent, "presence", T0, tenant, presence="on_queue"))
+    on_queue(events, outputs, tenant, ("a1", "a2"), T0)
     for i, conv in enumerate(["x1", "x2"]):  # last agent a1 available: both go to a1
         events.request(request(conv, T0 + i, tenant, preferred_agent_id="a1"))
     outputs.wait_for(lambda r: len(_offers(r)) == 2)
@@ -76,7 +75,7 @@ def test_last_agent_available_busy_or_offline(worker, tenant, events, outputs):
 
 
 def test_alert_timeout_reoffers_and_marks_the_agent_not_responding(worker, tenant, events, outputs):
-    events.action(action("a1", "presence", T0, tenant, presence="on_queue"))
+    on_queue(events, outputs, tenant, ("a1",), T0)
     events.request(request("c1", T0, tenant))
     outputs.wait_for(lambda r: _offers(r) == [("c1", "a1")])
     events.action(action("a2", "presence", T0 + S, tenant, presence="on_queue"))
@@ -87,7 +86,7 @@ def test_alert_timeout_reoffers_and_marks_the_agent_not_responding(worker, tenan
 
 
 def test_a_ring_timeout_relaxes_a_skill_for_a_less_skilled_agent(worker, tenant, events, outputs):
-    events.action(action("a3", "presence", T0, tenant, presence="on_queue"))
+    on_queue(events, outputs, tenant, ("a3",), T0)
     events.request(request("c1", T0, tenant, first_message_text="my card was stolen"))
     outputs.wait_for(lambda r: any(v.get("kind") == "queued" for s, v in r))
     events.tick(tenant, T0 + 60 * S)

@@ -119,23 +119,61 @@ export class Composer {
     } catch (exc) { this.error(exc.message); }
   }
 
+  // The policy beside the composer: the socket's `policy` event (window_open_until…) or the policy API's
+  // answer (window {until, seconds_left}, templates, reply_token, quota, tier) — GET /conversations/{id}/policy.
   policy(view) {
-    const p = $("policy");
-    if (!view) { p.textContent = ""; return; }
-    const parts = [];
-    const until = view.window_open_until || view.window_closes_at;
-    if (view.template_only) parts.push("template only");
-    else if (until) {
-      const ms = (typeof until === "number" ? until : Date.parse(until)) - Date.now();
-      parts.push(ms > 0 ? `window open ${Math.floor(ms / 3600000)}h ${Math.floor((ms % 3600000) / 60000)}m left` : "window closed");
-    }
+    const p = $("policy"), detail = $("policy-detail");
+    if (!view) { p.textContent = ""; detail.textContent = ""; $("template-box").hidden = true; $("send").disabled = false; return; }
+    const parts = [], extra = [];
+    const until = view.window ? view.window.until : (view.window_open_until || view.window_closes_at);
+    const left = until == null ? null : (typeof until === "number" ? until : Date.parse(until)) - Date.now();
+    if (view.template_only || (left != null && left <= 0)) parts.push(left != null && left <= 0 ? "window closed — template only" : "template only");
+    else if (left != null) parts.push(`window closes in ${duration(left)}`);
+    if (view.blocked) parts.push(`nothing may be sent: ${view.blocked}`);
     if (view.replies_left != null) parts.push(`${view.replies_left} replies left`);
+    if (view.tag_required) parts.push(`tag ${view.tag_required}`);
+    const token = view.reply_token ? view.reply_token.until : view.reply_token_until;
+    if (token && token > Date.now()) extra.push(`reply token valid ${Math.floor((token - Date.now()) / 1000)} s`);
+    if (view.quota && view.quota.left != null) extra.push(`quota left ${view.quota.left}`);
+    if (view.daily_cap && view.daily_cap.left != null) extra.push(`${view.daily_cap.left} messages left today`);
+    if (view.tier) extra.push(`tier headroom ${view.tier.headroom ?? "unlimited"}${view.tier.held ? ` (${view.tier.held} held)` : ""}`);
     if (view.reason) parts.push(view.reason);
     p.textContent = parts.join(" · ");
-    $("send").disabled = !!view.template_only;
+    detail.textContent = extra.join(" · ");
+    const closed = !!view.template_only || (left != null && left <= 0);
+    $("send").disabled = closed || !!view.blocked;
+    this.templates(closed ? view.templates || [] : []);
+  }
+
+  templates(list) {
+    const box = $("template-box"), picker = $("template-picker");
+    box.hidden = !list.length;
+    if (!list.length) return;
+    picker.replaceChildren(...list.map((t, i) => el("option", { value: String(i), text: `${t.name} (${t.language})` })));
+    const params = () => {
+      const t = list[Number(picker.value) || 0];
+      $("template-params").replaceChildren(...(t.parameters || []).map((type, i) =>
+        el("label", {}, `{{${i + 1}}} ${type} `, el("input", { type: "text", "data-param": String(i), "aria-label": `parameter ${i + 1} (${type})` }))));
+    };
+    picker.onchange = params;
+    params();
+    $("template-send").onclick = async () => {
+      const t = list[Number(picker.value) || 0], c = this.conversation;
+      const parameters = [...$("template-params").querySelectorAll("input")].map((i) => i.value);
+      if (parameters.some((v) => !v.trim())) { this.error("Fill in every template parameter."); return; }
+      try {
+        await api.sendTemplate(c.id, { name: t.name, language: t.language, parameters }, `tpl-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+        this.error("");
+      } catch (exc) { this.error(exc.message); }
+    };
   }
 
   error(text) { $("composer-error").textContent = text; }
+}
+
+function duration(ms) {
+  const minutes = Math.floor(ms / 60000), hours = Math.floor(minutes / 60);
+  return hours ? `${hours} h ${minutes % 60} m` : `${minutes} m`;
 }
 
 function toggle(node) { node.hidden = !node.hidden; if (!node.hidden) { const b = node.querySelector("button"); if (b) b.focus(); } }

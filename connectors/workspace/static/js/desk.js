@@ -91,7 +91,15 @@ export class Desk {
     this.renderList();
     if (!c.details) await this.loadDetails(c);
     if (this.active === c) { this.composer.attach(c); this.composer.policy(c.policy); }
+    this.loadPolicy(c);
     if (!c.history) await this.loadHistory(c);
+  }
+
+  async loadPolicy(c) {
+    try {
+      c.policy = await api.policy(c.id);
+      if (this.active === c) this.composer.policy(c.policy);
+    } catch { /* no policy view yet (404): keep what the socket said */ }
   }
 
   async loadDetails(c) {
@@ -121,7 +129,7 @@ export class Desk {
       }
     } catch (exc) { c.history = c.history || []; }
     if (this.active !== c) return;
-    renderIdentity($("identity"), c.identity);
+    renderIdentity($("identity"), c.identity, (s, decision) => this.answerSuggestion(c, s, decision));
     renderHistory($("history"), (c.history || []).filter((item) => (item.conversation_id || "") !== c.id));
     $("history-more").hidden = !c.historyNext;
     this.renderLog();
@@ -209,6 +217,19 @@ export class Desk {
     this.renderList();
   }
 
+  async answerSuggestion(c, s, decision) {
+    try {
+      await api.answerSuggestion(c.id, { decision, customer_id: s.customer_id, detail_type: s.detail_type, detail_value: s.detail_value });
+      this.composer.error("");
+    } catch (exc) { this.composer.error(exc.message); return; }
+    this.lookAgain(c);
+  }
+
+  // A claim or an answer is decided by the identity processor a moment later: look again.
+  lookAgain(c) {
+    for (const ms of [1000, 3000, 6000, 12000, 20000, 35000, 60000]) setTimeout(() => { if (this.active === c) this.loadHistory(c); }, ms);
+  }
+
   async saveCustomer(event) {
     event.preventDefault();
     const form = event.target, details = {};
@@ -217,8 +238,7 @@ export class Desk {
     const c = this.active;
     try { await api.customer(c.id, details); this.composer.error(""); form.reset(); }
     catch (exc) { this.composer.error(exc.message); return; }
-    // The claim is matched (and customers merged) by the identity processor a moment later: look again.
-    for (const ms of [1000, 3000, 6000, 12000, 20000, 35000, 60000]) setTimeout(() => { if (this.active === c) this.loadHistory(c); }, ms);
+    this.lookAgain(c);
   }
 
   shortcut(event) {

@@ -1,6 +1,7 @@
 // Push events (agent-notifications types, docs/workspace.md) applied to the desk, each once.
 import { normalize } from "./messages.js";
 import { openWrapup } from "./dialogs.js";
+import { workEnded, workStarted } from "./work.js";
 
 const HANDLERS = {
   offered(desk, e) {
@@ -43,8 +44,9 @@ const HANDLERS = {
   policy(desk, e) {
     const c = desk.conversations.get(e.conversation_id);
     if (!c) return;
-    c.policy = e.policy || e;
+    c.policy = { ...(c.policy || {}), ...(e.policy || e) };
     if (desk.active === c) desk.composer.policy(c.policy);
+    desk.loadPolicy(c);   // the full view (templates, quota, tier) from the policy API
   },
   // The agent who takes a transferred conversation is told too, with `from_agent_id` (streams/routing/offers.py):
   // only the transferring agent leaves, at once for a blind transfer (a consult one ends in wrap-up).
@@ -67,6 +69,8 @@ const HANDLERS = {
     if (desk.active === c && !document.querySelector("dialog[open]")) openWrapup(c, () => desk.leave(c.id));
   },
   wrapped_up(desk, e) { if (desk.conversations.has(e.conversation_id)) desk.leave(e.conversation_id); },
+  work_started(desk, e) { workStarted(e); },
+  work_ended(desk, e) { workEnded(e); },
   presence_changed(desk, e) { desk.presence && desk.presence(e.presence || e.status, e.on_queue); },
   not_responding(desk, e) {
     desk.offers.remove(e.offer_id);

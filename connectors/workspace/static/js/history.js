@@ -30,7 +30,17 @@ function how(entry) {
   return entry.matched_by ? el("span", { class: "muted", text: ` — ${entry.matched_by}` }) : null;
 }
 
-export function renderIdentity(root, identity) {
+// A suggested merge (a detail the customer typed matches another customer): the agent confirms or rejects it.
+function suggestionNode(s, onAnswer) {
+  const answer = (decision) => () => onAnswer && onAnswer(s, decision);
+  return el("div", { class: "suggestion", role: "group", "aria-label": "Merge suggestion" },
+    el("p", { text: `Same person? ${s.detail_type} ${s.detail_value} — ${s.reason}` }),
+    el("button", { type: "button", class: "confirm-merge", onclick: answer("confirm"), text: "Same customer: merge" }),
+    " ",
+    el("button", { type: "button", class: "reject-merge", onclick: answer("reject"), text: "Not the same" }));
+}
+
+export function renderIdentity(root, identity, onAnswer) {
   root.replaceChildren();
   if (!identity) return;
   if (Array.isArray(identity)) identity = { identities: identity };
@@ -50,6 +60,7 @@ export function renderIdentity(root, identity) {
       details.map((d) => el("li", {}, el("span", { text: `${d.type}: ${d.value}` }),
         d.agent_entered ? el("span", { class: "muted", text: " (entered by an agent)" }) : null, how(d)))));
   }
+  for (const s of identity.suggestions || []) root.append(suggestionNode(s, onAnswer));
   for (const flag of identity.flags || []) {
     root.append(el("p", { class: "muted", text: `possible match, not merged: ${flag.reason}` }));
   }

@@ -1,20 +1,16 @@
 // Boot: sign in if needed, then the desk (and the supervisor view by role), and the one socket.
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { Desk } from "./desk.js";
 import { apply } from "./events.js";
+import { RANK, bindSignin, whoIsSignedIn } from "./signin.js";
 import { PushSocket } from "./socket.js";
 import { Supervisor } from "./supervisor.js";
 
 const $ = (id) => document.getElementById(id);
-const RANK = { agent: 1, supervisor: 2, admin: 3 };
 
 async function boot() {
-  let me;
-  try { me = await api.me(); } catch (exc) {
-    if (exc instanceof ApiError && exc.status === 401) return showSignin();
-    throw exc;
-  }
-  start(me);
+  const me = await whoIsSignedIn();
+  return me ? start(me) : showSignin();
 }
 
 function showSignin() {
@@ -23,17 +19,7 @@ function showSignin() {
   $("signin-form").elements.username.focus();
 }
 
-$("signin-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const f = event.target.elements;
-  $("signin-error").textContent = "";
-  try {
-    await api.login(f.tenant.value.trim(), f.username.value.trim(), f.password.value);
-    f.password.value = "";
-    sessionStorage.removeItem("sb:last-event");
-    start(await api.me());
-  } catch (exc) { $("signin-error").textContent = exc.message; }
-});
+bindSignin(start, { beforeStart: () => sessionStorage.removeItem("sb:last-event") });
 
 function start(raw) {
   const me = { ...(raw.person || {}), ...raw };

@@ -7,6 +7,7 @@ const $ = (id) => document.getElementById(id);
 
 export class Supervisor {
   constructor() {
+    $("supervisor-view").prepend(el("p", { class: "ops-link" }, el("a", { href: "ops.html", text: "Ops page: live queues, agents and reports" })));
     $("sv-lookup").onsubmit = (event) => { event.preventDefault(); this.show(event.target.conversation_id.value.trim()); };
     $("sv-end").onclick = () => this.act(() => api.end(this.conversationId));
     $("sv-transfer").onclick = () => this.act(() => api.transfer(this.conversationId, { queue_id: $("sv-queue").value, mode: "blind", note: "supervisor transfer" }));

@@ -1,0 +1,45 @@
+"""Emit the report dashboards (deploy/grafana/dashboards/reports/*.json) with grafana-foundation-sdk.
+
+`python -m deploy.grafana.build` rewrites them; `--check` exits 1 naming the files that differ
+from what this script builds (tests/deploy/test_grafana.py makes the same comparison). Every
+panel's SQL comes from deploy/grafana/queries.py, i.e. from the metric dictionary (sink/metrics.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+
+from .boards import BOARDS
+
+FOLDER = Path(__file__).with_name("dashboards") / "reports"
+
+
+def rendered() -> dict[Path, str]:
+    """{file: JSON text} of every report dashboard, as committed."""
+    return {FOLDER / f"{name}.json": json.dumps(make(), cls=JSONEncoder, indent=2, sort_keys=True) + "\n"
+            for name, make in BOARDS.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the dashboards, or with --check name those that differ."""
+    parser = argparse.ArgumentParser(description="Emit Switchboard's report dashboards for Grafana.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a committed dashboard differs")
+    args = parser.parse_args(argv)
+    files = rendered()
+    stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
+    if args.check:
+        for path in stale:
+            print(f"{path} is out of date: run python -m deploy.grafana.build", file=sys.stderr)
+        return 1 if stale else 0
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        path.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+-- Agents Performance (summary): one row per agent over [from, to), each figure theirs: answered when they accept, handle when their wrap-up ends, transfers when their participation ends, alerts when they end, status time when it ends, responses when sent.
+SELECT agent_id,
+       {{named:agent_answered,handled,avg_handle_s,handle_s,interact_s,acw_s}},
+       {{named:transferred,blind_transfers,consult_transfers,transfers_to_queue,transfers_to_agent}},
+       {{named:alerts,alert_s,not_answered,on_queue_s,off_queue_s,not_responding_s,messages_out}},
+       {{named:first_response_participation_s,agent_response_s,customer_response_s,max_concurrent}}
+FROM (SELECT agent_id, {{metrics:agent_answered}} FROM {{range:participations}}
+      WHERE {{during:started_at}} AND {{where:participations}} GROUP BY agent_id) AS accepted
+FULL JOIN (SELECT agent_id, {{metrics:handled,avg_handle_s,handle_s,interact_s,acw_s}} FROM {{range:participations}}
+           WHERE {{during:completed_at}} AND {{where:participations}} GROUP BY agent_id) AS completed USING agent_id
+FULL JOIN (SELECT agent_id, {{metrics:transferred,blind_transfers,consult_transfers,transfers_to_queue,transfers_to_agent}}
+           FROM {{range:participations}} WHERE {{during:ended_at}} AND {{where:participations}} GROUP BY agent_id) AS ended USING agent_id
+FULL JOIN (SELECT agent_id, {{metrics:alerts,alert_s,not_answered}} FROM {{range:alerts}}
+           WHERE {{during:ended_at}} AND {{where:alerts}} GROUP BY agent_id) AS offers USING agent_id
+FULL JOIN (SELECT agent_id, {{metrics:on_queue_s,off_queue_s,not_responding_s}} FROM {{range:statuses}}
+           WHERE {{during:ended_at}} AND {{where:statuses}} GROUP BY agent_id) AS presence USING agent_id
+FULL JOIN (SELECT agent_id, {{metrics:messages_out}} FROM {{range:messages}}
+           WHERE {{during:at}} AND agent_id IS NOT NULL AND {{where:messages}} GROUP BY agent_id) AS written USING agent_id
+FULL JOIN (SELECT agent_id, {{metrics:first_response_participation_s,agent_response_s,customer_response_s}}
+           FROM {{range:responses}} WHERE {{during:at}} AND {{where:responses}} GROUP BY agent_id) AS answers USING agent_id
+FULL JOIN (SELECT agent_id, {{metrics:max_concurrent}} FROM {{range:concurrency}}
+           WHERE {{during:at}} AND {{where:concurrency}} GROUP BY agent_id) AS held USING agent_id
+WHERE agent_id IS NOT NULL
+ORDER BY agent_id

@@ -1,0 +1,104 @@
+"""The views read relations over a range (sink/metrics.py `during`: segments by start, each fact's
+latest version) instead of FINAL over the tenant: on segments that outlive the lookback
+(tests/fixtures/views/long_spans.json) every metric over every range is what the whole relation
+gives, and facts written twice — replayed, open copies after closed ones — change no view."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from sink.metrics import DEFAULTS, METRICS, RELATIONS, bucket, metric_sql
+from sink.report_params import bind
+from sink.rows import message_row, rows_of
+from sink.views import run, views
+from tests.sink.test_metrics import SCENARIOS, at, segment, status
+
+pytestmark = pytest.mark.clickhouse
+LONG = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "views" / "long_spans.json").read_text())
+FACTS = {"long_spans": LONG, "transfer": SCENARIOS["transfer"], "async_replies": SCENARIOS["async_replies"]}
+RANGED = ("visits", "alerts", "participations")
+START = datetime(2026, 11, 24, tzinfo=timezone.utc)
+# The days the long spans cross, a window inside one, and all of them.
+RANGES = [(START + timedelta(days=d), START + timedelta(days=d + 1)) for d in (2, 5, 6, 7, 8, 9, 11)] + [
+    (datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc), datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)),
+    (START, START + timedelta(days=13))]
+
+
+def rows(tenant: str, facts: dict) -> list[tuple[str, dict]]:
+    """The sink's rows of the facts: open copies first, then the closed ones (tests/sink/test_metrics.py)."""
+    records = [segment(tenant, s) for s in facts.get("segments", [])]
+    opened = [r | {"ended_at": None, "outcome": None} for r in records if r["ended_at"]]
+    out = [row for r in opened + records for row in rows_of("segment-fact", r)]
+    out += [row for s in facts.get("statuses", []) for row in rows_of("agent-status-interval", status(tenant, s))]
+    return out + [message_row(tenant, m["id"], conversation_id=m["conv"], channel="whatsapp", direction=m["dir"],
+                              sender_kind="customer" if m["dir"] == "inbound" else "agent", agent_id=m.get("agent"),
+                              occurred_at=at(m["at"])) for m in facts.get("messages", [])]
+
+
+def write(store, written: list[tuple[str, dict]]) -> None:
+    for table, row in written:
+        store.insert(table, [row])
+
+
+@pytest.fixture(scope="module")
+def tenants(clickhouse_store) -> dict[str, tuple[str, str]]:
+    """Each fixture under two tenants: written once, and written twice (the replay in reverse order)."""
+    out = {}
+    for name, facts in FACTS.items():
+        once, twice = f"t-{uuid.uuid4().hex[:10]}", f"t-{uuid.uuid4().hex[:10]}"
+        write(clickhouse_store, rows(once, facts))
+        write(clickhouse_store, rows(twice, facts))
+        write(clickhouse_store, rows(twice, facts)[::-1])
+        out[name] = (once, twice)
+    return out
+
+
+def whole(name: str) -> str:
+    """The metric over the whole relation (FINAL over the tenant): what `during` must equal."""
+    m = METRICS[name]
+    return (f"SELECT {bucket(m.at)} AS interval_start, {m.expr} AS value FROM ({RELATIONS[m.relation]})\n"
+            f"WHERE {m.at} >= {{from:DateTime64(3, 'UTC')}} AND {m.at} < {{to:DateTime64(3, 'UTC')}}\n"
+            "GROUP BY interval_start ORDER BY interval_start")
+
+
+def values(store, sql: str, params: dict) -> list[tuple]:
+    return [tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in store.query(sql, params).result_rows]
+
+
+@pytest.mark.parametrize("name", [n for n, m in METRICS.items() if m.relation in RANGED])
+def test_a_metric_over_a_range_is_the_whole_relations(clickhouse_store, tenants, name):
+    for fixture in ("long_spans", "transfer"):
+        tenant = tenants[fixture][0]
+        for lo, hi in RANGES:
+            params = DEFAULTS | {"tenant": tenant, "tz": "UTC", "minutes": 60, "from": lo, "to": hi}
+            assert values(clickhouse_store, metric_sql(name), params) == values(clickhouse_store, whole(name), params), \
+                (fixture, lo, hi)
+
+
+def test_the_long_spans_are_counted_where_they_end(clickhouse_store, tenants):
+    # The wrap-up that ends on 5 December completes A's two-day participation there (handle 4 days 2 h).
+    params = DEFAULTS | {"tenant": tenants["long_spans"][0], "tz": "UTC", "minutes": 1440,
+                         "from": datetime(2026, 12, 5, tzinfo=timezone.utc), "to": datetime(2026, 12, 6, tzinfo=timezone.utc)}
+    assert [v for _, v in values(clickhouse_store, metric_sql("handle_s"), params)] == [float(2 * (2 * 86400 + 3600))]
+
+
+def given(name: str, lo: datetime, hi: datetime) -> dict[str, list[str]]:
+    if name == "interaction":
+        return {"conversation": ["l1"]}
+    if name == "my_queues_activity":
+        return {"now": [hi.isoformat()]}
+    return {"from": [lo.isoformat()], "to": [hi.isoformat()], "granularity": ["60m"]}
+
+
+@pytest.mark.parametrize("name", sorted(views()))
+def test_facts_written_twice_change_no_view(clickhouse_store, tenants, name):
+    v = views()[name]
+    for fixture, (once, twice) in tenants.items():
+        for lo, hi in (RANGES[3], RANGES[-1]):
+            a = run(clickhouse_store, v, bind(v, once, given(name, lo, hi)))
+            b = run(clickhouse_store, v, bind(v, twice, given(name, lo, hi)))
+            assert a == b, (fixture, lo)
