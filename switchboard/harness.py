@@ -115,7 +115,7 @@ class Topics:
         if self.producer.flush(10):
             raise AssertionError(f"records to {t.name} not acked within 10 s")
 
-    def collect(self, name: str, tenant: str, done: Callable[[list[dict]], bool], timeout: float = 20.0) -> list[dict]:
+    def collect(self, name: str, tenant: str, done: Callable[[list[dict]], bool], timeout: float = 60.0) -> list[dict]:
         """Values of `name` whose tenant_id is `tenant`, read until `done(values)` or the timeout."""
         t = topic(name)
         reader = consumer(self.conf, f"test-reader-{uuid.uuid4().hex}")

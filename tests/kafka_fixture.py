@@ -27,7 +27,7 @@ ENV = "SWITCHBOARD_TEST_KAFKA"
 BROKER = pytest.StashKey[LocalKafka]()   # the session's LocalKafka, when this plugin started one
 
 
-def wait_until(predicate, timeout: float = 20, what: str = "the condition"):
+def wait_until(predicate, timeout: float = 60, what: str = "the condition"):
     """Poll `predicate` until it is truthy (the broker is asynchronous); AssertionError on timeout."""
     deadline = time.monotonic() + timeout
     while not (found := predicate()):

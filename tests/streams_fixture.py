@@ -32,7 +32,7 @@ class TenantReader:
         self.consumer.assign([TopicPartition(name, p, 0) for name in subjects
                               for p in range(topic(name).partitions)])
 
-    def wait_for(self, predicate, timeout: float = 20) -> list:
+    def wait_for(self, predicate, timeout: float = 60) -> list:
         """Poll until `predicate(records)`; records are (topic, key, value, headers)."""
         deadline = time.monotonic() + timeout
         while not predicate(self.records):

@@ -199,7 +199,7 @@ class RunningSystem:
             time.sleep(0.2)
         raise AssertionError(f"{channel} received nothing matching within {timeout} s")
 
-    def read(self, topic: str, done: Callable[[list[dict]], bool], timeout: float = 20) -> list[dict]:
+    def read(self, topic: str, done: Callable[[list[dict]], bool], timeout: float = 60) -> list[dict]:
         """The tenant's records on `topic`, from the beginning, until `done(records)` or the timeout."""
         return self.topics.collect(topic, self.tenant, done, timeout)
 
