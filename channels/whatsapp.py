@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from .account import ChannelAccount
+from .account import GRAPH_API, ChannelAccount, MetaApp
 from .spec import ChannelSpec, Signature
 from .verdicts import HOUR_MS, Approved, Rejected
 
@@ -14,8 +14,12 @@ class WhatsAppAccount(ChannelAccount):
     """A WhatsApp Business phone number (account_id is its phone_number_id)."""
 
     _signing_secret_fields = ("app_secret", "previous_app_secret")
+    _app_secret_fields = ("app_secret", "previous_app_secret", "verify_token")
 
     channel: Literal["whatsapp"]
+    # The Meta app owning the account (its secrets sign the account's webhooks); None: the account's own.
+    app: MetaApp | None = None
+    api_base_url: str | None = GRAPH_API
     app_secret: SecretStr
     previous_app_secret: SecretStr | None = None
     verify_token: SecretStr

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from .account import ChannelAccount
+from .account import X_API, ChannelAccount, XApp
 from .spec import ChannelSpec, Signature
 from .verdicts import HOUR_MS, Approved, Rejected
 
@@ -14,8 +14,12 @@ class XAccount(ChannelAccount):
     """An X account receiving Direct Messages (account_id is its user id, for_user_id)."""
 
     _signing_secret_fields = ("consumer_secret", "previous_consumer_secret")
+    _app_secret_fields = ("consumer_secret", "previous_consumer_secret")
 
     channel: Literal["x"]
+    # The X app owning the account (its secrets sign the account's webhooks); None: the account's own.
+    app: XApp | None = None
+    api_base_url: str | None = X_API
     consumer_secret: SecretStr
     previous_consumer_secret: SecretStr | None = None
     access_token: SecretStr

@@ -1,6 +1,11 @@
 """The edge (`switchboard edge`): channel webhooks in — verify, normalize, publish, answer.
 
-One route per channel account, `/webhooks/{channel}/{account_id}`: GET answers the platform's
+One route per channel account, `/webhooks/{channel}/{account_id}`, and one per platform app that
+owns accounts (`/webhooks/meta/{app}`, `/webhooks/x/{app}`: a Meta app has one callback URL for
+all its Pages and numbers, an X app one webhook for all its subscribed accounts; the app's secret
+signs). Each entry of a verified batch goes to the account its Page / phone-number / user id names
+(`Owners`); an entry no account there owns is counted (`unrouted.<channel>.<reason>` in the stats),
+logged and acknowledged with the rest, never spoiling them. GET answers the platform's
 handshake, POST is verified over the raw bytes (401 on a bad signature, nothing published; 429
 once the source address spent its unsigned budget, `connectors.floods`; 413 over the size limit),
 parsed (a signed body that cannot be read — or that a parser bug chokes on — goes with its raw bytes
@@ -23,13 +28,16 @@ from pathlib import Path
 
 from aiohttp import web
 
+from channels.account import PlatformApp, apps_of
 from channels.registry import rules
 from schemas import Codec, topic
 from switchboard.dlq import dead_letter_record
 from switchboard.localfiles import kept_once
 
+from . import meta
 from .base import Parsed, ParseError
 from .floods import DEFAULT_BURST, DEFAULT_RATE, Floods
+from .signatures import matches
 from .publisher import Publisher, PublishError, Record
 from .registry import connector
 
@@ -53,17 +61,22 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
     address's budget are answered 429 instead of 401 (verified ones never are).
     """
     counters: Counter = Counter()
+    apps = apps_of(accounts)
 
     def lookup(request: web.Request):
-        channel, account_id = request.match_info["channel"], request.match_info["account_id"]
-        handler, account = connector(channel), accounts.get(channel, account_id)
+        """(connector, account, app): an app's URL (`/webhooks/meta|x/{app}`) or an account's."""
+        channel, name = request.match_info["channel"], request.match_info["account_id"]
+        app = apps.get((channel, name))
+        if app is not None:
+            return connector(app.channels[0]), None, app
+        handler, account = connector(channel), accounts.get(channel, name)
         if handler is None or account is None or not takes_webhooks(channel):
-            raise web.HTTPNotFound(text=f"no {channel} account {account_id}")
-        return handler, account
+            raise web.HTTPNotFound(text=f"no {channel} account or app {name}")
+        return handler, account, None
 
     async def handshake(request: web.Request) -> web.Response:
-        handler, account = lookup(request)
-        answer = handler.handshake(account, dict(request.query))
+        handler, account, app = lookup(request)
+        answer = handler.handshake(app or account, dict(request.query))   # an app answers for its accounts
         if answer is None:
             return web.Response(status=400, text="not a handshake this channel knows")
         status, body, content_type = answer
@@ -71,14 +84,14 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
         return web.Response(status=status, text=body, content_type=content_type)
 
     async def receive(request: web.Request) -> web.Response:
-        handler, account = lookup(request)
+        handler, account, app = lookup(request)
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:  # over client_max_size: aiohttp's 413
             counters["too_large"] += 1
             raise
-        where = f"{account.channel}/{account.account_id}"
-        if not _verified(handler, account, request.headers, body):
+        where = f"app {app.platform}/{app.name}" if app else f"{account.channel}/{account.account_id}"
+        if not (_app_verified(app, request.headers, body) if app else _verified(handler, account, request.headers, body)):
             if floods is not None and not floods.allow(request.remote):
                 counters["flooded"] += 1
                 return web.Response(status=429, text="too many unsigned requests", headers={"Retry-After": "1"})
@@ -86,10 +99,11 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
             log.warning("%s: bad or missing signature (%d bytes) from %s", where, len(body), request.remote)
             return web.Response(status=401, text="bad signature")
         received_at = int(clock() * 1000)
+        owners = Owners(accounts, app, account)
         try:
-            parsed, records = webhook_events(handler, account, body, received_at, codec)
+            parsed, records, unrouted = batch_events(owners, body, received_at, codec)
         except ParseError as exc:
-            return await _dead_letter(publisher, account, body, str(exc), counters, received_at)
+            return await _dead_letter(publisher, owners.letter(body), body, str(exc), counters, received_at)
         if records:
             try:
                 await publisher.publish(records)
@@ -101,9 +115,10 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
                 media.prefetch(parsed.messages)
         counters.update(messages=len(parsed.messages), statuses=len(parsed.statuses), echoes=parsed.echoes,
                         unsupported=parsed.unsupported, ignored=parsed.ignored, account_events=len(parsed.account_events))
-        log.info("%s: %d messages, %d statuses, %d account events, %d echoes, %d unsupported, %d ignored", where,
-                 len(parsed.messages), len(parsed.statuses), len(parsed.account_events), parsed.echoes,
-                 parsed.unsupported, parsed.ignored)
+        counters.update({f"unrouted.{channel}.{reason}": n for (channel, reason), n in unrouted.items()})
+        log.info("%s: %d messages, %d statuses, %d account events, %d echoes, %d unsupported, %d ignored, "
+                 "%d unrouted", where, len(parsed.messages), len(parsed.statuses), len(parsed.account_events),
+                 parsed.echoes, parsed.unsupported, parsed.ignored, sum(unrouted.values()))
         return web.Response(text="EVENT_RECEIVED")
 
     async def stats(request: web.Request) -> web.Response:
@@ -142,6 +157,108 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
 def takes_webhooks(channel: str) -> bool:
     """Whether a platform calls `/webhooks/{channel}/…` (web's guest socket is its own way in)."""
     return rules(channel).signature is not None
+
+
+def _app_verified(app: PlatformApp, headers, body: bytes) -> bool:
+    """The app's signature over the body: the scheme its channels declare (Meta's are one), its secrets."""
+    scheme = rules(app.channels[0]).signature
+    try:
+        return matches(headers.get(scheme.header), app.signing_secrets(), body, scheme.render)
+    except (UnicodeError, ValueError, TypeError) as exc:
+        log.warning("app %s/%s: unreadable signature header: %s", app.platform, app.name, type(exc).__name__)
+        return False
+
+
+class Owners:
+    """Whose entries a verified webhook may carry: an app's URL, its accounts; an account's URL, the
+    account itself and the accounts of its app (one secret signs them all). `owner` answers an
+    entry's account or why there is none: `unknown_account` (no enabled account has the id),
+    `other_app` (an account another secret signs for), `unknown_waba` (a WhatsApp Business Account
+    none of its numbers here names)."""
+
+    def __init__(self, accounts, app: PlatformApp | None, account=None):
+        self.accounts, self.account = accounts, account
+        self.app = app or getattr(account, "app", None)
+
+    def channel(self, body: bytes) -> str:
+        """The body's channel: an account's own; at a Meta app's URL, the product its `object` names."""
+        if self.account is not None:
+            return self.account.channel
+        return meta.channel_of(body) if self.app.platform == "meta" else self.app.channels[0]
+
+    def owner(self, channel: str, account_id: str | None, waba_id: str | None):
+        """(account, None) for the entry's owner, else (None, reason)."""
+        if account_id is None:   # a WhatsApp Business Account's own change: the first of its numbers here
+            found = [a for a in self.accounts if a.channel == channel and a.enabled and a.waba_id == waba_id
+                     and self.holds(a)]
+            if not found and self.account is not None and self.account.waba_id is None:
+                found = [self.account]   # an account without waba_id takes its URL's account changes
+            return (found[0], None) if found else (None, "unknown_waba")
+        account = self.accounts.get(channel, account_id)
+        if account is None:
+            return None, "unknown_account"
+        return (account, None) if self.holds(account) else (None, "other_app")
+
+    def holds(self, account) -> bool:
+        """Whether the URL's secret signs for `account`."""
+        if self.account is not None and (account.channel, account.account_id) == \
+                (self.account.channel, self.account.account_id):
+            return True
+        app = getattr(account, "app", None)
+        return self.app is not None and app is not None and (app.platform, app.name) == (self.app.platform, self.app.name)
+
+    def letter(self, body: bytes) -> tuple[str, list[tuple[str, bytes]]]:
+        """The dead letter's key and headers: what `replayed_events` needs to route the body again."""
+        if self.account is not None:
+            a = self.account
+            return f"{a.tenant_id}:{a.channel}:{a.account_id}", [("channel", a.channel.encode()),
+                                                                 ("channel_account_id", a.account_id.encode())]
+        try:
+            channel = self.channel(body)
+        except ParseError:
+            channel = self.app.platform
+        return f"app:{self.app.platform}:{self.app.name}", [
+            ("channel", channel.encode()), ("app_platform", self.app.platform.encode()), ("app", self.app.name.encode())]
+
+
+def batch_events(owners: Owners, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record], Counter]:
+    """A verified body's entries, each parsed as a webhook of its owner (`webhook_events`): the
+    events of them all, and the entries without an owner counted by (channel, reason).
+    ParseError (the whole body is dead-lettered) as `webhook_events`, for the split too."""
+    total, records, unrouted = Parsed(), [], Counter()
+    channel = owners.channel(body)
+    handler = connector(channel)
+    split = getattr(handler, "split", None)   # channels whose webhooks carry one account's entries have none
+    for account_id, waba_id, part in _guarded(lambda: split(body), channel) if split else [(owners.account.account_id, None, body)]:
+        account, reason = owners.owner(channel, account_id, waba_id)
+        if account is None:
+            unrouted[channel, reason] += 1
+            log.warning("%s entry for %s %s (%s): acknowledged, not published", channel,
+                        "WABA" if account_id is None else "id", account_id or waba_id, reason)
+            continue
+        parsed, events = webhook_events(handler, account, part, received_at_ms, codec)
+        _add(total, parsed)
+        records += events
+    return total, records, unrouted
+
+
+def _guarded(split, channel: str):
+    """The split's routes; a bug it meets is a ParseError (the body is dead-lettered), as in `webhook_events`."""
+    try:
+        return split()
+    except ParseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — never a 5xx for a verified body
+        log.error("%s: the split failed", channel, exc_info=not isinstance(exc, RecursionError))
+        raise ParseError(f"parser failed: {type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]) from None
+
+
+def _add(total: Parsed, parsed: Parsed) -> None:
+    total.messages += parsed.messages
+    total.statuses += parsed.statuses
+    total.account_events += parsed.account_events
+    total.echoes, total.unsupported, total.ignored = (total.echoes + parsed.echoes, total.unsupported + parsed.unsupported,
+                                                      total.ignored + parsed.ignored)
 
 
 def _verified(handler, account, headers, body: bytes) -> bool:
@@ -185,29 +302,38 @@ def replayed_events(accounts, codec: Codec, body: bytes, headers: dict[str, str]
 
     Not verified again: the signature was checked before the body was dead-lettered (`receive`
     verifies, then parses), and the secret may have been rotated since. `Connector.parse` reads
-    the body alone, so the channel and account id headers are all the dead letter must carry; its
-    `time` is when the webhook arrived, so the events are the ones the live webhook would have given.
+    the body alone, so the account's (or the app's) headers are all the dead letter must carry; its
+    `time` is when the webhook arrived, so the events are the ones the live webhook would have given
+    (routed to the same owners: entries for unknown ids are left out again).
     """
-    channel, account_id = headers.get("channel", ""), headers.get("channel_account_id", "")
-    handler, account = connector(channel), accounts.get(channel, account_id)
-    if handler is None or account is None:
-        raise ParseError(f"no {channel} account {account_id} is configured")
-    return webhook_events(handler, account, body, int(headers["time"]), codec)[1]
+    if "app" in headers:
+        app = apps_of(accounts).get((headers.get("app_platform", ""), headers["app"]))
+        if app is None:
+            raise ParseError(f"no {headers.get('app_platform')} app {headers['app']} is configured")
+        owners = Owners(accounts, app)
+    else:
+        channel, account_id = headers.get("channel", ""), headers.get("channel_account_id", "")
+        account = accounts.get(channel, account_id)
+        if connector(channel) is None or account is None:
+            raise ParseError(f"no {channel} account {account_id} is configured")
+        owners = Owners(accounts, None, account)
+    return batch_events(owners, body, int(headers["time"]), codec)[1]
 
 
-async def _dead_letter(publisher, account, body: bytes, reason: str, counters, received_at_ms: int) -> web.Response:
+async def _dead_letter(publisher, letter: tuple[str, list], body: bytes, reason: str, counters,
+                       received_at_ms: int) -> web.Response:
     """The raw body to inbound-messages-dlq with provenance, then 200 (503 if that fails too)."""
     reason = reason[:MAX_REASON_CHARS]
-    context = [("channel", account.channel.encode()), ("channel_account_id", account.account_id.encode())]
-    dead = dead_letter_record(INBOUND, f"{account.tenant_id}:{account.channel}:{account.account_id}", body,
-                              stage="edge.parse", error=reason, headers=context, now_ms=received_at_ms)
+    key, context = letter
+    dead = dead_letter_record(INBOUND, key, body, stage="edge.parse", error=reason, headers=context,
+                              now_ms=received_at_ms)
     try:
         await publisher.publish([dead])
     except PublishError:
         counters["unavailable"] += 1
         return web.Response(status=503, text="try again later")
     counters["dead_letters"] += 1
-    log.warning("%s/%s: malformed payload dead-lettered: %s", account.channel, account.account_id, reason)
+    log.warning("%s: malformed payload dead-lettered: %s", key, reason)
     return web.Response(text=f"malformed payload kept for replay: {reason}")
 
 

@@ -21,11 +21,16 @@ class MessengerConnector:
     handshake = staticmethod(meta.handshake)
     verify = staticmethod(signed)   # X-Hub-Signature-256 (hex), declared in channels/messenger.py
 
+    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes]]:
+        """The body per Page its entries are for (`entry[].id`): one app's callback carries all its Pages."""
+        data = _page_webhook(body)
+        return meta.by_owner(data, body, [((str(require(entry, "id")), None), entry)
+                                          for entry in objects(data["entry"], "entry")])
+
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
-        """Every messaging event of every entry: messages, postbacks, delivery and read receipts."""
-        data = load_json(body)
-        if not isinstance(data, dict) or data.get("object") != "page" or not isinstance(data.get("entry"), list):
-            raise ParseError("not a Messenger page webhook (object 'page' with entry[])")
+        """Every messaging event of every entry (all the account's: `split` routed them): messages,
+        postbacks, delivery and read receipts."""
+        data = _page_webhook(body)
         out = Parsed()
         for entry in objects(data["entry"], "entry"):
             if str(require(entry, "id")) != account.account_id:
@@ -139,6 +144,13 @@ class MessengerConnector:
         if 200 <= status_code < 300:
             return SendResult(ok=True, platform_message_ids=tuple(filter(None, [body_json(body).get("message_id")])))
         return meta.graph_error(status_code, headers, body)
+
+
+def _page_webhook(body: bytes) -> dict:
+    data = load_json(body)
+    if not isinstance(data, dict) or data.get("object") != "page" or not isinstance(data.get("entry"), list):
+        raise ParseError("not a Messenger page webhook (object 'page' with entry[])")
+    return data
 
 
 def _referral(referral: dict | None) -> dict:

@@ -1,11 +1,18 @@
-"""What Messenger and WhatsApp share: Meta's webhook handshake, Graph API errors and referrals."""
+"""What Messenger and WhatsApp share: Meta's webhook handshake, an app's batches split by owner,
+Graph API errors and referrals."""
 from __future__ import annotations
 
 import hmac
+import json
 import re
 
-from .base import SendResult
+from .base import ParseError, SendResult
 from .compose import body_json, http_error
+from .normalize import load_json
+
+# A Meta app's callback receives every product's webhooks; `object` names the product
+# (developers.facebook.com/docs/graph-api/webhooks/getting-started, "Event Notifications").
+OBJECTS = {"page": "messenger", "whatsapp_business_account": "whatsapp"}
 
 # Graph error codes worth retrying with backoff (Meta's error-code references):
 # 1/2 unknown/temporary, 4/17/32/613/80006/80007 rate limits (app, user, page, call, Messenger,
@@ -24,6 +31,28 @@ def handshake(account, query) -> tuple[int, str, str] | None:
     if query.get("hub.mode") == "subscribe" and hmac.compare_digest(token, expected):
         return 200, query.get("hub.challenge", ""), "text/plain"
     return 403, "verify token mismatch", "text/plain"
+
+
+def channel_of(body: bytes) -> str:
+    """The channel of a body posted to a Meta app's callback, by its `object` (ParseError for another)."""
+    data = load_json(body)
+    kind = data.get("object") if isinstance(data, dict) else None
+    if kind not in OBJECTS:
+        raise ParseError(f"object {kind!r} is not one Switchboard serves (known: {', '.join(OBJECTS)})")
+    return OBJECTS[kind]
+
+
+def by_owner(data: dict, body: bytes, pieces: list[tuple[tuple, dict]]) -> list[tuple[str | None, str | None, bytes]]:
+    """`(owner, entry)` pieces grouped per owner, each group one body of the same object with that
+    owner's entries in their order: `(account id, WABA id, body)`. A body for one owner stays the
+    bytes that came (its signature and its dead letter are the platform's own)."""
+    groups: dict[tuple, list[dict]] = {}
+    for owner, entry in pieces:
+        groups.setdefault(owner, []).append(entry)
+    if len(groups) == 1:
+        return [(*next(iter(groups)), body)]
+    return [(*owner, json.dumps({**data, "entry": entries}, ensure_ascii=False).encode())
+            for owner, entries in groups.items()]
 
 
 def graph_error(status: int, headers, body: bytes) -> SendResult:

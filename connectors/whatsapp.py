@@ -20,13 +20,22 @@ class WhatsAppConnector:
     handshake = staticmethod(meta.handshake)
     verify = staticmethod(signed)   # X-Hub-Signature-256 (hex), declared in channels/whatsapp.py
 
+    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes]]:
+        """The body per owner of each change: a `messages` change is its phone number's
+        (`value.metadata.phone_number_id`), any other its WhatsApp Business Account's (`entry.id`)."""
+        data = _waba_webhook(body)
+        pieces = []
+        for entry in objects(data["entry"], "entry"):
+            for change in objects(entry.get("changes"), "changes"):
+                owner = (str(require(change, "value", "metadata", "phone_number_id")), None) \
+                    if change.get("field") == "messages" else (None, str(entry.get("id") or ""))
+                pieces.append((owner, {**entry, "changes": [change]}))
+        return meta.by_owner(data, body, pieces)
+
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
         """Every message and status of every change of every entry; account-level fields (template
         status, quality and messaging limit, account updates) as account events; others counted."""
-        data = load_json(body)
-        if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account" \
-                or not isinstance(data.get("entry"), list):
-            raise ParseError("not a WhatsApp webhook (object 'whatsapp_business_account' with entry[])")
+        data = _waba_webhook(body)
         out = Parsed()
         for entry in objects(data["entry"], "entry"):
             for change in objects(entry.get("changes"), "changes"):
@@ -164,6 +173,14 @@ class WhatsAppConnector:
             ids = tuple(m["id"] for m in body_json(body).get("messages") or [] if m.get("id"))
             return SendResult(ok=True, platform_message_ids=ids)
         return meta.graph_error(status_code, headers, body)
+
+
+def _waba_webhook(body: bytes) -> dict:
+    data = load_json(body)
+    if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account" \
+            or not isinstance(data.get("entry"), list):
+        raise ParseError("not a WhatsApp webhook (object 'whatsapp_business_account' with entry[])")
+    return data
 
 
 def _card(card: dict) -> dict:

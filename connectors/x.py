@@ -26,11 +26,13 @@ class XConnector:
 
     verify = staticmethod(signed)   # x-twitter-webhooks-signature, declared in channels/x.py
 
+    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes]]:
+        """The body's owner: X posts one subscribed account's activity at a time (`for_user_id`)."""
+        return [(str(require(_activity(body), "for_user_id")), None, body)]
+
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
         """DM events (echoes of our own sends dropped) and read receipts; other activity counted."""
-        data = load_json(body)
-        if not isinstance(data, dict):
-            raise ParseError("not an X Account Activity event (JSON object with for_user_id)")
+        data = _activity(body)
         if str(require(data, "for_user_id")) != account.account_id:
             raise ParseError(f"activity for user {data['for_user_id']} arrived at account {account.account_id}")
         out = Parsed()
@@ -108,6 +110,13 @@ class XConnector:
         code = str(v1["code"]) if v1.get("code") else str(status_code)
         reason = answer.get("detail") or v1.get("message") or answer.get("title") or f"HTTP {status_code}"
         return http_error(status_code, headers, code, reason)
+
+
+def _activity(body: bytes) -> dict:
+    data = load_json(body)
+    if not isinstance(data, dict):
+        raise ParseError("not an X Account Activity event (JSON object with for_user_id)")
+    return data
 
 
 def _attachment(attachment: dict, out: Parsed) -> dict:
