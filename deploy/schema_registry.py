@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,6 +32,9 @@ SETTINGS = HERE / "settings.xml"
 API_PATH = "/apis/ccompat/v7"
 JVM_FLAGS = ("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 DEFAULT_COMPATIBILITY = "BACKWARD"
+PROGRESS_EVERY_S = 15.0
+# Maven's line at the start of each plugin goal: "[INFO] --- quarkus-maven-plugin:2.16.4.Final:build (default) @ …"
+_GOAL = re.compile(r"^\[INFO\] --- (?:maven-)?([\w.-]+?)(?:-maven)?(?:-plugin)?:[^:\s]+:(\w+)", re.M)
 
 
 class RegistryError(RuntimeError):
@@ -50,12 +54,32 @@ def _tail(source: str | Path, lines: int = 60) -> str:
     return "\n".join(source.splitlines()[-lines:])
 
 
+def say(line: str) -> None:
+    """A progress line on stderr."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _goal(log: Path) -> str:
+    """The plugin goal Maven is running, from its log ("quarkus:build"); "" before the first."""
+    found = _GOAL.findall(log.read_text(errors="replace")) if log.exists() else []
+    return f": {found[-1][0]}:{found[-1][1]}" if found else ""
+
+
 def _stamp() -> str:
     """Identifies the inputs of a build: a changed POM or settings file means a rebuild."""
     digest = hashlib.sha256()
     for path in (POM, SETTINGS):
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _exited(process: subprocess.Popen, within: float) -> bool:
+    """Wait up to `within` seconds; True once the process has exited."""
+    try:
+        process.wait(within)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
 
 
 class LocalSchemaRegistry:
@@ -112,15 +136,19 @@ class LocalSchemaRegistry:
         shutil.rmtree(self.build_dir / "target", ignore_errors=True)
         shutil.copyfile(POM, self.build_dir / "pom.xml")
         build_log = self.build_dir / "build.log"
-        with open(build_log, "w") as out:
-            run = subprocess.run(
+        say(f"building the schema registry with Maven (first build ~3 min, later ones ~30 s; log {build_log})…")
+        started = time.monotonic()
+        with open(build_log, "w") as out, subprocess.Popen(
                 [mvn, "-B", "--no-transfer-progress", "-s", str(SETTINGS),
                  "-f", str(self.build_dir / "pom.xml"), "package"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.build_dir)
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.build_dir) as run:
+            while not _exited(run, PROGRESS_EVERY_S):
+                say(f"…{time.monotonic() - started:.0f} s{_goal(build_log)}")
         if run.returncode != 0 or self.runner is None:
             raise RegistryError(f"Maven could not build the schema registry (exit {run.returncode}; "
                                 f"full log {build_log}):\n{_tail(build_log)}")
         (self.build_dir / "complete").write_text(_stamp())
+        say(f"…done in {time.monotonic() - started:.0f} s ({self.runner})")
 
     # -- process ------------------------------------------------------------------------------
 

@@ -98,11 +98,25 @@ def _expand_env(node, source: Path):
     return _ENV_REF.sub(value, node)
 
 
+def _read_yaml(path: Path):
+    """The parsed file; ConfigError with the file, line and column when it is not readable YAML."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path} is not valid YAML{where}: {exc.problem or exc.context}; fix the file "
+                          "or set SWITCHBOARD_ACCOUNTS_FILE to another one") from None
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read as YAML ({' '.join(str(exc).split())}): fix the file "
+                          "or set SWITCHBOARD_ACCOUNTS_FILE to another one") from None
+
+
 def load_accounts(path: Path) -> Accounts:
     """The accounts file at `path`, validated; ConfigError naming the file and field otherwise."""
     if not Path(path).exists():
         raise ConfigError(f"accounts file {path} not found: create it or set SWITCHBOARD_ACCOUNTS_FILE")
-    raw = _expand_env(yaml.safe_load(Path(path).read_text()) or {}, path)
+    raw = _expand_env(_read_yaml(Path(path)) or {}, path)
     try:
         parsed = _File.model_validate(raw)
     except ValidationError as exc:

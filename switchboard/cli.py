@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from .errors import UserError
+from .errors import Unavailable, UserError, port_taken_is_unavailable
 from .settings import ConfigError, load_settings
 
 Handler = Callable[[argparse.Namespace], int | None]
@@ -46,12 +46,21 @@ def kafka_status(args) -> int:
     return 0 if status["running"] else 1
 
 
+def _reachable_bootstrap() -> str:
+    """The configured bootstrap address once a broker there answers (else a one-line error, exit 1)."""
+    from .kafka import require_broker
+
+    settings = load_settings()
+    require_broker(settings.kafka_client_config())
+    return settings.kafka_bootstrap
+
+
 def topics_create(args) -> None:
     """Create every catalogue topic that does not exist yet."""
     from deploy.kafka.topics import create_topics
     from schemas import catalogue
 
-    created = create_topics(load_settings().kafka_bootstrap, catalogue().values())
+    created = create_topics(_reachable_bootstrap(), catalogue().values())
     print("\n".join(created) if created else "all topics exist")
 
 
@@ -62,7 +71,7 @@ def topics_list(args) -> None:
     if args.broker:
         from deploy.kafka.topics import list_topics
 
-        print("\n".join(list_topics(load_settings().kafka_bootstrap)))
+        print("\n".join(list_topics(_reachable_bootstrap())))
         return
     for t in catalogue().values():
         print(f"{t.name:28} {t.partitions:>3}  {t.value:22} {t.config.get('cleanup.policy', '')}")
@@ -80,13 +89,17 @@ def topics_describe(args) -> None:
     if args.broker:
         from deploy.kafka.topics import describe_topic
 
-        out["broker"] = describe_topic(load_settings().kafka_bootstrap, args.name)
+        out["broker"] = describe_topic(_reachable_bootstrap(), args.name)
     print(json.dumps(out, indent=2, default=str))
 
 
 def show_settings(args) -> None:
-    """Print the effective settings, secrets masked."""
-    print(json.dumps(load_settings().masked(), indent=2))
+    """Print the effective settings, secrets masked, once the accounts file they name reads."""
+    from .accounts import load_accounts
+
+    settings = load_settings()
+    load_accounts(settings.accounts_file)   # a broken file is its one-line error here, not at a role's start
+    print(json.dumps(settings.masked(), indent=2))
 
 
 def run(args) -> int:
@@ -113,6 +126,31 @@ ROLES: dict[str, tuple[str, str]] = {
 }
 
 
+# What to change when a role's listening port is taken (the rest: `switchboard NAME --help`).
+PORT_FIXES = {
+    "edge": "choose another port: `switchboard edge --port N` or SWITCHBOARD_EDGE_PORT",
+    "sink": "choose another port: SWITCHBOARD_SINK_PORT",
+    "simulate": "choose another port: `switchboard simulate --port N`",
+}
+
+
+class _PrintVersion(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+        try:   # the distribution (switchboard-cx) that installed this package, as pyproject.toml names it
+            found = version(packages_distributions().get(__package__, [__package__])[0])
+        except PackageNotFoundError:
+            found = "(not installed: run `pip install -e .`)"
+        print(f"switchboard {found}")
+        parser.exit()
+
+
 def _run_role(target: str, argv: list[str]) -> int | None:
     import importlib
 
@@ -128,6 +166,7 @@ def _run_role(target: str, argv: list[str]) -> int | None:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    parser.add_argument("--version", action=_PrintVersion, help="print `switchboard <version>` and exit")
     groups = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     kafka = groups.add_parser("kafka", help="the local Apache Kafka broker").add_subparsers(
@@ -154,18 +193,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse, dispatch, and turn user mistakes into one-line errors (exit 2)."""
+    """Parse, dispatch, and turn user mistakes (exit 2) and missing services (exit 1) into one-line errors."""
     argv = sys.argv[1:] if argv is None else argv
     try:
-        if argv and argv[0] in ROLES:
-            return _run_role(ROLES[argv[0]][0], argv[1:]) or 0
-        # A command (not a service): a broker it cannot reach is its one-line error, not client noise.
-        logging.getLogger("switchboard.kafka.client").setLevel(logging.CRITICAL)
-        args = _build_parser().parse_args(argv)
-        return args.handler(args) or 0
+        return _dispatch(argv)
     except (UserError, ConfigError) as exc:
         print(f"switchboard: error: {exc}", file=sys.stderr)
         return 2
+    except Unavailable as exc:
+        print(f"switchboard: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except RuntimeError as exc:
@@ -173,6 +210,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"switchboard: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] in ROLES:
+        with port_taken_is_unavailable(PORT_FIXES.get(argv[0], f"choose another port (`switchboard {argv[0]} --help`)")):
+            return _run_role(ROLES[argv[0]][0], argv[1:]) or 0
+    # A command (not a service): a broker it cannot reach is its one-line error, not client noise.
+    logging.getLogger("switchboard.kafka.client").setLevel(logging.CRITICAL)
+    args = _build_parser().parse_args(argv)
+    from confluent_kafka import KafkaException
+
+    try:
+        return args.handler(args) or 0
+    except KafkaException as exc:   # the broker answered the probe, then failed the request
+        raise Unavailable(f"Kafka: {exc.args[0].str()} (is the broker well? `switchboard kafka status`)") from None
 
 
 def _operational(exc: Exception) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import time
 import uuid
 from typing import NamedTuple
@@ -27,8 +28,8 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 from schemas import catalogue
 
 from .dlq import original_headers, produce_acked
-from .errors import UserError
-from .kafka import consumer, producer
+from .errors import Unavailable, UserError
+from .kafka import CLIENT_LOG, admin, consumer, producer, require_broker
 from .settings import load_settings
 
 WEBHOOK_STAGES = ("edge.",)  # their value is a webhook body, not a record of the source topic
@@ -70,8 +71,8 @@ def _read(settings, meta, args, timeout: float = 30.0) -> list[Letter]:
         reader.assign([TopicPartition(meta.name, p, OFFSET_BEGINNING) for p in ends])
         while len(found) < args.limit and _behind(reader, meta.name, ends):
             if time.monotonic() > deadline:
-                raise UserError(f"{meta.name} not read to its end in {timeout} s: is the broker at "
-                                f"{settings.kafka_bootstrap} well? (`switchboard kafka status`)")
+                raise Unavailable(f"{meta.name} not read to its end in {timeout} s: is the broker at "
+                                  f"{settings.kafka_bootstrap} well? (`switchboard kafka status`)")
             for m in reader.consume(500, 0.2):
                 if m.error() is None and m.offset() < ends[m.partition()]:
                     letter = Letter(m.partition(), m.offset(), m.key(), m.value(), list(m.headers() or []))
@@ -92,12 +93,12 @@ def _wanted(letter: Letter, args) -> bool:
 
 
 def _list(settings, args) -> int:
-    from confluent_kafka.admin import AdminClient, OffsetSpec
+    from confluent_kafka.admin import OffsetSpec
 
-    admin = AdminClient(settings.kafka_client_config())
     dlqs = [t for t in catalogue().values() if t.is_dlq]
     wanted = {TopicPartition(t.name, p): OffsetSpec.latest() for t in dlqs for p in range(t.partitions)}
-    ends = {tp.topic: f.result().offset for tp, f in admin.list_offsets(wanted, request_timeout=10).items()}
+    offsets = admin(settings.kafka_client_config()).list_offsets(wanted, request_timeout=10)
+    ends = {tp.topic: f.result().offset for tp, f in offsets.items()}
     for t in dlqs:
         print(f"{t.name:32} {ends.get(t.name, 0):>8}  (dead letters of {t.dlq_of})")
     return 0
@@ -139,12 +140,12 @@ def _print_plan(records: list, parsed: list) -> None:
 
 
 def _send(settings, meta, records: list, units: list[list]) -> None:
-    """The records to their source topics, then each webhook's events; all acknowledged, or UserError."""
+    """The records to their source topics, then each webhook's events; all acknowledged, or Unavailable."""
     try:
         produce_acked(producer(settings.kafka_client_config()), records)
         asyncio.run(_publish_webhooks(settings, units))
     except RuntimeError as exc:  # connectors' PublishError is one too
-        raise UserError(f"{exc}; nothing was removed from {meta.name}: replay again once the broker at "
+        raise Unavailable(f"{exc}; nothing was removed from {meta.name}: replay again once the broker at "
                         f"{settings.kafka_bootstrap} answers (consumers absorb what was sent twice)") from None
 
 
@@ -197,8 +198,13 @@ def main(argv: list[str]) -> int:
     actions.choices["replay"].add_argument("--dry-run", action="store_true",
                                            help="print what would be sent, send nothing")
     args, settings = parser.parse_args(argv), load_settings()
+    if getattr(args, "topic", None):
+        _dead_letter_topic(args.topic)   # a wrong name is the user's mistake, whatever the broker's state
+    # A command, not a service: a broker it cannot reach is its one-line error, not librdkafka's lines.
+    CLIENT_LOG.setLevel(logging.CRITICAL)
+    require_broker(settings.kafka_client_config())
     try:
         return args.run(settings, args)
     except KafkaException as exc:
-        raise UserError(f"Kafka at {settings.kafka_bootstrap}: {exc.args[0].str()} "
-                        "(is it running? `switchboard kafka status`)") from None
+        raise Unavailable(f"Kafka at {settings.kafka_bootstrap}: {exc.args[0].str()} "
+                          "(is it running? `switchboard kafka status`)") from None

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from .errors import Unavailable
 
 log = logging.getLogger("switchboard.kafka")
 # librdkafka's own log lines (connection refused, broker down…) go through Python logging under this
@@ -34,6 +38,59 @@ def producer(client_config: dict, **overrides) -> Producer:
 def consumer(client_config: dict, group_id: str, **overrides) -> Consumer:
     """A consumer that commits only what the application says it has processed."""
     return Consumer({**CONSUMER_DEFAULTS, "logger": CLIENT_LOG, **client_config, "group.id": group_id, **overrides})
+
+
+def admin(client_config: dict, **overrides) -> AdminClient:
+    """An admin client whose librdkafka log lines go to CLIENT_LOG, like the producers' and consumers'."""
+    return AdminClient({"logger": CLIENT_LOG, **client_config, **overrides})
+
+
+# A command asks whether the broker answers before it starts, and says so in one line when it does not:
+# within this many seconds, not after librdkafka's retries for the whole request timeout.
+REACH_TIMEOUT_S = 5.0
+_SILENT = logging.getLogger("switchboard.kafka.probe")   # a probe's failure is its one-line error
+_SILENT.addHandler(logging.NullHandler())
+_SILENT.propagate = False
+
+
+class BrokerUnreachable(Unavailable):
+    """The configured brokers do not answer (or refuse the connection's security settings)."""
+
+
+def require_broker(client_config: dict, timeout: float = REACH_TIMEOUT_S) -> None:
+    """Return once a broker answers a metadata request; BrokerUnreachable naming the fix otherwise."""
+    bootstrap = client_config["bootstrap.servers"]
+    down = (f"the broker at {bootstrap} is not reachable ({timeout:.0f} s): start it with "
+            "`switchboard kafka start` or set SWITCHBOARD_KAFKA_BOOTSTRAP")
+    if not any(_accepts(address, timeout) for address in bootstrap.split(",")):
+        raise BrokerUnreachable(down)   # refused at once: no need to wait for librdkafka's retries
+    probe = AdminClient({**client_config, "logger": _SILENT, "log_level": 0,
+                         "socket.connection.setup.timeout.ms": int(timeout * 1000)})
+    try:
+        probe.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise BrokerUnreachable(_refusal(bootstrap, exc.args[0]) or down) from None
+
+
+def _accepts(address: str, timeout: float) -> bool:
+    """True if a TCP connection to `host:port` opens within `timeout` (a broker may still refuse us)."""
+    host, _, port = address.strip().split("://")[-1].rpartition(":")   # librdkafka allows PROTOCOL://host:port
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _refusal(bootstrap: str, error: KafkaError) -> str | None:
+    """The one-line fix for a broker that answered TCP but refused TLS or SASL; None for anything else."""
+    if error.code() in (KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED):
+        return (f"the broker at {bootstrap} refused the credentials ({error.str()}): check "
+                "SWITCHBOARD_KAFKA_SASL_MECHANISM, SWITCHBOARD_KAFKA_SASL_USERNAME and SWITCHBOARD_KAFKA_SASL_PASSWORD")
+    if error.code() == KafkaError._SSL:
+        return (f"TLS with the broker at {bootstrap} failed ({error.str()}): check "
+                "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL and the TLS settings (`switchboard settings`)")
+    return None
 
 
 # Commit errors of a group coordinator that moved or is loading (a broker restart, a leader change).

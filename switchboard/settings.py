@@ -1,7 +1,10 @@
 """One frozen settings object, read once from SWITCHBOARD_* environment variables (and .env)."""
 from __future__ import annotations
 
+import difflib
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -15,6 +18,18 @@ MAX_WINDOW_HOURS = 72.0  # the seed's threading window; deployments may only low
 
 class ConfigError(ValueError):
     """Settings that cannot work together; the message names the fix."""
+
+
+# SWITCHBOARD_* variables read outside the settings object, with where: test-only fault hooks and the
+# soak's knobs. Known too, so they draw no warning; tests/switchboard/test_clear_errors.py checks that
+# every SWITCHBOARD_ name the tree reads is a setting or listed here (SWITCHBOARD_TEST_*: the tests' own).
+READ_ELSEWHERE = {
+    "SWITCHBOARD_SINK_FAULT_FILE": "sink/faults.py",
+    "SWITCHBOARD_DELIVER_FAULT": "connectors/faults.py",
+    "SWITCHBOARD_SOAK": "Makefile soak-faults, tests/browser/test_faults_under_load.py",
+    "SWITCHBOARD_SOAK_RATE": "tests/browser/test_faults_under_load.py",
+}
+EXEMPT_PREFIX = "SWITCHBOARD_TEST_"
 
 
 class Settings(BaseSettings):
@@ -85,6 +100,9 @@ class Settings(BaseSettings):
     public_base_url: str | None = None     # default http://<edge_host>:<edge_port>
     # Where `switchboard deliver` hands agents' web messages to (any edge replica; internal is fine).
     webmessaging_edge_url: str | None = None   # default http://<edge_host>:<edge_port>
+    # Platform API calls beyond loopback addresses (connectors/sending.py): off, so tests and the demo
+    # can never reach the internet; a production deployment sets it.
+    allow_outside_targets: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Crash-window tests only: `<processor>:<produced|written>:<n>[:<key part>]` exits the worker there
     # (streams/faults.py). Never set in production.
@@ -180,8 +198,37 @@ def mask_url(url: str) -> str:
         return "****"
 
 
+def known_variables() -> set[str]:
+    """Every SWITCHBOARD_* name Switchboard reads: one per setting, and READ_ELSEWHERE."""
+    return {f"SWITCHBOARD_{name.upper()}" for name in Settings.model_fields} | set(READ_ELSEWHERE)
+
+
+def unknown_variables(environ) -> dict[str, str | None]:
+    """SWITCHBOARD_* names in `environ` that nothing reads, each with the closest known name (or None)."""
+    known = known_variables()
+    found = {}
+    for name in environ:
+        upper = name.upper()
+        if upper.startswith("SWITCHBOARD_") and upper not in known and not upper.startswith(EXEMPT_PREFIX):
+            found[name] = next(iter(difflib.get_close_matches(upper, known, n=1, cutoff=0.6)), None)
+    return found
+
+
+_warned: set[str] = set()   # each unknown name is told once per process, however often settings load
+
+
+def _warn_unknown(environ) -> None:
+    for name, closest in sorted(unknown_variables(environ).items()):
+        if name not in _warned:
+            _warned.add(name)
+            hint = f"did you mean {closest}?" if closest else "`switchboard settings` shows the settings"
+            print(f"switchboard: warning: {name} is not a Switchboard setting and is ignored ({hint})",
+                  file=sys.stderr, flush=True)
+
+
 def load_settings(**overrides) -> Settings:
     """The settings from the environment (plus overrides), or ConfigError with readable reasons."""
+    _warn_unknown(os.environ)
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -70,6 +71,23 @@ def _is_broker(pid: int, properties: Path) -> bool:
     return MAIN_CLASS in args and str(properties) in args
 
 
+def say(line: str) -> None:
+    """A progress line on stderr (stdout stays what a command prints for scripts)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _port_taken(port: int) -> bool:
+    """True if something listens on (or holds) 127.0.0.1:`port`."""
+    with socket.socket() as probe:
+        # As the JVM binds: connections of a broker just stopped (TIME_WAIT) do not hold the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def _cluster_id() -> str:
     """A Kafka-style cluster id: 16 random bytes, base64url without padding, not starting '-'."""
     while (cid := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))[0] == "-":
@@ -89,6 +107,23 @@ def _answers(bootstrap: str, timeout: float) -> bool:
         return bool(admin.list_topics(timeout=timeout).brokers)
     except Exception:  # KafkaException while the broker is still starting
         return False
+
+
+PROGRESS_EVERY_S = 5.0
+
+
+def _run_counting_downloads(cmd: list[str], started: float) -> tuple[int, str]:
+    """Run Maven, saying every few seconds how many files it has downloaded; (exit code, its output)."""
+    lines, downloaded, told = [], 0, started
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                          text=True) as run:
+        for line in run.stdout:
+            lines.append(line)
+            downloaded += line.startswith("Downloaded from")   # batch mode: one line per file, with its size
+            if time.monotonic() - told >= PROGRESS_EVERY_S:
+                told = time.monotonic()
+                say(f"…{downloaded} files downloaded ({told - started:.0f} s)")
+    return run.returncode, "".join(lines)
 
 
 class LocalKafka:
@@ -130,16 +165,25 @@ class LocalKafka:
         # Copy into a fresh directory and swap it in, so a failed or older fetch never mixes jars.
         staging = self.libs.with_name("libs.partial")
         shutil.rmtree(staging, ignore_errors=True)
-        run = subprocess.run(
-            [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-             f"-DoutputDirectory={staging}", "-DincludeScope=runtime"],
-            capture_output=True, text=True)
-        if run.returncode != 0 or not any(staging.glob("kafka_2.13-*.jar")):
+        say(f"fetching Kafka {self.version} jars from Maven Central (first start only, ~25 s)…")
+        started = time.monotonic()
+        returncode, output = _run_counting_downloads(
+            [mvn, "-B", "-f", str(POM), "dependency:copy-dependencies",
+             f"-DoutputDirectory={staging}", "-DincludeScope=runtime"], started)
+        if returncode != 0 or not any(staging.glob("kafka_2.13-*.jar")):
             raise BrokerError(f"Maven could not fetch Kafka {self.version} (check network access "
-                              f"to Maven Central or ~/.m2/settings.xml):\n"
-                              f"{_tail(run.stdout + run.stderr)}")
+                              f"to Maven Central or ~/.m2/settings.xml):\n{_tail(output)}")
         shutil.rmtree(self.libs, ignore_errors=True)
         staging.rename(self.libs)
+        say(f"…done in {time.monotonic() - started:.0f} s ({len(list(self.libs.glob('*.jar')))} jars in {self.libs})")
+
+    def _check_ports(self) -> None:
+        """Refuse at once, naming the setting, when a port the new broker needs is taken."""
+        for port, variable in ((self.port, "SWITCHBOARD_KAFKA_PORT"),
+                               (self.controller_port, "SWITCHBOARD_KAFKA_CONTROLLER_PORT")):
+            if _port_taken(port):
+                raise BrokerError(f"127.0.0.1:{port}: Address already in use (another broker, or another "
+                                  f"program?): stop what listens there or set {variable}")
 
     def _java(self, jvm: list[str], main: str, *args: str) -> list[str]:
         return [_require("java", "install a Java 17+ runtime"), *jvm, "-XX:+UseSerialGC",
@@ -190,6 +234,7 @@ class LocalKafka:
         """Start the broker unless it already runs; return its bootstrap address once it answers."""
         pid = self._pid()
         if pid is None:
+            self._check_ports()
             self.fetch()
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self.properties.write_text(self._rendered())
