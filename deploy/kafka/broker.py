@@ -119,10 +119,12 @@ def _run_counting_downloads(cmd: list[str], started: float) -> tuple[int, str]:
                           text=True) as run:
         for line in run.stdout:
             lines.append(line)
-            downloaded += line.startswith("Downloaded from")   # batch mode: one line per file, with its size
+            # Batch mode: "[INFO] Downloaded from central: <url> (15 MB at 30 MB/s)", one line per file.
+            downloaded += line.startswith("[INFO] Downloaded from ")
             if time.monotonic() - told >= PROGRESS_EVERY_S:
                 told = time.monotonic()
-                say(f"…{downloaded} files downloaded ({told - started:.0f} s)")
+                doing = f"{downloaded} files downloaded" if downloaded else "resolving (from ~/.m2 when cached)"
+                say(f"…{doing} ({told - started:.0f} s)")
     return run.returncode, "".join(lines)
 
 

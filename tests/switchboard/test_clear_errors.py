@@ -197,9 +197,10 @@ def fake_tools(bin_dir: Path, mvn_script: str) -> str:
 
 
 def test_the_first_fetch_of_the_broker_jars_says_what_it_does_and_how_it_goes(tmp_path, monkeypatch, capfd):
-    # Maven in batch mode prints one "Downloaded from central: …" line per file (the real run: ~120 files).
+    # Maven 3.8 in batch mode prints one "[INFO] Downloaded from central: …" line per file it downloads.
     script = ('for a; do case $a in -DoutputDirectory=*) dir=${a#*=};; esac; done\n'
-              'for i in 1 2 3; do echo "Downloaded from central: https://repo.maven.apache.org/maven2/'
+              'echo "[INFO] Scanning for projects..."\n'
+              'for i in 1 2 3; do echo "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/'
               'org/apache/kafka/kafka-clients/4.3.1/kafka-clients-4.3.1.jar (15 MB at 30 MB/s)"; done\n'
               f'{shutil.which("mkdir")} -p "$dir" && {shutil.which("touch")} "$dir/kafka_2.13-4.3.1.jar"\n')
     monkeypatch.setenv("PATH", fake_tools(tmp_path / "bin", script))
@@ -207,9 +208,9 @@ def test_the_first_fetch_of_the_broker_jars_says_what_it_does_and_how_it_goes(tm
     LocalKafka(tmp_path / "cache", tmp_path / "data").fetch()
     lines = capfd.readouterr().err.splitlines()
     assert lines[0] == f"fetching Kafka {broker.kafka_version()} jars from Maven Central (first start only, ~25 s)…"
-    assert [line.split(" (")[0] for line in lines[1:4]] == ["…1 files downloaded", "…2 files downloaded",
-                                                           "…3 files downloaded"]
-    assert re.fullmatch(r"…done in \d+ s \(1 jars in .*/libs\)", lines[-1]) and len(lines) == 5
+    assert [line.split(" (")[0] for line in lines[1:5]] == ["…resolving", "…1 files downloaded",
+                                                           "…2 files downloaded", "…3 files downloaded"]
+    assert re.fullmatch(r"…done in \d+ s \(1 jars in .*/libs\)", lines[-1]) and len(lines) == 6
 
 
 def test_the_registry_build_says_what_it_does_and_which_step_it_is_in(tmp_path, monkeypatch, capfd):
