@@ -40,6 +40,7 @@ from .floods import DEFAULT_BURST, DEFAULT_RATE, Floods
 from .signatures import matches
 from .publisher import Publisher, PublishError, Record
 from .registry import connector
+from .sending import outside_targets_allowed, startup_line
 
 log = logging.getLogger("switchboard.edge")
 INBOUND, STATUSES = topic("inbound-messages").name, topic("delivery-status").name
@@ -223,17 +224,20 @@ class Owners:
 
 def batch_events(owners: Owners, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record], Counter]:
     """A verified body's entries, each parsed as a webhook of its owner (`webhook_events`): the
-    events of them all, and the entries without an owner counted by (channel, reason).
+    events of them all, and the entries without an owner counted by (channel, reason). A
+    connector's `split(body)` gives the routes, `(account id, WABA id, body, entries)` per owner;
+    one without `split` (LINE, Open: one account per webhook) gives the URL's account the body.
     ParseError (the whole body is dead-lettered) as `webhook_events`, for the split too."""
     total, records, unrouted = Parsed(), [], Counter()
     channel = owners.channel(body)
     handler = connector(channel)
     split = getattr(handler, "split", None)   # channels whose webhooks carry one account's entries have none
-    for account_id, waba_id, part in _guarded(lambda: split(body), channel) if split else [(owners.account.account_id, None, body)]:
+    routes = _guarded(lambda: split(body), channel) if split else [(owners.account.account_id, None, body, 1)]
+    for account_id, waba_id, part, entries in routes:
         account, reason = owners.owner(channel, account_id, waba_id)
         if account is None:
-            unrouted[channel, reason] += 1
-            log.warning("%s entry for %s %s (%s): acknowledged, not published", channel,
+            unrouted[channel, reason] += entries
+            log.warning("%s: %d entries for %s %s (%s): acknowledged, not published", channel, entries,
                         "WABA" if account_id is None else "id", account_id or waba_id, reason)
             continue
         parsed, events = webhook_events(handler, account, part, received_at_ms, codec)
@@ -373,6 +377,7 @@ def main(argv: list[str]) -> int:
     guest_budgets = guest.guest_floods(args.guest_session_rate, args.guest_session_burst, args.guest_sockets,
                                        args.guest_request_rate, args.guest_request_burst)   # refused: before Kafka
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log.info("%s", startup_line(outside_targets_allowed()))   # the edge fetches inbound media from the platforms
     _use_uvloop()
     txn_id = None if args.no_transactions else (args.transactional_id or default_transactional_id(settings.data_dir, args.port))
     publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)

@@ -21,7 +21,7 @@ class MessengerConnector:
     handshake = staticmethod(meta.handshake)
     verify = staticmethod(signed)   # X-Hub-Signature-256 (hex), declared in channels/messenger.py
 
-    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes]]:
+    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes, int]]:
         """The body per Page its entries are for (`entry[].id`): one app's callback carries all its Pages."""
         data = _page_webhook(body)
         return meta.by_owner(data, body, [((str(require(entry, "id")), None), entry)

@@ -42,16 +42,17 @@ def channel_of(body: bytes) -> str:
     return OBJECTS[kind]
 
 
-def by_owner(data: dict, body: bytes, pieces: list[tuple[tuple, dict]]) -> list[tuple[str | None, str | None, bytes]]:
+def by_owner(data: dict, body: bytes, pieces: list[tuple[tuple, dict]]) -> list[tuple[str | None, str | None, bytes, int]]:
     """`(owner, entry)` pieces grouped per owner, each group one body of the same object with that
-    owner's entries in their order: `(account id, WABA id, body)`. A body for one owner stays the
-    bytes that came (its signature and its dead letter are the platform's own)."""
+    owner's entries in their order: `(account id, WABA id, body, entries)`. A body for one owner
+    stays the bytes that came (its signature and its dead letter are the platform's own)."""
     groups: dict[tuple, list[dict]] = {}
     for owner, entry in pieces:
         groups.setdefault(owner, []).append(entry)
     if len(groups) == 1:
-        return [(*next(iter(groups)), body)]
-    return [(*owner, json.dumps({**data, "entry": entries}, ensure_ascii=False).encode())
+        owner, entries = next(iter(groups.items()))
+        return [(*owner, body, len(entries))]
+    return [(*owner, json.dumps({**data, "entry": entries}, ensure_ascii=False).encode(), len(entries))
             for owner, entries in groups.items()]
 
 

@@ -1,9 +1,15 @@
-"""One platform request, sent with bounded retries: backoff with jitter, Retry-After honoured."""
+"""One platform request, sent with bounded retries: backoff with jitter, Retry-After honoured; and
+the outside-target guard: nothing leaves this machine unless a setting allows it."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import logging
+import os
 import random
 from dataclasses import dataclass
+from functools import cache
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -12,6 +18,76 @@ from .faults import armed as send_fault
 
 
 NO_ANSWER = ("connect", "no_answer")   # the error codes of `_call` when the platform did not answer
+ALLOW_OUTSIDE = "SWITCHBOARD_ALLOW_OUTSIDE_TARGETS"
+log = logging.getLogger("switchboard.sending")
+
+
+class OutsideTarget(aiohttp.ClientError):
+    """A request the outside-target guard refused before connecting (`guard`)."""
+
+
+@cache
+def outside_targets_allowed() -> bool:
+    """Whether requests may go beyond loopback addresses (read once per process).
+
+    TEMPORARY: read from the environment here until switchboard/settings.py has the field
+    `allow_outside_targets: bool = False` (SWITCHBOARD_ALLOW_OUTSIDE_TARGETS); then the roles pass
+    `settings.allow_outside_targets` where they build their sender and this function goes.
+    """
+    return os.environ.get(ALLOW_OUTSIDE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def startup_line(allowed: bool) -> str:
+    """The one line a sending role prints at start: where its requests may go, and the setting."""
+    if allowed:
+        return f"outside targets allowed ({ALLOW_OUTSIDE}=true): requests go to the accounts' real platform APIs"
+    return (f"outside targets refused: requests go to loopback addresses only (the simulators); "
+            f"set {ALLOW_OUTSIDE}=true to reach the platforms")
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` is this machine: `localhost` (and `*.localhost`, RFC 6761) or a loopback address.
+    A name is never resolved: a DNS answer cannot turn a platform's host into an allowed one."""
+    host = (host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(url: str, allowed: bool) -> SendResult | None:
+    """Why `url` may not be called (a permanent failure naming the fix), or None.
+
+    Loopback: always (http or https). Elsewhere only when outside targets are allowed, and only
+    over https: a token or a signed message never crosses a network in clear (an Open Messaging
+    integration on http:// must run on this machine).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return SendResult(ok=False, error_code="bad_target", reason=f"not an http(s) URL: {url[:80]!r} "
+                          "(check the account's api_base_url / outbound_url)")
+    if is_loopback(parts.hostname):
+        return None
+    if not allowed:
+        return SendResult(ok=False, error_code="outside_target", reason=f"{parts.hostname} is outside this "
+                          f"machine and outside targets are refused: set {ALLOW_OUTSIDE}=true to send to it")
+    if parts.scheme != "https":
+        return SendResult(ok=False, error_code="insecure_target", reason=f"http://{parts.hostname} is refused: "
+                          "use https:// (plain http only to a loopback address)")
+    return None
+
+
+def guard(allowed: bool):
+    """An aiohttp client middleware refusing what `refusal` refuses, for every request of a session
+    (`aiohttp.ClientSession(middlewares=(guard(allowed),))`): platform syncs and media fetches too."""
+    async def middleware(request: aiohttp.ClientRequest, handler):
+        refused = refusal(str(request.url), allowed)
+        if refused is not None:
+            raise OutsideTarget(refused.reason)
+        return await handler(request)
+    return middleware
 
 
 @dataclass(frozen=True)
@@ -33,8 +109,13 @@ def backoff(policy: RetryPolicy, attempt: int, retry_after: float | None, rand: 
 
 
 async def send(session: aiohttp.ClientSession, connector, request: PlatformRequest, policy: RetryPolicy,
-               *, sleep=asyncio.sleep, rand=random.random) -> tuple[SendResult, int]:
-    """The final result for `request` and how many calls it took."""
+               *, sleep=asyncio.sleep, rand=random.random, allow_outside: bool | None = None) -> tuple[SendResult, int]:
+    """The final result for `request` and how many calls it took (0: the guard refused it, nothing was sent)."""
+    allowed = outside_targets_allowed() if allow_outside is None else allow_outside
+    refused = refusal(request.url, allowed)
+    if refused is not None:
+        log.warning("%s: %s", getattr(connector, "channel", "?"), refused.reason)
+        return refused, 0
     attempt = 0
     while True:
         attempt += 1

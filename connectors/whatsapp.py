@@ -20,7 +20,7 @@ class WhatsAppConnector:
     handshake = staticmethod(meta.handshake)
     verify = staticmethod(signed)   # X-Hub-Signature-256 (hex), declared in channels/whatsapp.py
 
-    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes]]:
+    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes, int]]:
         """The body per owner of each change: a `messages` change is its phone number's
         (`value.metadata.phone_number_id`), any other its WhatsApp Business Account's (`entry.id`)."""
         data = _waba_webhook(body)

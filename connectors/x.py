@@ -26,9 +26,9 @@ class XConnector:
 
     verify = staticmethod(signed)   # x-twitter-webhooks-signature, declared in channels/x.py
 
-    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes]]:
+    def split(self, body: bytes) -> list[tuple[str | None, str | None, bytes, int]]:
         """The body's owner: X posts one subscribed account's activity at a time (`for_user_id`)."""
-        return [(str(require(_activity(body), "for_user_id")), None, body)]
+        return [(str(require(_activity(body), "for_user_id")), None, body, 1)]
 
     def parse(self, account, body: bytes, received_at_ms: int) -> Parsed:
         """DM events (echoes of our own sends dropped) and read receipts; other activity counted."""
