@@ -214,16 +214,21 @@ def unknown_variables(environ) -> dict[str, str | None]:
     return found
 
 
-_warned: set[str] = set()   # each unknown name is told once per process, however often settings load
+# The unknown names already told, kept in the environment: each is told once however often settings
+# load, and once for a whole `switchboard run` (its roles inherit the environment).
+TOLD = "_SWITCHBOARD_UNKNOWN_TOLD"
 
 
 def _warn_unknown(environ) -> None:
+    told = set(environ.get(TOLD, "").split(","))
     for name, closest in sorted(unknown_variables(environ).items()):
-        if name not in _warned:
-            _warned.add(name)
+        if name not in told:
+            told.add(name)
             hint = f"did you mean {closest}?" if closest else "`switchboard settings` shows the settings"
             print(f"switchboard: warning: {name} is not a Switchboard setting and is ignored ({hint})",
                   file=sys.stderr, flush=True)
+    if told - {""}:
+        environ[TOLD] = ",".join(sorted(told - {""}))
 
 
 def load_settings(**overrides) -> Settings:
