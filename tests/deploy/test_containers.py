@@ -154,6 +154,29 @@ def test_the_commands_the_dockerfile_names_are_switchboard_commands():
         assert_switchboard_command(argv)
 
 
+def test_the_image_copies_every_package_pyproject_installs_and_the_context_has_them():
+    copied = {source for line in dockerfile().splitlines() if line.startswith("COPY ") and "--from" not in line
+              for source in line.split()[1:-1]}
+    packages = {p.rstrip("*") for p in tomllib.loads((REPO / "pyproject.toml").read_text())
+                ["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert copied == packages | {"pyproject.toml", "README.md"}
+    ignore = (REPO / ".dockerignore").read_text().splitlines()
+    assert ignore[ignore.index("*") + 1:] and all(f"!{c}{'/' if c in packages else ''}" in ignore for c in copied)
+
+
+def test_health_is_checked_only_where_a_role_serves_it():
+    """The roles get /healthz from issue 16 part 4: until then no health check may claim it (the
+    image's HEALTHCHECK or compose's); from then on compose checks each role with an HTTP port."""
+    sources = [p for d in ("connectors", "sink", "streams") for p in (REPO / d).rglob("*.py")]
+    serves_health = any('"/healthz"' in p.read_text() for p in sources)
+    checked = {name for name, svc in switchboard_services().items() if "healthcheck" in svc}
+    if serves_health:
+        assert checked == {n for n, svc in switchboard_services().items()
+                           if role_port(svc["command"][0], svc["environment"])}, "health-check each HTTP role in compose"
+    else:
+        assert not checked and not re.search(r"^HEALTHCHECK ", dockerfile(), re.M), "no role serves /healthz yet"
+
+
 # --- compose ------------------------------------------------------------------------------------
 
 def test_compose_follows_the_compose_specification():
