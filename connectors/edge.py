@@ -48,6 +48,9 @@ ACCOUNT_EVENTS = topic("account-events").name
 COUNTERS = web.AppKey("counters", Counter)
 MAX_BODY_BYTES = 1024 * 1024
 MAX_REASON_CHARS = 500  # a dead letter's `error` header and the answer's text
+# An app's URL: its name starts with a letter (channels.account.APP_NAME), so an X user id (digits)
+# at /webhooks/x/{account_id} is never taken for one.
+APP_ROUTE = "/webhooks/{platform:meta|x}/{app:[a-z][a-z0-9-]{0,62}}"
 
 
 def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
@@ -66,13 +69,16 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
 
     def lookup(request: web.Request):
         """(connector, account, app): an app's URL (`/webhooks/meta|x/{app}`) or an account's."""
-        channel, name = request.match_info["channel"], request.match_info["account_id"]
-        app = apps.get((channel, name))
-        if app is not None:
+        info = request.match_info
+        if "app" in info:
+            app = apps.get((info["platform"], info["app"]))
+            if app is None:
+                raise web.HTTPNotFound(text=f"no {info['platform']} app {info['app']}")
             return connector(app.channels[0]), None, app
-        handler, account = connector(channel), accounts.get(channel, name)
+        channel, account_id = info["channel"], info["account_id"]
+        handler, account = connector(channel), accounts.get(channel, account_id)
         if handler is None or account is None or not takes_webhooks(channel):
-            raise web.HTTPNotFound(text=f"no {channel} account or app {name}")
+            raise web.HTTPNotFound(text=f"no {channel} account {account_id}")
         return handler, account, None
 
     async def handshake(request: web.Request) -> web.Response:
@@ -139,7 +145,8 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
 
     app = web.Application(client_max_size=max_body_bytes)
     app[COUNTERS] = counters
-    app.add_routes([web.get("/webhooks/{channel}/{account_id}", handshake),
+    app.add_routes([web.get(APP_ROUTE, handshake), web.post(APP_ROUTE, receive),   # before the accounts' route
+                    web.get("/webhooks/{channel}/{account_id}", handshake),
                     web.post("/webhooks/{channel}/{account_id}", receive),
                     web.get("/edge/stats", stats)])
     if media is not None:  # GET /media/{key} by signed URL (connectors.media)
