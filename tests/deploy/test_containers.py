@@ -259,6 +259,18 @@ def test_every_file_compose_mounts_exists():
                 assert (DEPLOY / source).exists(), f"{name} mounts {source}, which does not exist"
 
 
+def test_compose_references_only_what_it_declares():
+    spec = compose()
+    for name, svc in spec["services"].items():
+        assert set(svc.get("depends_on", {})) <= set(spec["services"]) - {name}
+        named = {v.split(":")[0] for v in svc.get("volumes", []) if not v.startswith(".")}
+        assert named <= set(spec["volumes"]), f"{name}: undeclared volumes {named - set(spec['volumes'])}"
+        assert {c["source"] for c in svc.get("configs", [])} <= set(spec.get("configs", {}))
+        if "network_mode" in svc:
+            assert svc["network_mode"].removeprefix("service:") in spec["services"]
+            assert "ports" not in svc, f"{name} shares another service's network: publish its ports there"
+
+
 # --- images (compose and Kubernetes) ---------------------------------------------------------------
 
 def all_images() -> list[str]:
