@@ -212,8 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+# Roles that are commands, not services: their Kafka clients' log lines are noise around their one-line error.
+COMMAND_ROLES = frozenset({"dlq", "admin", "report", "sql", "rules", "generate"})
+
+
 def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in ROLES:
+        if argv[0] in COMMAND_ROLES:
+            logging.getLogger("switchboard.kafka.client").setLevel(logging.CRITICAL)
         with port_taken_is_unavailable(PORT_FIXES.get(argv[0], f"choose another port (`switchboard {argv[0]} --help`)")):
             return _run_role(ROLES[argv[0]][0], argv[1:]) or 0
     # A command (not a service): a broker it cannot reach is its one-line error, not client noise.
