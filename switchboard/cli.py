@@ -106,7 +106,11 @@ def run(args) -> int:
     """Run the whole system locally until Ctrl-C (or SWITCHBOARD_RUN_SECONDS)."""
     from deploy.run import run_all
 
-    return run_all(load_settings())
+    from .accounts import load_accounts
+
+    settings = load_settings()
+    load_accounts(settings.accounts_file)   # refused before a broker or a role starts, not in one role's log
+    return run_all(settings)
 
 
 # Roles and tools implemented elsewhere: `switchboard NAME ARGS...` calls `function(ARGS)` of the

@@ -69,6 +69,13 @@ def test_a_malformed_accounts_file_is_one_line_naming_file_line_and_setting_with
     assert f"{BAD_YAML} is not valid YAML at line 19, column 8" in err and "SWITCHBOARD_ACCOUNTS_FILE" in err
 
 
+def test_run_refuses_the_malformed_accounts_file_before_starting_anything(monkeypatch, capfd):
+    monkeypatch.setenv("SWITCHBOARD_ACCOUNTS_FILE", str(BAD_YAML))
+    monkeypatch.setattr("deploy.run.run_all", lambda settings: pytest.fail("run_all started"))
+    assert main(["run"]) == 2
+    assert "line 19, column 8" in one_error_line(capfd.readouterr().err)
+
+
 def test_a_role_reading_the_malformed_accounts_file_refuses_to_start_in_one_line(capfd):
     # `simulate` reads the accounts before it listens or touches Kafka (edge, deliver, worker: the same load_accounts)
     assert main(["simulate", "--accounts", str(BAD_YAML), "--no-web", "--no-customers", "--duration", "1"]) == 2
