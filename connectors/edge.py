@@ -196,11 +196,10 @@ class Owners:
 
     def owner(self, channel: str, account_id: str | None, waba_id: str | None):
         """(account, None) for the entry's owner, else (None, reason)."""
-        if account_id is None:   # a WhatsApp Business Account's own change: the first of its numbers here
-            found = [a for a in self.accounts if a.channel == channel and a.enabled and a.waba_id == waba_id
-                     and self.holds(a)]
-            if not found and self.account is not None and self.account.waba_id is None:
-                found = [self.account]   # an account without waba_id takes its URL's account changes
+        if account_id is None:   # a WhatsApp Business Account's own change: the URL's number, else the first here
+            mine = self.account is not None and self.account.waba_id in (waba_id, None)   # None: as before apps
+            found = [self.account] if mine else [a for a in self.accounts if a.channel == channel and a.enabled
+                                                 and a.waba_id == waba_id and self.holds(a)]
             return (found[0], None) if found else (None, "unknown_waba")
         account = self.accounts.get(channel, account_id)
         if account is None:

@@ -117,6 +117,18 @@ async def test_a_whatsapp_batch_for_two_numbers_becomes_events_on_both(edge):
 
 
 @aio
+async def test_a_waba_change_goes_to_the_first_number_of_its_waba_and_an_unknown_waba_is_counted(edge):
+    client, recorder, _ = edge
+    body = (FIXTURES / "webhooks" / "whatsapp" / "account_batch.json").read_bytes()   # template status, quality, flows
+    elsewhere = body.replace(b'"102290129340398"', b'"102290129349999"')               # a WABA nobody configured
+    for each in (body, elsewhere):
+        assert (await client.post("/webhooks/meta/acme-meta", data=each, headers=signed("whatsapp", META_SECRET, each))).status == 200
+    events = [CODEC.decode(r.value, "account-event") for r in recorder.records("account-events")]
+    assert {e["channel_account_id"] for e in events} == {NUMBER_A} and len(events) == 2   # `flows` is ignored
+    assert client.server.app[COUNTERS]["unrouted.whatsapp.unknown_waba"] == 3
+
+
+@aio
 async def test_an_x_app_webhook_routes_each_account_activity_by_for_user_id(edge):
     client, recorder, _ = edge
     for name in ("x_first_user.json", "x_second_user.json", "x_unknown_user.json"):
