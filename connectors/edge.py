@@ -40,7 +40,7 @@ from .floods import DEFAULT_BURST, DEFAULT_RATE, Floods
 from .signatures import matches
 from .publisher import Publisher, PublishError, Record
 from .registry import connector
-from .sending import outside_targets_allowed, startup_line
+from .sending import startup_line
 
 log = logging.getLogger("switchboard.edge")
 INBOUND, STATUSES = topic("inbound-messages").name, topic("delivery-status").name
@@ -383,7 +383,7 @@ def main(argv: list[str]) -> int:
     guest_budgets = guest.guest_floods(args.guest_session_rate, args.guest_session_burst, args.guest_sockets,
                                        args.guest_request_rate, args.guest_request_burst)   # refused: before Kafka
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    log.info("%s", startup_line(outside_targets_allowed()))   # the edge fetches inbound media from the platforms
+    log.info("%s", startup_line(settings.allow_outside_targets))   # the edge fetches inbound media from the platforms
     _use_uvloop()
     txn_id = None if args.no_transactions else (args.transactional_id or default_transactional_id(settings.data_dir, args.port))
     publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import os
 import random
 from dataclasses import dataclass
 from functools import cache
@@ -28,13 +27,15 @@ class OutsideTarget(aiohttp.ClientError):
 
 @cache
 def outside_targets_allowed() -> bool:
-    """Whether requests may go beyond loopback addresses (read once per process).
+    """Whether requests may go beyond loopback addresses: `settings.allow_outside_targets`
+    (SWITCHBOARD_ALLOW_OUTSIDE_TARGETS), read once per process.
 
-    TEMPORARY: read from the environment here until switchboard/settings.py has the field
-    `allow_outside_targets: bool = False` (SWITCHBOARD_ALLOW_OUTSIDE_TARGETS); then the roles pass
-    `settings.allow_outside_targets` where they build their sender and this function goes.
+    TEMPORARY: for the callers that do not pass `allow_outside` yet (`delivery`); once its `main`
+    passes `settings.allow_outside_targets` where it builds the sender, this function goes.
     """
-    return os.environ.get(ALLOW_OUTSIDE, "").strip().lower() in ("1", "true", "yes", "on")
+    from switchboard.settings import load_settings
+
+    return load_settings().allow_outside_targets
 
 
 def startup_line(allowed: bool) -> str:
@@ -57,12 +58,13 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def refusal(url: str, allowed: bool) -> SendResult | None:
+def refusal(url: str, allowed: bool, *, https_only: bool = True) -> SendResult | None:
     """Why `url` may not be called (a permanent failure naming the fix), or None.
 
     Loopback: always (http or https). Elsewhere only when outside targets are allowed, and only
     over https: a token or a signed message never crosses a network in clear (an Open Messaging
-    integration on http:// must run on this machine).
+    integration on http:// must run on this machine). `https_only=False` for our own edge (web's
+    deliveries to SWITCHBOARD_WEBMESSAGING_EDGE_URL, inside the deployment's network).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -73,7 +75,7 @@ def refusal(url: str, allowed: bool) -> SendResult | None:
     if not allowed:
         return SendResult(ok=False, error_code="outside_target", reason=f"{parts.hostname} is outside this "
                           f"machine and outside targets are refused: set {ALLOW_OUTSIDE}=true to send to it")
-    if parts.scheme != "https":
+    if https_only and parts.scheme != "https":
         return SendResult(ok=False, error_code="insecure_target", reason=f"http://{parts.hostname} is refused: "
                           "use https:// (plain http only to a loopback address)")
     return None
@@ -112,7 +114,7 @@ async def send(session: aiohttp.ClientSession, connector, request: PlatformReque
                *, sleep=asyncio.sleep, rand=random.random, allow_outside: bool | None = None) -> tuple[SendResult, int]:
     """The final result for `request` and how many calls it took (0: the guard refused it, nothing was sent)."""
     allowed = outside_targets_allowed() if allow_outside is None else allow_outside
-    refused = refusal(request.url, allowed)
+    refused = refusal(request.url, allowed, https_only=getattr(connector, "channel", None) != "web")
     if refused is not None:
         log.warning("%s: %s", getattr(connector, "channel", "?"), refused.reason)
         return refused, 0

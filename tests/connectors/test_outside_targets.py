@@ -83,7 +83,12 @@ async def test_a_session_with_the_guard_refuses_outside_hosts_and_reaches_loopba
                 await session.get("https://graph.facebook.com/v21.0/102290129340398/message_templates")
 
 
-@pytest.mark.parametrize("value,allowed", [(None, False), ("true", True), ("1", True), ("false", False), ("", False)])
+def test_our_own_edge_may_be_reached_over_the_deployments_network_when_allowed():
+    assert refusal("http://edge:8080/webmessaging/v1/deliveries", True, https_only=False) is None
+    assert refusal("http://edge:8080/webmessaging/v1/deliveries", False, https_only=False).error_code == "outside_target"
+
+
+@pytest.mark.parametrize("value,allowed", [(None, False), ("true", True), ("1", True), ("false", False)])
 def test_the_setting_is_read_once_and_the_startup_line_names_it(monkeypatch, value, allowed):
     if value is None:
         monkeypatch.delenv(ALLOW_OUTSIDE, raising=False)
