@@ -9,7 +9,6 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from connectors.edge import make_app, takes_webhooks
-from connectors.sending import ALLOW_OUTSIDE
 from schemas import Codec
 from switchboard.accounts import load_accounts
 from switchboard.settings import Settings, load_settings
@@ -21,8 +20,6 @@ GUIDES = sorted((Path(__file__).resolve().parents[2] / "docs" / "channels").glob
 ROUTE = re.compile(r"(?:<your-host>|(?<![\w/.<>-]))(/webhooks/[\w{}<>.@-]+/[\w{}<>.@-]+)")
 SETTING = re.compile(r"\bSWITCHBOARD_[A-Z0-9_]+\b")
 ACCOUNTS_EXAMPLE = re.compile(r"```yaml\n(tenants:\n.*?)```", re.S)
-# Read outside the settings object for now (connectors/sending.py says why): a setting all the same.
-EXTRA_SETTINGS = {ALLOW_OUTSIDE}
 
 
 def named(pattern: re.Pattern) -> list[tuple[str, str]]:
@@ -30,7 +27,7 @@ def named(pattern: re.Pattern) -> list[tuple[str, str]]:
 
 
 def known_settings() -> set[str]:
-    return {f"SWITCHBOARD_{name.upper()}" for name in Settings.model_fields} | EXTRA_SETTINGS
+    return {f"SWITCHBOARD_{name.upper()}" for name in Settings.model_fields}
 
 
 @pytest.fixture(scope="module")
