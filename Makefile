@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test soak soak-fuzz soak-faults bench kafka-start kafka-stop clean
+.PHONY: install run test test-containers soak soak-fuzz soak-faults bench kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The container tier (tests_containers/, never collected by `make test`): Kafka 4.3.1, a ClickHouse
+# server and the registry as Docker containers through testcontainers. Without an engine it stops at once.
+test-containers: install
+	$(BIN)/python -m pip install --quiet testcontainers==4.15.0
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests_containers
 
 # Soak-sized runs, by hand or nightly: `soak` gathers them (other soak runs add themselves as prerequisites).
 soak: soak-fuzz soak-faults
