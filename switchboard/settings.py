@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
+    # TLS (SSL, SASL_SSL): the CA that signed the brokers' certificates (else the system's), a client
+    # certificate and key for brokers that require one (mutual TLS), and the hostname check.
+    kafka_ssl_ca_file: Path | None = None
+    kafka_ssl_cert_file: Path | None = None
+    kafka_ssl_key_file: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_check_hostname: bool = True
     # The local broker `switchboard kafka start` manages (ignored when you bring your own).
     kafka_port: int = Field(9092, ge=1, le=65535)
     kafka_controller_port: int = Field(9093, ge=1, le=65535)
@@ -144,6 +151,13 @@ class Settings(BaseSettings):
             conf |= {"sasl.mechanism": self.kafka_sasl_mechanism,
                      "sasl.username": self.kafka_sasl_username or "",
                      "sasl.password": self.kafka_sasl_password.get_secret_value()}
+        if self.kafka_security_protocol.endswith("SSL"):
+            files = {"ssl.ca.location": self.kafka_ssl_ca_file, "ssl.certificate.location": self.kafka_ssl_cert_file,
+                     "ssl.key.location": self.kafka_ssl_key_file}
+            conf |= {key: str(path) for key, path in files.items() if path}
+            if self.kafka_ssl_key_password:
+                conf["ssl.key.password"] = self.kafka_ssl_key_password.get_secret_value()
+            conf["ssl.endpoint.identification.algorithm"] = "https" if self.kafka_ssl_check_hostname else "none"
         return conf
 
 
@@ -159,6 +173,10 @@ def _problems(s: Settings) -> list[str]:
     if s.kafka_sasl_mechanism and not s.kafka_security_protocol.startswith("SASL"):
         problems.append("a SASL mechanism is set but the protocol is not SASL: set "
                         "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL=SASL_SSL (or SASL_PLAINTEXT)")
+    if (s.kafka_sasl_username or s.kafka_sasl_password) and not s.kafka_security_protocol.startswith("SASL"):
+        problems.append("SASL credentials are set but the protocol is not SASL: set "
+                        "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL=SASL_SSL (or SASL_PLAINTEXT), or remove them")
+    problems += _kafka_tls_problems(s)
     if (s.schema_registry_user or s.schema_registry_password) and not s.schema_registry_url:
         problems.append("schema registry credentials without a registry: set "
                         "SWITCHBOARD_SCHEMA_REGISTRY_URL or remove the credentials")
@@ -176,6 +194,24 @@ def _problems(s: Settings) -> list[str]:
     if s.kafka_port == s.kafka_controller_port:
         problems.append("the local broker needs two ports: make SWITCHBOARD_KAFKA_PORT and "
                         "SWITCHBOARD_KAFKA_CONTROLLER_PORT differ")
+    return problems
+
+
+def _kafka_tls_problems(s: Settings) -> list[str]:
+    """TLS settings that cannot work: files without TLS, a certificate without its key, missing files."""
+    files = {"CA_FILE": s.kafka_ssl_ca_file, "CERT_FILE": s.kafka_ssl_cert_file, "KEY_FILE": s.kafka_ssl_key_file}
+    if not s.kafka_security_protocol.endswith("SSL"):
+        if any(files.values()) or s.kafka_ssl_key_password:
+            return ["Kafka TLS files are set but the protocol has no TLS: set "
+                    "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL=SSL (or SASL_SSL), or unset SWITCHBOARD_KAFKA_SSL_*"]
+        return []
+    problems = [f"SWITCHBOARD_KAFKA_SSL_{name}={path}: no such file (give the path of the PEM file)"
+                for name, path in files.items() if path and not path.is_file()]
+    if bool(s.kafka_ssl_cert_file) != bool(s.kafka_ssl_key_file):
+        problems.append("a Kafka client certificate needs its key (and the key its certificate): set both "
+                        "SWITCHBOARD_KAFKA_SSL_CERT_FILE and SWITCHBOARD_KAFKA_SSL_KEY_FILE, or neither")
+    if s.kafka_ssl_key_password and not s.kafka_ssl_key_file:
+        problems.append("SWITCHBOARD_KAFKA_SSL_KEY_PASSWORD without a key: set SWITCHBOARD_KAFKA_SSL_KEY_FILE or unset it")
     return problems
 
 
