@@ -18,6 +18,10 @@ from .faults import armed as send_fault
 
 NO_ANSWER = ("connect", "no_answer")   # the error codes of `_call` when the platform did not answer
 ALLOW_OUTSIDE = "SWITCHBOARD_ALLOW_OUTSIDE_TARGETS"
+# Channels whose requests go to the project's own services, not to a platform: web's deliveries
+# are a signed POST to our edge (SWITCHBOARD_WEBMESSAGING_EDGE_URL, e.g. http://edge:8080 in compose),
+# an internal hop the operator configured, never an outside target.
+INTERNAL = frozenset({"web"})
 log = logging.getLogger("switchboard.sending")
 
 
@@ -58,13 +62,12 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def refusal(url: str, allowed: bool, *, https_only: bool = True) -> SendResult | None:
+def refusal(url: str, allowed: bool) -> SendResult | None:
     """Why `url` may not be called (a permanent failure naming the fix), or None.
 
     Loopback: always (http or https). Elsewhere only when outside targets are allowed, and only
     over https: a token or a signed message never crosses a network in clear (an Open Messaging
-    integration on http:// must run on this machine). `https_only=False` for our own edge (web's
-    deliveries to SWITCHBOARD_WEBMESSAGING_EDGE_URL, inside the deployment's network).
+    integration on http:// must run on this machine).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -75,7 +78,7 @@ def refusal(url: str, allowed: bool, *, https_only: bool = True) -> SendResult |
     if not allowed:
         return SendResult(ok=False, error_code="outside_target", reason=f"{parts.hostname} is outside this "
                           f"machine and outside targets are refused: set {ALLOW_OUTSIDE}=true to send to it")
-    if https_only and parts.scheme != "https":
+    if parts.scheme != "https":
         return SendResult(ok=False, error_code="insecure_target", reason=f"http://{parts.hostname} is refused: "
                           "use https:// (plain http only to a loopback address)")
     return None
@@ -113,8 +116,8 @@ def backoff(policy: RetryPolicy, attempt: int, retry_after: float | None, rand: 
 async def send(session: aiohttp.ClientSession, connector, request: PlatformRequest, policy: RetryPolicy,
                *, sleep=asyncio.sleep, rand=random.random, allow_outside: bool | None = None) -> tuple[SendResult, int]:
     """The final result for `request` and how many calls it took (0: the guard refused it, nothing was sent)."""
-    allowed = outside_targets_allowed() if allow_outside is None else allow_outside
-    refused = refusal(request.url, allowed, https_only=getattr(connector, "channel", None) != "web")
+    refused = None if getattr(connector, "channel", None) in INTERNAL else \
+        refusal(request.url, outside_targets_allowed() if allow_outside is None else allow_outside)
     if refused is not None:
         log.warning("%s: %s", getattr(connector, "channel", "?"), refused.reason)
         return refused, 0

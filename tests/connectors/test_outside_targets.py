@@ -3,15 +3,17 @@ SWITCHBOARD_ALLOW_OUTSIDE_TARGETS says so; beyond loopback only https (issue 16)
 from __future__ import annotations
 
 import json
+import socket
 
 import aiohttp
+import aiohttp.abc
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from connectors.base import PlatformRequest
+from connectors.base import PlatformRequest, SendResult
 from connectors.registry import connector
-from connectors.sending import (ALLOW_OUTSIDE, OutsideTarget, RetryPolicy, guard, outside_targets_allowed, refusal,
+from connectors.sending import (ALLOW_OUTSIDE, INTERNAL, OutsideTarget, RetryPolicy, guard, outside_targets_allowed, refusal,
                                 send, startup_line)
 from switchboard.accounts import load_accounts
 from tests.connectors.helpers import FIXTURES
@@ -83,9 +85,47 @@ async def test_a_session_with_the_guard_refuses_outside_hosts_and_reaches_loopba
                 await session.get("https://graph.facebook.com/v21.0/102290129340398/message_templates")
 
 
-def test_our_own_edge_may_be_reached_over_the_deployments_network_when_allowed():
-    assert refusal("http://edge:8080/webmessaging/v1/deliveries", True, https_only=False) is None
-    assert refusal("http://edge:8080/webmessaging/v1/deliveries", False, https_only=False).error_code == "outside_target"
+@aio
+async def test_web_deliveries_to_our_own_edge_are_an_internal_hop_not_an_outside_target():
+    """deliver hands web messages to the edge (compose: http://edge:8080); the guard leaves that hop
+    alone and refuses the same URL to any platform connector."""
+    seen = []
+
+    async def deliveries(request):
+        seen.append(request.path)
+        return web.json_response({"ok": True})
+    app = web.Application()
+    app.router.add_post("/webmessaging/v1/deliveries", deliveries)
+    async with TestServer(app, host="127.0.0.1") as server:
+        request = PlatformRequest("POST", f"http://edge:{server.port}/webmessaging/v1/deliveries", {}, json={})
+        # `edge` is another container's name: here a resolver points it at the test server.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=ContainerNames())) as session:
+            refused, calls = await send(session, Answers("open"), request, RetryPolicy(attempts=1), allow_outside=False)
+            result, _ = await send(session, Answers("web"), request, RetryPolicy(attempts=1), allow_outside=False)
+    assert (refused.error_code, calls) == ("outside_target", 0)
+    assert result.ok and seen == ["/webmessaging/v1/deliveries"] and INTERNAL == {"web"}
+
+
+class ContainerNames(aiohttp.abc.AbstractResolver):
+    """Resolves the host name `edge` to 127.0.0.1, as a container network's DNS would to the edge."""
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        assert host == "edge"
+        return [{"hostname": host, "host": "127.0.0.1", "port": port, "family": socket.AF_INET, "proto": 0,
+                 "flags": socket.AI_NUMERICHOST}]
+
+    async def close(self):
+        pass
+
+
+class Answers:
+    """A connector that takes any 2xx as success (the guard is what is under test)."""
+
+    def __init__(self, channel: str):
+        self.channel = channel
+
+    def result_of(self, request, status, headers, body):
+        return SendResult(ok=200 <= status < 300)
 
 
 @pytest.mark.parametrize("value,allowed", [(None, False), ("true", True), ("1", True), ("false", False)])
