@@ -59,8 +59,13 @@ class ChannelAccount(BaseModel):
 
     def signing_secrets(self) -> list[bytes]:
         """The secrets inbound signatures may use: current first, then previous (during rotation)."""
-        values = (getattr(self, name) for name in self._signing_secret_fields)
-        return [v.get_secret_value().encode() for v in values if v is not None]
+        return secrets_of(self, self._signing_secret_fields)
+
+
+def secrets_of(model: BaseModel, names: tuple[str, ...]) -> list[bytes]:
+    """The values of the model's secret fields `names` that are set, in that order."""
+    values = (getattr(model, name) for name in names)
+    return [v.get_secret_value().encode() for v in values if v is not None]
 
 
 class PlatformApp(BaseModel):
@@ -77,8 +82,7 @@ class PlatformApp(BaseModel):
 
     def signing_secrets(self) -> list[bytes]:
         """The secrets the platform signs the app's webhooks with: current first, then previous."""
-        values = (getattr(self, name) for name in self._signing_secret_fields)
-        return [v.get_secret_value().encode() for v in values if v is not None]
+        return secrets_of(self, self._signing_secret_fields)
 
 
 class MetaApp(PlatformApp):
