@@ -10,6 +10,7 @@ from __future__ import annotations
 import faust
 
 from schemas import topic as declared
+from switchboard.kafka import faust_credentials
 from switchboard.settings import Settings
 
 APP_ID = "switchboard"
@@ -28,6 +29,7 @@ def configure(settings: Settings, *, worker_name: str = "worker-1", store: str =
 
     recovery_order.apply()  # seek before resuming after recovery: faust 0.15.3 lost records on restart
     app.conf.broker = [f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")]
+    app.conf.broker_credentials = faust_credentials(settings.kafka_client_config())  # TLS, SASL as every client
     app.conf.store = store
     app.conf.datadir = settings.data_dir / "streams" / worker_name
     app.conf.consumer_group_instance_id = f"{APP_ID}-{worker_name}"  # static membership

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -43,6 +44,36 @@ def consumer(client_config: dict, group_id: str, **overrides) -> Consumer:
 def admin(client_config: dict, **overrides) -> AdminClient:
     """An admin client whose librdkafka log lines go to CLIENT_LOG, like the producers' and consumers'."""
     return AdminClient({"logger": CLIENT_LOG, **client_config, **overrides})
+
+
+def ssl_context(client_config: dict) -> ssl.SSLContext:
+    """The TLS context of `client_config`'s ssl.* settings, for clients that are not librdkafka (aiokafka).
+
+    As librdkafka reads them: a CA file replaces the system's CAs, the broker's certificate is always
+    verified, and only the hostname check can be turned off.
+    """
+    context = ssl.create_default_context(cafile=client_config.get("ssl.ca.location"))
+    if client_config.get("ssl.certificate.location"):
+        context.load_cert_chain(client_config["ssl.certificate.location"], client_config.get("ssl.key.location"),
+                                client_config.get("ssl.key.password"))
+    context.check_hostname = client_config.get("ssl.endpoint.identification.algorithm", "https") != "none"
+    return context
+
+
+def faust_credentials(client_config: dict):
+    """`client_config`'s security settings as faust's broker_credentials (None for PLAINTEXT).
+
+    faust hands them to every aiokafka producer and consumer it makes (faust/transport/drivers/
+    aiokafka.py, credentials_to_aiokafka_auth): the worker connects exactly as the other roles do.
+    """
+    import faust
+
+    protocol = client_config.get("security.protocol", "PLAINTEXT")
+    context = ssl_context(client_config) if protocol.endswith("SSL") else None
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(username=client_config["sasl.username"], password=client_config["sasl.password"],
+                                     mechanism=client_config["sasl.mechanism"], ssl_context=context)
+    return faust.SSLCredentials(context) if context else None
 
 
 # A command asks whether the broker answers before it starts, and says so in one line when it does not:
