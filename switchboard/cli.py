@@ -60,7 +60,12 @@ def topics_create(args) -> None:
     from deploy.kafka.topics import create_topics
     from schemas import catalogue
 
-    created = create_topics(_reachable_bootstrap(), catalogue().values())
+    if args.min_insync_replicas is not None and not 1 <= args.min_insync_replicas <= args.replication_factor:
+        raise UserError(f"--min-insync-replicas {args.min_insync_replicas} must be between 1 and "
+                        f"--replication-factor ({args.replication_factor})")
+    _reachable_bootstrap()
+    created = create_topics(load_settings().kafka_client_config(), catalogue().values(),
+                            replication_factor=args.replication_factor, min_insync_replicas=args.min_insync_replicas)
     print("\n".join(created) if created else "all topics exist")
 
 
@@ -180,7 +185,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     topics = groups.add_parser("topics", help="the topic catalogue").add_subparsers(
         dest="action", required=True, metavar="ACTION")
-    topics.add_parser("create", help=topics_create.__doc__).set_defaults(handler=topics_create)
+    creating = topics.add_parser("create", help=topics_create.__doc__)
+    creating.add_argument("--replication-factor", type=int, default=1, metavar="N",
+                          help="replicas of each new topic (default 1: the local single-node broker)")
+    creating.add_argument("--min-insync-replicas", type=int, metavar="M",
+                          help="min.insync.replicas of each new topic (default: the broker's)")
+    creating.set_defaults(handler=topics_create)
     listing = topics.add_parser("list", help=topics_list.__doc__)
     listing.add_argument("--broker", action="store_true", help="list what the broker has")
     listing.set_defaults(handler=topics_list)
