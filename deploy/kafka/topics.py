@@ -9,25 +9,35 @@ from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, New
 
 from schemas.catalogue import Topic
 
-REPLICATION = 1  # the local broker is a single node; clusters create topics with their own tooling
+REPLICATION = 1  # the local broker is a single node; a cluster asks for more (`topics create --replication-factor`)
+
+# Every function takes the broker as a bootstrap address (the local PLAINTEXT broker, tests) or as the
+# whole client config (Settings.kafka_client_config(): TLS and SASL included), like every other client.
+Broker = str | dict
 
 
-def _admin(bootstrap: str) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap})
+def _admin(broker: Broker) -> AdminClient:
+    return AdminClient({"bootstrap.servers": broker} if isinstance(broker, str) else dict(broker))
 
 
-def list_topics(bootstrap: str, timeout: float = 10) -> list[str]:
+def list_topics(broker: Broker, timeout: float = 10) -> list[str]:
     """Names of the broker's topics, sorted, without Kafka's internal `__` topics."""
-    names = _admin(bootstrap).list_topics(timeout=timeout).topics
+    names = _admin(broker).list_topics(timeout=timeout).topics
     return sorted(name for name in names if not name.startswith("__"))
 
 
-def create_topics(bootstrap: str, topics: Iterable[Topic], timeout: float = 30) -> list[str]:
-    """Create the topics that do not exist yet, as declared; return the names created."""
-    admin = _admin(bootstrap)
+def create_topics(broker: Broker, topics: Iterable[Topic], timeout: float = 30, *,
+                  replication_factor: int = REPLICATION, min_insync_replicas: int | None = None) -> list[str]:
+    """Create the topics that do not exist yet, as declared (with `replication_factor` replicas and,
+    if given, min.insync.replicas); return the names created. Existing topics are left as they are."""
+    if min_insync_replicas is not None and not 1 <= min_insync_replicas <= replication_factor:
+        raise ValueError(f"min.insync.replicas={min_insync_replicas} must be between 1 and the replication "
+                         f"factor ({replication_factor})")
+    admin = _admin(broker)
     existing = set(admin.list_topics(timeout=timeout).topics)
-    wanted = [NewTopic(t.name, num_partitions=t.partitions, replication_factor=REPLICATION,
-                       config=dict(t.config)) for t in topics if t.name not in existing]
+    durability = {} if min_insync_replicas is None else {"min.insync.replicas": str(min_insync_replicas)}
+    wanted = [NewTopic(t.name, num_partitions=t.partitions, replication_factor=replication_factor,
+                       config={**durability, **t.config}) for t in topics if t.name not in existing]
     if not wanted:
         return []
     futures = admin.create_topics(wanted, operation_timeout=timeout, request_timeout=timeout)
@@ -64,9 +74,9 @@ def _ready(meta, count: int) -> bool:
             and all(p.leader >= 0 for p in meta.partitions.values()))
 
 
-def describe_topic(bootstrap: str, name: str, timeout: float = 10) -> dict:
+def describe_topic(broker: Broker, name: str, timeout: float = 10) -> dict:
     """Partitions, replication and the configs set on one topic (its overrides of broker defaults)."""
-    admin = _admin(bootstrap)
+    admin = _admin(broker)
     # Configs before metadata: the other order leaves an event that librdkafka logs at exit.
     resource = ConfigResource(ResourceType.TOPIC, name)
     entries = admin.describe_configs([resource])[resource].result(timeout=timeout)
