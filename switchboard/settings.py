@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     clickhouse_password: SecretStr | None = None
     clickhouse_readonly_user: str = "readonly"
     clickhouse_readonly_password: SecretStr | None = None
+    # A server (docs/operations.md, "ClickHouse servers"): its database (else the URL's path, else the
+    # user's default), the CA that signed an https server's certificate (else the system's) and the
+    # certificate check; a cluster name puts ON CLUSTER on every migration, and replicated makes its
+    # tables Replicated*MergeTree (sink/migrations.py).
+    clickhouse_database: str | None = None
+    clickhouse_ca_file: Path | None = None
+    clickhouse_verify: bool = True
+    clickhouse_cluster: str | None = None
+    clickhouse_replicated: bool = False
 
     # Files and processes
     data_dir: Path = PROJECT_ROOT / ".data"
@@ -81,6 +90,10 @@ class Settings(BaseSettings):
     # The sink owns the embedded engine and answers ClickHouse's HTTP interface here.
     sink_host: str = "127.0.0.1"
     sink_port: int = Field(8123, ge=1, le=65535)
+    # The sink's ClickHouse interface over https (PEM certificate chain and its key); the roles then
+    # reach it at https://sink_host:sink_port and check it against SWITCHBOARD_CLICKHOUSE_CA_FILE.
+    sink_tls_cert_file: Path | None = None
+    sink_tls_key_file: Path | None = None
     threading_window_hours: float = Field(MAX_WINDOW_HOURS, gt=0)
     # Longer than any platform's redelivery period (WhatsApp retries for up to 7 days).
     dedupe_ttl_hours: float = Field(8 * 24, ge=7 * 24)
@@ -141,7 +154,8 @@ class Settings(BaseSettings):
 
     def clickhouse_http_url(self) -> str:
         """Where ClickHouse answers: the configured server, else the sink's embedded engine."""
-        return self.clickhouse_url or f"http://{self.sink_host}:{self.sink_port}"
+        scheme = "https" if self.sink_tls_cert_file else "http"
+        return self.clickhouse_url or f"{scheme}://{self.sink_host}:{self.sink_port}"
 
     def kafka_client_config(self) -> dict[str, str]:
         """librdkafka-style connection settings shared by every producer, consumer and admin."""
@@ -188,12 +202,42 @@ def _problems(s: Settings) -> list[str]:
     if s.clickhouse_user == s.clickhouse_readonly_user:
         problems.append("the roles' ClickHouse user and the readonly one need different names: change "
                         "SWITCHBOARD_CLICKHOUSE_USER or SWITCHBOARD_CLICKHOUSE_READONLY_USER")
+    problems += _clickhouse_server_problems(s)
     if s.fault_point and not re.fullmatch(r"[\w.-]+:(produced|written):[1-9]\d*(:.+)?", s.fault_point):
         problems.append(f"fault_point={s.fault_point!r}: set SWITCHBOARD_FAULT_POINT to "
                         "<processor>:<produced|written>:<n>[:<key part>] (tests only), or unset it")
     if s.kafka_port == s.kafka_controller_port:
         problems.append("the local broker needs two ports: make SWITCHBOARD_KAFKA_PORT and "
                         "SWITCHBOARD_KAFKA_CONTROLLER_PORT differ")
+    return problems
+
+
+def _clickhouse_server_problems(s: Settings) -> list[str]:
+    """ClickHouse settings that cannot work: server settings without a server, TLS files missing or unused."""
+    problems = []
+    url = urlsplit(s.clickhouse_url or "")
+    if s.clickhouse_url and url.scheme not in ("http", "https"):
+        problems.append(f"SWITCHBOARD_CLICKHOUSE_URL={mask_url(s.clickhouse_url)}: give an http:// or "
+                        "https:// URL of ClickHouse's HTTP interface (https defaults to port 8443)")
+    if not s.clickhouse_url and (s.clickhouse_database or s.clickhouse_cluster):
+        problems.append("a database or cluster is for a ClickHouse server: set SWITCHBOARD_CLICKHOUSE_URL, "
+                        "or unset SWITCHBOARD_CLICKHOUSE_DATABASE / SWITCHBOARD_CLICKHOUSE_CLUSTER")
+    if s.clickhouse_database and url.path.strip("/") not in ("", s.clickhouse_database):
+        problems.append(f"the ClickHouse URL names database {url.path.strip('/')!r} but "
+                        f"SWITCHBOARD_CLICKHOUSE_DATABASE={s.clickhouse_database!r}: keep one of them")
+    if s.clickhouse_replicated and not s.clickhouse_cluster:
+        problems.append("replicated tables need a cluster: set SWITCHBOARD_CLICKHOUSE_CLUSTER (the name in "
+                        "the server's remote_servers), or unset SWITCHBOARD_CLICKHOUSE_REPLICATED")
+    if s.clickhouse_ca_file and not s.clickhouse_http_url().startswith("https://"):
+        problems.append("SWITCHBOARD_CLICKHOUSE_CA_FILE is set but ClickHouse is reached over http: use an "
+                        "https:// SWITCHBOARD_CLICKHOUSE_URL (or SWITCHBOARD_SINK_TLS_CERT_FILE), or unset it")
+    files = {"CLICKHOUSE_CA_FILE": s.clickhouse_ca_file, "SINK_TLS_CERT_FILE": s.sink_tls_cert_file,
+             "SINK_TLS_KEY_FILE": s.sink_tls_key_file}
+    problems += [f"SWITCHBOARD_{name}={path}: no such file (give the path of the PEM file)"
+                 for name, path in files.items() if path and not path.is_file()]
+    if bool(s.sink_tls_cert_file) != bool(s.sink_tls_key_file):
+        problems.append("the sink's https needs a certificate and its key: set both SWITCHBOARD_SINK_TLS_CERT_FILE "
+                        "and SWITCHBOARD_SINK_TLS_KEY_FILE, or neither")
     return problems
 
 
