@@ -54,21 +54,42 @@ def redact(text: str, settings) -> str:
     return text
 
 
+DEFAULT_PORTS = {"http": 8123, "https": 8443}   # ClickHouse's HTTP and HTTPS interface ports
+
+
+def connection(settings) -> dict:
+    """clickhouse-connect's get_client arguments for settings.clickhouse_http_url() (no credentials)."""
+    parts = urlparse(settings.clickhouse_http_url())
+    scheme = parts.scheme or "http"
+    found = {"interface": scheme, "host": parts.hostname, "port": parts.port or DEFAULT_PORTS[scheme],
+             "database": settings.clickhouse_database or parts.path.strip("/") or None}
+    if scheme == "https":
+        found |= {"verify": settings.clickhouse_verify}
+        if settings.clickhouse_ca_file:
+            found["ca_cert"] = str(settings.clickhouse_ca_file)
+    return found
+
+
 def connect(settings, **options):
     """A clickhouse-connect client for settings.clickhouse_http_url() (NoClickHouse if none answers)."""
     import clickhouse_connect
     from clickhouse_connect.driver.exceptions import OperationalError
 
     url = settings.clickhouse_http_url()
-    parts = urlparse(url)
     username, password = credentials(settings)
     try:
         return clickhouse_connect.get_client(
-            interface=parts.scheme or "http", host=parts.hostname, port=parts.port or 8123,
-            username=username, password=password, database=parts.path.strip("/") or None,
+            **connection(settings), username=username, password=password,
             # Session ids would serialize concurrent queries on a server; nothing here needs one.
             autogenerate_session_id=False, connect_timeout=5, query_retries=0, **options)
     except OperationalError as exc:
-        hint = ("is the ClickHouse server up?" if settings.clickhouse_url else
-                "start `switchboard sink` (it serves the embedded engine) or set SWITCHBOARD_CLICKHOUSE_URL")
-        raise NoClickHouse(f"no ClickHouse answers at {mask_url(url)}: {hint}") from exc
+        raise NoClickHouse(f"no ClickHouse answers at {mask_url(url)}: {_hint(settings, exc)}") from exc
+
+
+def _hint(settings, exc: Exception) -> str:
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):   # ssl.SSLCertVerificationError, wrapped by urllib3
+        return ("its certificate is not signed by a CA this process trusts: set SWITCHBOARD_CLICKHOUSE_CA_FILE "
+                "to the CA's PEM file")
+    if settings.clickhouse_url:
+        return "is the ClickHouse server up?"
+    return "start `switchboard sink` (it serves the embedded engine) or set SWITCHBOARD_CLICKHOUSE_URL"

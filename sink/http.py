@@ -14,6 +14,7 @@ EXPLAIN / WITH … SELECT, no settings but `max_execution_time`. For everyone, o
 request (chdb would run several) and nothing that reaches outside the engine's own tables: table
 functions, engines and dictionary sources over files, URLs, other servers or programs, INTO OUTFILE.
 Other URL parameters (ClickHouse settings) are not applied by this interface, so they change nothing.
+Over https when given a certificate (server_tls: the aiohttp site's ssl_context), like a server's 8443.
 """
 from __future__ import annotations
 
@@ -22,9 +23,13 @@ import base64
 import hmac
 import json
 import re
+import ssl
+from pathlib import Path
 
 import lz4.frame
 from aiohttp import web
+
+from switchboard.errors import UserError
 
 from .embedded import EmbeddedClickHouse
 from .errors import ClickHouseError
@@ -231,3 +236,15 @@ def clickhouse_routes(app: web.Application, engine: EmbeddedClickHouse,
     app.router.add_get("/ping", ping)
     app.router.add_route("GET", "/", handle)
     app.router.add_route("POST", "/", handle)
+
+
+def server_tls(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    """The ssl_context of the interface's aiohttp site: https with this PEM certificate chain and key."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise UserError(f"cannot serve https with {cert_file} and {key_file}: {exc.strerror or exc} — set "
+                        "SWITCHBOARD_SINK_TLS_CERT_FILE / _KEY_FILE to a PEM certificate and its own key") from None
+    return context
