@@ -6,6 +6,10 @@ two users (sink/http.py): the roles' one (SWITCHBOARD_CLICKHOUSE_USER, default `
 and a readonly one for analysts and Grafana (SWITCHBOARD_CLICKHOUSE_READONLY_USER, default
 `readonly`). A password not set is generated once into the data directory
 (`clickhouse-secret`, `clickhouse-readonly-secret`), so the processes of one machine share it.
+
+Servers (docs/operations.md, "ClickHouse servers"): https defaults to port 8443 (http to 8123), checked
+against SWITCHBOARD_CLICKHOUSE_CA_FILE unless SWITCHBOARD_CLICKHOUSE_VERIFY is off; the database is
+SWITCHBOARD_CLICKHOUSE_DATABASE, else the URL's path.
 """
 from __future__ import annotations
 
