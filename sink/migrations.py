@@ -132,17 +132,22 @@ def migration_lock(store: Store, target: Target = Target(), wait: float = 600.0,
             yield
         return
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    create = for_target(f"CREATE TABLE {LOCK} (holder String) ENGINE = Memory COMMENT '{holder}'", target)
+    create = lock_table(holder, target)
     deadline = time.monotonic() + wait
     while not _created(store, create):
         if time.monotonic() >= deadline:
             raise MigrationError(f"the migration lock is held by {_holder(store)} for over {wait:.0f} s: if no "
-                                 f"sink is migrating (one stopped mid-way), run `{_drop_lock(target)}` and start again")
+                                 f"sink is migrating (one stopped mid-way), run `{drop_lock(target)}` and start again")
         time.sleep(poll)
     try:
         yield
     finally:
-        store.command(_drop_lock(target))
+        store.command(drop_lock(target))
+
+
+def lock_table(holder: str, target: Target) -> str:
+    """The statement that takes the lock on a server: only one caller can create the table."""
+    return for_target(f"CREATE TABLE {LOCK} (holder String) ENGINE = Memory COMMENT '{holder}'", target)
 
 
 def _created(store: Store, create: str) -> bool:
@@ -161,7 +166,8 @@ def _holder(store: Store) -> str:
     return rows[0][0] if rows else "a process that has just released it"
 
 
-def _drop_lock(target: Target) -> str:
+def drop_lock(target: Target) -> str:
+    """The statement that releases the lock (and the fix for one a killed process left)."""
     return for_target(f"DROP TABLE IF EXISTS {LOCK} SYNC", target)
 
 

@@ -22,7 +22,8 @@ from cryptography.x509.oid import NameOID
 
 from sink.client import NoClickHouse, connect, connection
 from sink.http import clickhouse_routes, server_tls
-from sink.migrations import LEDGER, LOCK, MIGRATIONS_DIR, MigrationError, Target, for_target, load_migrations, migration_lock
+from sink.migrations import (LEDGER, LOCK, MIGRATIONS_DIR, MigrationError, Target, drop_lock, for_target, lock_table,
+                             load_migrations, migration_lock)
 from sink.store import ServerStore
 from switchboard.errors import UserError
 from switchboard.settings import ConfigError, load_settings
@@ -152,6 +153,8 @@ def test_every_migration_parses_for_a_cluster_with_on_cluster_and_replicated_eng
             assert engine.startswith("ENGINE = Replicated") and \
                 f"('/clickhouse/tables/{{shard}}/{{database}}/{table}', '{{replica}}'" in engine, name
     assert engines == 1 + sum("ENGINE" in m.sql for m in load_migrations())
+    for lock in (lock_table("sink-a:1:abcd", CLUSTER), drop_lock(CLUSTER)):   # the lock's own DDL
+        assert " ON CLUSTER switchboard" in _formatted(clickhouse_store, lock)
     segment = _formatted(clickhouse_store, for_target(load_migrations()[3].sql, CLUSTER))
     assert "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/segment_facts', '{replica}', version)" \
         in segment   # the version column stays the engine's
@@ -183,51 +186,54 @@ from sink.store import EmbeddedStore, ServerStore
 from switchboard.settings import load_settings
 from tests.clickhouse_fixture import USERS, WRITER, serving
 
-mode, engine, directory = sys.argv[1], EmbeddedClickHouse(Path(sys.argv[2])), Path(sys.argv[3])
-embedded, applied, start = EmbeddedStore(engine), [], threading.Barrier(2)
+engine, first, second = EmbeddedClickHouse(Path(sys.argv[1])), Path(sys.argv[2]), Path(sys.argv[3])
+embedded = EmbeddedStore(engine)
 
-def run(store):
-    start.wait()
-    applied.append(migrate(store, directory, lock_wait=30))
-
-def race(make_store):
+def race(make_store, directory):
+    applied, start = [], threading.Barrier(2)
+    def run(store):
+        start.wait()
+        applied.append(migrate(store, directory, lock_wait=30))
     threads = [threading.Thread(target=run, args=(make_store(),)) for _ in range(2)]
     for t in threads: t.start()
     for t in threads: t.join(60)
+    return applied
 
-if mode == "embedded":       # two threads of the engine's owner: the file lock
-    race(lambda: embedded)
-else:                        # two clients of its ClickHouse interface: the lock table
-    app = web.Application()
-    clickhouse_routes(app, engine, USERS)
-    with serving(app) as url:
-        conf = load_settings(clickhouse_url=url, clickhouse_user=WRITER[0], clickhouse_password=WRITER[1])
-        race(lambda: ServerStore(connect(conf)))
+result = {"embedded": race(lambda: embedded, first)}   # two threads of the engine's owner: the file lock
+app = web.Application()
+clickhouse_routes(app, engine, USERS)
+with serving(app) as url:                              # two clients of its interface: the lock table
+    conf = load_settings(clickhouse_url=url, clickhouse_user=WRITER[0], clickhouse_password=WRITER[1])
+    result["server"] = race(lambda: ServerStore(connect(conf)), second)
 counts = embedded.query("SELECT version, count() FROM schema_migrations GROUP BY version").result_rows
-locks = embedded.query("EXISTS TABLE schema_migrations_lock").result_rows[0][0]
-print(json.dumps({"applied": applied, "counts": sorted(c for _, c in counts), "lock_left": locks}))
+result |= {"counts": sorted(c for _, c in counts),
+           "lock_left": embedded.query("EXISTS TABLE schema_migrations_lock").result_rows[0][0]}
+print(json.dumps(result))
 engine.close()
 """
 
 
-def test_two_migrations_started_together_apply_each_migration_once(tmp_path):
-    # The first released migrations (tables, views, column changes: enough to interleave if unlocked);
-    # a fresh engine needs its own process (chdb: one per process); both modes run side by side.
-    directory = tmp_path / "migrations"
+def _release(directory: Path, files: list[Path]) -> Path:
     directory.mkdir()
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql"))[:14]:
+    for path in files:
         (directory / path.name).write_text(path.read_text())
-    runs = {mode: subprocess.Popen([sys.executable, "-c", RACE, mode, str(tmp_path / mode), str(directory)],
-                                   cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for mode in ("embedded", "server")}
-    names = [m.name for m in load_migrations(directory)]
-    for mode, run in runs.items():
-        out, err = run.communicate(timeout=60)
-        assert run.returncode == 0, err[-2000:]
-        result = json.loads(out.strip().splitlines()[-1])
-        assert sorted(result["applied"], key=len) == [[], names], mode       # both finished, one did it all
-        assert result["counts"] == [1] * len(names), mode                    # each recorded once
-        assert result["lock_left"] == 0, mode
+    return directory
+
+
+def test_two_migrations_started_together_apply_each_migration_once(tmp_path):
+    # A first release, then a second that adds migrations; each started by two migrations at once.
+    # A fresh engine needs its own process (chdb: one per process).
+    files = sorted(MIGRATIONS_DIR.glob("*.sql"))[:14]
+    first, second = _release(tmp_path / "first", files[:8]), _release(tmp_path / "second", files)
+    run = subprocess.run([sys.executable, "-c", RACE, str(tmp_path / "ch"), str(first), str(second)], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    names = [path.stem for path in files]
+    assert sorted(result["embedded"], key=len) == [[], names[:8]]     # both finished, one did it all
+    assert sorted(result["server"], key=len) == [[], names[8:]]
+    assert result["counts"] == [1] * len(names)                        # each recorded once
+    assert result["lock_left"] == 0
 
 
 @pytest.fixture
