@@ -7,6 +7,7 @@ import ssl
 import threading
 import time
 import uuid
+from functools import partial
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -79,6 +80,7 @@ def faust_credentials(client_config: dict):
 # A command asks whether the broker answers before it starts, and says so in one line when it does not:
 # within this many seconds, not after librdkafka's retries for the whole request timeout.
 REACH_TIMEOUT_S = 5.0
+PROBE_SLICE_S = 0.5
 _SILENT = logging.getLogger("switchboard.kafka.probe")   # a probe's failure is its one-line error
 _SILENT.addHandler(logging.NullHandler())
 _SILENT.propagate = False
@@ -95,12 +97,21 @@ def require_broker(client_config: dict, timeout: float = REACH_TIMEOUT_S) -> Non
             "`switchboard kafka start` or set SWITCHBOARD_KAFKA_BOOTSTRAP")
     if not any(_accepts(address, timeout) for address in bootstrap.split(",")):
         raise BrokerUnreachable(down)   # refused at once: no need to wait for librdkafka's retries
-    probe = AdminClient({**client_config, "logger": _SILENT, "log_level": 0,
+    # A refused TLS handshake or SASL login reaches the error callback (served by poll()), while the
+    # request only fails with a transport error: so ask in short slices, and say the refusal at once.
+    seen: list[KafkaError] = []
+    probe = AdminClient({**client_config, "logger": _SILENT, "log_level": 0, "error_cb": seen.append,
                          "socket.connection.setup.timeout.ms": int(timeout * 1000)})
-    try:
-        probe.list_topics(timeout=timeout)
-    except KafkaException as exc:
-        raise BrokerUnreachable(_refusal(bootstrap, exc.args[0]) or down) from None
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            probe.list_topics(timeout=max(0.1, min(PROBE_SLICE_S, deadline - time.monotonic())))
+            return
+        except KafkaException as exc:
+            probe.poll(0)
+            fix = next((fix for fix in map(partial(_refusal, bootstrap), (*seen, exc.args[0])) if fix), None)
+            if fix or time.monotonic() >= deadline:
+                raise BrokerUnreachable(fix or down) from None
 
 
 def _accepts(address: str, timeout: float) -> bool:

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
@@ -128,13 +129,38 @@ def _run_counting_downloads(cmd: list[str], started: float) -> tuple[int, str]:
     return run.returncode, "".join(lines)
 
 
+@dataclass(frozen=True)
+class Listener:
+    """An extra client listener on 127.0.0.1 beside the PLAINTEXT one (e.g. SASL_SSL for a secured setup).
+
+    `config`: the broker properties it needs, usually `listener.name.<name lowercased>.*` (keystore,
+    SASL mechanisms and their JAAS login modules); see the "Kafka security" part of docs/operations.md.
+    """
+
+    name: str                  # upper case, e.g. SECURE
+    protocol: str              # SSL, SASL_PLAINTEXT or SASL_SSL
+    port: int
+    config: dict[str, str] = field(default_factory=dict)
+
+    def properties(self) -> str:
+        """Its config as server.properties lines."""
+        return "".join(f"{key}={value}\n" for key, value in sorted(self.config.items()))
+
+
 class LocalKafka:
-    """One broker+controller node on 127.0.0.1, its state in `data_dir`, jars in `cache_dir`."""
+    """One broker+controller node on 127.0.0.1, its state in `data_dir`, jars in `cache_dir`.
+
+    `listeners`: extra client listeners (TLS, SASL); `scram`: SCRAM credentials written into the
+    metadata when the log dir is formatted, as `kafka-storage format --add-scram` takes them
+    (e.g. "SCRAM-SHA-512=[name=alice,password=alice-secret]").
+    """
 
     def __init__(self, cache_dir: Path, data_dir: Path, port: int = 9092,
-                 controller_port: int = 9093, heap: str = "512m") -> None:
+                 controller_port: int = 9093, heap: str = "512m", *,
+                 listeners: tuple[Listener, ...] = (), scram: tuple[str, ...] = ()) -> None:
         self.cache_dir, self.data_dir = Path(cache_dir).resolve(), Path(data_dir).resolve()
         self.port, self.controller_port, self.heap = port, controller_port, heap
+        self.listeners, self.scram = tuple(listeners), tuple(scram)
         self.version = kafka_version()
         self.properties = self.data_dir / "server.properties"
         self.pid_file = self.data_dir / "broker.pid"
@@ -182,7 +208,8 @@ class LocalKafka:
     def _check_ports(self) -> None:
         """Refuse at once, naming the setting, when a port the new broker needs is taken."""
         for port, variable in ((self.port, "SWITCHBOARD_KAFKA_PORT"),
-                               (self.controller_port, "SWITCHBOARD_KAFKA_CONTROLLER_PORT")):
+                               (self.controller_port, "SWITCHBOARD_KAFKA_CONTROLLER_PORT"),
+                               *((listener.port, f"the {listener.name} listener's port") for listener in self.listeners)):
             if _port_taken(port):
                 raise BrokerError(f"127.0.0.1:{port}: Address already in use (another broker, or another "
                                   f"program?): stop what listens there or set {variable}")
@@ -194,16 +221,22 @@ class LocalKafka:
     # -- storage ------------------------------------------------------------------------------
 
     def _rendered(self) -> str:
+        extra = self.listeners
         return Template(TEMPLATE.read_text()).substitute(
             port=self.port, controller_port=self.controller_port,
-            log_dirs=self.data_dir / "kraft-logs")
+            log_dirs=self.data_dir / "kraft-logs",
+            extra_listeners="".join(f",{x.name}://127.0.0.1:{x.port}" for x in extra),
+            extra_advertised="".join(f",{x.name}://127.0.0.1:{x.port}" for x in extra),
+            extra_protocols="".join(f",{x.name}:{x.protocol}" for x in extra),
+            extra_config="".join(f"\n# The {x.name} listener ({x.protocol})\n{x.properties()}" for x in extra))
 
     def _format(self) -> None:
         """Format the log dir once; a formatted dir keeps its cluster id across restarts."""
         if (self.data_dir / "kraft-logs" / "meta.properties").exists():
             return
+        scram = [arg for credential in self.scram for arg in ("--add-scram", credential)]
         cmd = self._java(["-Xmx256m"], "kafka.tools.StorageTool", "format", "-t", _cluster_id(),
-                         "-c", str(self.properties))
+                         "-c", str(self.properties), *scram)
         run = subprocess.run(cmd, capture_output=True, text=True)
         if run.returncode != 0:
             raise BrokerError(f"formatting {self.data_dir} failed:\n{_tail(run.stdout + run.stderr)}")
