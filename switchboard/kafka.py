@@ -129,9 +129,12 @@ def _refusal(bootstrap: str, error: KafkaError) -> str | None:
     if error.code() in (KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED):
         return (f"the broker at {bootstrap} refused the credentials ({error.str()}): check "
                 "SWITCHBOARD_KAFKA_SASL_MECHANISM, SWITCHBOARD_KAFKA_SASL_USERNAME and SWITCHBOARD_KAFKA_SASL_PASSWORD")
-    if error.code() == KafkaError._SSL:
+    # A broker that wants a client certificate answers with a TLS alert once the handshake is done
+    # (TLS 1.3): librdkafka reports that as a transport error carrying OpenSSL's reason.
+    if error.code() == KafkaError._SSL or (error.code() == KafkaError._TRANSPORT and "SSL routines" in error.str()):
         return (f"TLS with the broker at {bootstrap} failed ({error.str()}): check "
-                "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL and the TLS settings (`switchboard settings`)")
+                "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL and SWITCHBOARD_KAFKA_SSL_CA_FILE (and _CERT_FILE/_KEY_FILE "
+                "if the broker requires a client certificate)")
     return None
 
 

@@ -7,6 +7,7 @@ port alone. The edge publishes a signed webhook, the worker threads it, the sink
 """
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import os
@@ -37,15 +38,15 @@ MECHANISM, USER = "SCRAM-SHA-512", "switchboard"
 JAAS = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
 
 
-def _certificates(tmp: Path) -> tuple[Path, Path]:
-    """A CA (ca.pem) and a broker key and certificate for 127.0.0.1 and localhost signed by it, as the
-    PEM keystore Kafka reads (broker.pem: key, certificate, CA)."""
+def _certificates(tmp: Path) -> dict[str, Path]:
+    """A CA (ca.pem); a broker key and certificate for 127.0.0.1 and localhost signed by it, as the PEM
+    keystore Kafka reads (broker.pem: key, certificate, CA); a client certificate and key signed by it."""
     now = datetime.datetime.now(datetime.timezone.utc)
 
-    def certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool) -> x509.Certificate:
+    def certificate(subject: str, key, issuer_key, *, ca: bool = False) -> x509.Certificate:
         builder = (x509.CertificateBuilder()
                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Switchboard test CA")]))
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
                    .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
                    .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
@@ -54,37 +55,49 @@ def _certificates(tmp: Path) -> tuple[Path, Path]:
                 [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
         return builder.sign(issuer_key, hashes.SHA256())
 
-    ca_key, broker_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = certificate("Switchboard test CA", ca_key, "Switchboard test CA", ca_key, ca=True)
-    broker = certificate("127.0.0.1", broker_key, "Switchboard test CA", ca_key, ca=False)
-    pem = serialization.Encoding.PEM
-    (tmp / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (tmp / "broker.pem").write_bytes(
-        broker_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        + broker.public_bytes(pem) + ca.public_bytes(pem))
-    return tmp / "ca.pem", tmp / "broker.pem"
+    pem, keys = serialization.Encoding.PEM, [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    ca_key, broker_key, client_key = keys
+    ca = certificate("Switchboard test CA", ca_key, ca_key, ca=True)
+    key_bytes = [k.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()) for k in keys]
+    files = {"ca": ca.public_bytes(pem),
+             "broker": key_bytes[1] + certificate("127.0.0.1", broker_key, ca_key).public_bytes(pem) + ca.public_bytes(pem),
+             "client": certificate("switchboard-client", client_key, ca_key).public_bytes(pem), "client-key": key_bytes[2]}
+    for name, content in files.items():
+        (tmp / f"{name}.pem").write_bytes(content)
+    return {name: tmp / f"{name}.pem" for name in files}
 
 
 @pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A broker with a SASL_SSL listener; the SWITCHBOARD_KAFKA_* environment every client here uses."""
+def brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, str]]]:
+    """One broker with a SASL_SSL listener and a mutual-TLS one (client certificates required); the
+    SWITCHBOARD_KAFKA_* environment of each ("sasl", "mtls")."""
     tmp = tmp_path_factory.mktemp("sasl-ssl")
-    ca, keystore = _certificates(tmp)
-    password, port = f"test-scram-{uuid.uuid4().hex}", free_port()
-    listener = Listener("SECURE", "SASL_SSL", port, {
-        "listener.name.secure.ssl.keystore.type": "PEM",
-        "listener.name.secure.ssl.keystore.location": str(keystore),
+    pems = _certificates(tmp)
+    password, port, mtls_port = f"test-scram-{uuid.uuid4().hex}", free_port(), free_port()
+    keystore = {"ssl.keystore.type": "PEM", "ssl.keystore.location": str(pems["broker"])}
+    sasl = Listener("SECURE", "SASL_SSL", port, {f"listener.name.secure.{k}": v for k, v in keystore.items()} | {
         "listener.name.secure.sasl.enabled.mechanisms": MECHANISM,
         f"listener.name.secure.{MECHANISM.lower()}.sasl.jaas.config": JAAS})
+    mtls = Listener("MTLS", "SSL", mtls_port, {f"listener.name.mtls.{k}": v for k, v in (keystore | {
+        "ssl.truststore.type": "PEM", "ssl.truststore.location": str(pems["ca"]), "ssl.client.auth": "required"}).items()})
     broker = LocalKafka(CACHE_DIR, tmp / "kafka", port=free_port(), controller_port=free_port(),
-                        listeners=(listener,), scram=(f"{MECHANISM}=[name={USER},password={password}]",))
+                        listeners=(sasl, mtls), scram=(f"{MECHANISM}=[name={USER},password={password}]",))
     try:
         broker.start()
-        yield {"SWITCHBOARD_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-               "SWITCHBOARD_KAFKA_SASL_MECHANISM": MECHANISM, "SWITCHBOARD_KAFKA_SASL_USERNAME": USER,
-               "SWITCHBOARD_KAFKA_SASL_PASSWORD": password, "SWITCHBOARD_KAFKA_SSL_CA_FILE": str(ca)}
+        yield {"sasl": {"SWITCHBOARD_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                        "SWITCHBOARD_KAFKA_SASL_MECHANISM": MECHANISM, "SWITCHBOARD_KAFKA_SASL_USERNAME": USER,
+                        "SWITCHBOARD_KAFKA_SASL_PASSWORD": password, "SWITCHBOARD_KAFKA_SSL_CA_FILE": str(pems["ca"])},
+               "mtls": {"SWITCHBOARD_KAFKA_BOOTSTRAP": f"127.0.0.1:{mtls_port}", "SWITCHBOARD_KAFKA_SECURITY_PROTOCOL": "SSL",
+                        "SWITCHBOARD_KAFKA_SSL_CA_FILE": str(pems["ca"]), "SWITCHBOARD_KAFKA_SSL_CERT_FILE": str(pems["client"]),
+                        "SWITCHBOARD_KAFKA_SSL_KEY_FILE": str(pems["client-key"])}}
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="module")
+def secured(brokers) -> dict[str, str]:
+    """The SASL_SSL listener's SWITCHBOARD_KAFKA_* environment, which every client of the flow uses."""
+    return brokers["sasl"]
 
 
 def settings_of(env: dict[str, str], **more) -> Settings:
@@ -144,14 +157,34 @@ def test_a_wrong_password_or_ca_is_refused_in_one_line(secured, tmp_path):
     assert listing.returncode == 1
     assert listing.stderr.startswith("switchboard: error: the broker at 127.0.0.1:") and \
         listing.stderr.count("\n") == 1 and "SWITCHBOARD_KAFKA_SASL_PASSWORD" in listing.stderr, listing.stderr
-    other_ca, _ = _certificates(tmp_path)   # a CA that did not sign the broker's certificate
+    other_ca = _certificates(tmp_path)["ca"]   # a CA that did not sign the broker's certificate
     with pytest.raises(BrokerUnreachable, match="TLS with the broker at .* failed .*certificate verify failed"):
         require_broker(settings_of(secured | {"SWITCHBOARD_KAFKA_SSL_CA_FILE": str(other_ca)}).kafka_client_config())
     require_broker(settings_of(secured).kafka_client_config())   # the right ones are let in
 
 
+def test_mutual_tls_lets_a_client_certificate_in_for_both_clients_and_refuses_none(brokers):
+    config = settings_of(brokers["mtls"]).kafka_client_config()
+    require_broker(config)   # librdkafka, with the client certificate and key
+
+    async def aiokafka_connects() -> None:   # as the faust worker's clients do, from the same config
+        from aiokafka import AIOKafkaProducer
+        from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+
+        producer = AIOKafkaProducer(bootstrap_servers=config["bootstrap.servers"],
+                                    **credentials_to_aiokafka_auth(faust_credentials(config)))
+        await producer.start()   # bootstraps: a TLS handshake with the client certificate, then metadata
+        assert await producer.client.fetch_all_metadata() is not None
+        await producer.stop()
+    asyncio.run(aiokafka_connects())
+
+    anonymous = {k: v for k, v in brokers["mtls"].items() if not k.endswith(("_CERT_FILE", "_KEY_FILE"))}
+    with pytest.raises(BrokerUnreachable, match="TLS with the broker at .*alert bad certificate.*_CERT_FILE/_KEY_FILE"):
+        require_broker(settings_of(anonymous).kafka_client_config())
+
+
 def test_the_worker_gets_the_same_tls_and_sasl_as_librdkafka(tmp_path):
-    ca, _ = _certificates(tmp_path)
+    ca = _certificates(tmp_path)["ca"]
     config = Settings(kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="SCRAM-SHA-256",
                       kafka_sasl_username="u", kafka_sasl_password="p", kafka_ssl_ca_file=ca,
                       kafka_ssl_check_hostname=False).kafka_client_config()
@@ -172,7 +205,7 @@ def test_the_worker_gets_the_same_tls_and_sasl_as_librdkafka(tmp_path):
     ({"kafka_sasl_username": "u", "kafka_sasl_password": "p"}, "SASL_SSL"),
 ])
 def test_settings_that_cannot_connect_are_one_line_naming_the_fix(tmp_path, settings, fix):
-    ca, _ = _certificates(tmp_path)
+    ca = _certificates(tmp_path)["ca"]
     with pytest.raises(ConfigError) as refused:
         load_settings(**{k: v.format(ca=ca) for k, v in settings.items()})
     assert fix in str(refused.value) and "\n" not in str(refused.value)
