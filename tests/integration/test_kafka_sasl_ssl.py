@@ -4,6 +4,7 @@ A second local broker (not the session's) gets a SASL_SSL listener: a CA and a b
 made here, SCRAM-SHA-512 credentials written by Kafka's own `kafka-storage format --add-scram`.
 Its PLAINTEXT listener serves only its own readiness probe: every client here is given the secure
 port alone. The edge publishes a signed webhook, the worker threads it, the sink writes its fact.
+A third listener requires client certificates (mutual TLS), for both client libraries.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from deploy.kafka.broker import Listener, LocalKafka
 from deploy.kafka.topics import describe_topic
+from sink.client import connect
 from switchboard.kafka import BrokerUnreachable, faust_credentials, require_broker, ssl_context
 from switchboard.settings import ConfigError, Settings, load_settings
 from tests.connectors.helpers import ACCOUNT_IDS, SECRETS, SIGNING, accounts_file, new_tenant, webhook
@@ -140,7 +142,6 @@ def test_edge_worker_and_sink_run_the_flow_through_sasl_ssl(secured, tmp_path):
         with urllib.request.urlopen(request, timeout=15) as answer:
             assert answer.status == 200   # only once the broker acknowledged the publish (SASL_SSL)
 
-        from sink.client import connect
         facts = connect(settings_of(secured, data_dir=tmp_path / "data", sink_port=sink_port))
         query = ("SELECT text, conversation_id FROM message_facts FINAL WHERE tenant_id = {t:String} "
                  "AND conversation_id IS NOT NULL")   # the conversation: the worker's, through the same broker
