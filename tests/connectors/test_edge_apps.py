@@ -230,8 +230,12 @@ async def test_through_the_broker_a_meta_batch_for_two_pages_lands_on_both_accou
     try:
         since, body = int(time.time() * 1000) - 1000, fixture("meta_messenger_batch.json")
         answer = await client.post("/webhooks/meta/acme-meta", data=body, headers=signed("messenger", META_SECRET, body))
-        assert answer.status == 200
-        found = read_back(kafka_bootstrap, INBOUND, since, lambda m: m.key().decode().startswith(f"{tenant}:"))
+        assert (answer.status, await answer.text()) == (200, "EVENT_RECEIVED")
+        # Kafka writes a commit's markers after it answers the commit: read until they are visible
+        # (a read_committed end offset stops before them until then), under a deadline.
+        deadline, found = time.monotonic() + 30, []
+        while len(found) < 3 and time.monotonic() < deadline:
+            found = read_back(kafka_bootstrap, INBOUND, since, lambda m: m.key().decode().startswith(f"{tenant}:"))
         pages = sorted(CODEC.decode(m.value(), "inbound-message")["channel_account_id"] for m in found)
         assert pages == [PAGE_A, PAGE_A, PAGE_B]
     finally:
