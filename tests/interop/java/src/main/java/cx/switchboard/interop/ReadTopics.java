@@ -60,6 +60,7 @@ public final class ReadTopics {
   private final Map<String, Schema> latest = new HashMap<>();
   private final Map<String, BinaryMessageDecoder<GenericRecord>> singleObject = new HashMap<>();
   private final Map<Integer, Schema> registered = new HashMap<>();
+  private final Map<String, GenericDatumReader<GenericRecord>> resolving = new HashMap<>();
   private final String registry;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -131,12 +132,17 @@ public final class ReadTopics {
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50"); // the topics are read to a known end
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
              new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
+      Map<String, List<PartitionInfo>> existing = consumer.listTopics(Duration.ofSeconds(10));
       for (String name : names) {
-        for (PartitionInfo p : consumer.partitionsFor(name, Duration.ofSeconds(10))) {
+        if (!existing.containsKey(name)) {
+          throw new IllegalArgumentException("no topic " + name + " on " + bootstrap);
+        }
+        for (PartitionInfo p : existing.get(name)) {
           partitions.add(new TopicPartition(name, p.partition()));
         }
       }
@@ -170,7 +176,7 @@ public final class ReadTopics {
     } else if (value.length >= 5 && value[0] == 0x00) {
       int id = ByteBuffer.wrap(value, 1, 4).getInt();
       Schema writer = registered(id);
-      record = new GenericDatumReader<GenericRecord>(writer, reader)
+      record = resolving.computeIfAbsent(id + "/" + subject, k -> new GenericDatumReader<>(writer, reader))
           .read(null, DecoderFactory.get().binaryDecoder(value, 5, value.length - 5, null));
       decoded.put("encoding", "confluent").put("schema_id", id);
     } else {
