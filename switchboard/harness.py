@@ -3,7 +3,10 @@ and benchmarks.
 
 Each `Worker` gets its own app id (consumer group), data dir and static member name, so it shares
 nothing with other workers but the catalogue topics: callers filter what they read back by a
-tenant id of their own.
+tenant id of their own. A new group would read every event topic from its first record (faust's
+`earliest`), so on a broker that earlier tests filled a worker would first redo all their work;
+the harness starts a new group's event topics where they stood when the worker was made
+(`start_group_at`); compacted topics (state, configuration) are still read from the start.
 """
 from __future__ import annotations
 
@@ -17,11 +20,39 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from schemas import Codec, DecodeError, topic
+from schemas import Codec, DecodeError, catalogue, topic
 from switchboard.kafka import consumer, producer
 
 REPO = Path(__file__).resolve().parents[1]
 READY = "streams worker ready"
+SINCE_MARGIN_MS = 5_000   # records produced just before the worker was made are still its own
+
+
+def start_group_at(conf: dict, group: str, since_ms: int) -> int:
+    """Commit, for consumer group `group`, the offset of the first record at or after `since_ms` (the
+    end when none) on every event topic of the catalogue; partitions the group has committed are left
+    as they are, compacted topics are left to `earliest`. Returns the partitions committed."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({**conf, "group.id": group, "enable.auto.commit": False})
+    try:
+        present = c.list_topics(timeout=10).topics
+        wanted = [TopicPartition(t.name, p, since_ms) for t in catalogue().values()
+                  if not t.compacted and t.name in present for p in present[t.name].partitions]
+        if not wanted:
+            return 0
+        done = {(tp.topic, tp.partition) for tp in c.committed(wanted, timeout=10) if tp.offset >= 0}
+        todo = [tp for tp in wanted if (tp.topic, tp.partition) not in done]
+        if not todo:   # a restart: the group has its own offsets
+            return 0
+        found = c.offsets_for_times(todo, timeout=10)
+        for tp in found:
+            if tp.offset < 0:   # nothing at or after since_ms: the end
+                tp.offset = c.get_watermark_offsets(tp, timeout=10)[1]
+        c.commit(offsets=found, asynchronous=False)
+        return len(found)
+    finally:
+        c.close()
 
 
 class WorkerProcess:
@@ -29,13 +60,17 @@ class WorkerProcess:
 
     ready_marker = READY
 
-    def __init__(self, args: list[str], env: dict[str, str]):
+    def __init__(self, args: list[str], env: dict[str, str], group: str | None = None):
         self.args, self.env = args, {**os.environ, **env}
+        self.group, self.since_ms = group, int(time.time() * 1000) - SINCE_MARGIN_MS
         self.log: list[str] = []
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0):
-        """Start and wait for the ready line (partitions assigned, tables recovered); returns self."""
+        """Start and wait for the ready line (partitions assigned, tables recovered); returns self.
+        A worker of a `group` starts that group's event topics at the time it was made."""
+        if self.group:
+            start_group_at({"bootstrap.servers": self.env["SWITCHBOARD_KAFKA_BOOTSTRAP"]}, self.group, self.since_ms)
         self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         ready = threading.Event()
@@ -94,7 +129,7 @@ class Worker(WorkerProcess):
             [sys.executable, "-m", "switchboard.cli", "worker", "--name", app_id, "--app-id", app_id,
              "--expiry-interval", "1", *(["--processors", processors] if processors else [])],
             {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(data_dir),
-             "SWITCHBOARD_ACCOUNTS_FILE": str(accounts_file), "SWITCHBOARD_LOG_LEVEL": "INFO"})
+             "SWITCHBOARD_ACCOUNTS_FILE": str(accounts_file), "SWITCHBOARD_LOG_LEVEL": "INFO"}, group=app_id)
 
 
 class Topics:

@@ -24,7 +24,7 @@ class IdentityWorker(WorkerProcess):
             [sys.executable, "-m", "switchboard.cli", "worker", "--processors", "streams.identity.agent",
              "--app-id", self.name, "--name", self.name, "--store", "memory://"],
             {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(workdir / "data"),
-             "SWITCHBOARD_LOG_LEVEL": "INFO"})
+             "SWITCHBOARD_LOG_LEVEL": "INFO"}, group=self.name)
 
 
 class Claims:

@@ -35,7 +35,7 @@ class RoutingWorker(WorkerProcess):
             [sys.executable, "-m", "streams.routing", "--no-clock", "--store", "memory://",
              "--group", self.group, "--name", name, "--log-level", os.environ.get("ROUTING_TEST_LOG_LEVEL", "info")],
             {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_ROUTING_DIR": str(self.routing_dir),
-             "SWITCHBOARD_DATA_DIR": str(workdir / "data")})
+             "SWITCHBOARD_DATA_DIR": str(workdir / "data")}, group=self.group)
 
     def add_tenant(self, tenant: str) -> str:
         """Give `tenant` the fixture routing file."""
