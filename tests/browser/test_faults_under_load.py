@@ -197,9 +197,14 @@ def exactly_once(facts: Facts, sent: list) -> dict:
 def replies_once(facts: Facts, log: dict[str, list[dict]], until: float) -> dict:
     """No reply reached a platform twice (where the platform would not absorb it), and every reply
     to this run's threads created before `until` (when `log` was read) has its outcome."""
-    replies = facts.outbound(until)
-    rejected = facts.rejected()
-    unsettled = [r[0] for r in replies if not set(r[3]) & {"sent", "failed"} and r[0] not in rejected]
+    deadline = time.time() + 90   # a reply deliver held when it was killed is settled after its restart
+    while True:
+        replies = facts.outbound(until)
+        rejected = facts.rejected()
+        unsettled = [r[0] for r in replies if not set(r[3]) & {"sent", "failed"} and r[0] not in rejected]
+        if not unsettled or time.time() > deadline:
+            break
+        time.sleep(1)
     assert not unsettled, f"{len(unsettled)} replies have no outcome: {unsettled[:5]}"
     unknown = Counter((channel, text) for _, channel, text, _, codes, _ in replies if "unknown_outcome" in codes)
     sent_ids = defaultdict(set)   # platform message id -> outbound ids (every tenant's, since the start)
