@@ -52,8 +52,6 @@ class Delivery:
         self.clock, self.sleep = clock, sleep
         self.needs_catch_up = True
         self.counters: Counter = Counter()
-        self.outcomes: Counter = Counter()   # (channel, sent|failed|rejected|duplicate): /metrics
-        self.retries: Counter = Counter()    # channel: platform calls repeated after a retriable error
 
     def on_assign(self, _consumer, _partitions) -> None:
         """Partitions moved: another instance may have written the ledger since we last read it."""
@@ -106,7 +104,6 @@ class Delivery:
         previous = self.ledger.state(outbound["outbound_id"])
         if previous in ("sent", "failed"):
             self.counters["duplicates_skipped"] += 1
-            self.outcomes[(outbound["channel"], "duplicate")] += 1
             return [], []
         now = int(self.clock() * 1000)
         channel = self.connectors.get(outbound["channel"])
@@ -123,7 +120,6 @@ class Delivery:
                                 reason=f"media upload: {failed.result.reason}")
         except Refused as refused:
             self.counters["rejected"] += 1
-            self.outcomes[(outbound["channel"], "rejected")] += 1
             entry = outcomes.attempt(outbound, "failed", now, code=refused.rule)
             return [self._record(REJECTED, outbound["thread_key"], "outbound-rejection",
                                  outcomes.rejection(outbound, refused.rule, refused.reason, now)),
@@ -148,11 +144,9 @@ class Delivery:
         for request in requests:
             result, calls = await send(self.session, channel, request, self.policy, sleep=self.sleep)
             attempts += calls
-            self.retries[outbound["channel"]] += max(calls - 1, 0)
             if not result.ok and result.use_fallback and request.fallback is not None:
                 result, calls = await send(self.session, channel, request.fallback, self.policy, sleep=self.sleep)
                 attempts += calls  # e.g. LINE: the reply token expired, push instead
-                self.retries[outbound["channel"]] += max(calls - 1, 0)
             if not result.ok:
                 break
             ids += result.platform_message_ids
@@ -162,7 +156,6 @@ class Delivery:
 
     def _finish(self, outbound, state, now, *, ids=(), attempts=0, code=None, reason=None):
         self.counters[state] += 1
-        self.outcomes[(outbound["channel"], state)] += 1
         if state == "failed":
             log.warning("%s %s failed: %s %s", outbound["channel"], outbound["outbound_id"], code, reason)
         entry = outcomes.attempt(outbound, state, now, ids=ids, attempts=attempts, code=code)
@@ -205,9 +198,7 @@ def main(argv: list[str]) -> int:
                         help="seconds between platform syncs (templates, LINE quota: connectors/platform_sync.py)")
     args = parser.parse_args(argv)
     settings = load_settings()
-    from switchboard.logs import setup_logging
-
-    setup_logging(settings, "deliver")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config, codec = settings.kafka_client_config(), Codec.from_settings(settings)
     ledger = _ledger(settings, config, codec, args.instance or args.group)   # first: a held store fails at once
     directory = DirectoryView(config, codec).start()   # web accounts are the directory's deployments
@@ -254,56 +245,16 @@ def _outbound_media(settings, session, policy: RetryPolicy) -> OutboundMedia:
     return OutboundMedia(store, Signer(secret(settings)), settings.public_url(), session, policy)
 
 
-class _CountedPublisher:
-    """The publisher, counting what the broker acknowledged per topic (dead letters apart) for /metrics."""
-
-    def __init__(self, publisher: Publisher, metrics):
-        self.publisher, self.metrics = publisher, metrics
-
-    async def publish(self, records) -> None:
-        await self.publisher.publish(records)
-        for record in records:
-            self.metrics.count_out(record.topic)
-
-
-def _observed(delivery: Delivery, consumer, metrics, group: str, assigned) -> dict:
-    """Deliver's series read from its counters and consumer; its readiness checks."""
-    from switchboard.observe import Collected, ConsumerLag, broker_reachable
-
-    metrics.watch(
-        ConsumerLag(consumer, group),
-        Collected("switchboard_delivery_outcomes", "outbound messages finished, per channel: sent, failed, "
-                  "rejected (before any call), duplicate (the ledger had it)", ["channel", "outcome"],
-                  lambda: list(delivery.outcomes.items())),
-        Collected("switchboard_delivery_retries", "platform API calls repeated after a retriable error",
-                  ["channel"], lambda: [((channel,), n) for channel, n in list(delivery.retries.items())]))
-    return {"broker": broker_reachable(consumer), "partitions_assigned": assigned.is_set}
-
-
 async def _serve(settings, accounts, consumer, publisher, ledger, codec, args) -> None:
-    import threading
-
-    from switchboard.observe import CountingConsumer, Metrics, serve_observability
-
-    stop, metrics, assigned = asyncio.Event(), Metrics("deliver"), threading.Event()
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with aiohttp.ClientSession() as session:
         policy = RetryPolicy(attempts=args.attempts)
-        delivery = Delivery(accounts, CountingConsumer(consumer, metrics, "deliver"), _CountedPublisher(publisher, metrics),
-                            ledger, session, codec=codec, policy=policy,
+        delivery = Delivery(accounts, consumer, publisher, ledger, session, codec=codec, policy=policy,
                             media=_outbound_media(settings, session, policy), connectors=_connectors(settings))
-
-        def on_assign(kafka_consumer, partitions) -> None:
-            delivery.on_assign(kafka_consumer, partitions)
-            assigned.set()
-
-        consumer.subscribe([APPROVED], on_assign=on_assign)
-        checks = _observed(delivery, consumer, metrics, args.group, assigned)
-        server = await serve_observability(metrics, checks, settings.deliver_host, settings.deliver_port)
+        consumer.subscribe([APPROVED], on_assign=delivery.on_assign)
         syncing = asyncio.create_task(keep_synced(accounts, session, publisher, codec, stop, args.sync_interval))
         await delivery.run(stop, args.batch_size)
         await syncing
-        if server is not None:
-            await server.cleanup()
         log.info("stopped: %s", dict(delivery.counters))

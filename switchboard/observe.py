@@ -35,7 +35,7 @@ class Metrics:
         Gauge("switchboard_info", "1 per process, naming its role", ["role"], registry=r).labels(role).set(1)
         self.events_in = Counter("switchboard_events_in", "records consumed (webhook events at the edge)",
                                  ["topic", "channel"], registry=r)
-        self.events_out = Counter("switchboard_events_out", "records produced (dead letters: switchboard_dead_letters)",
+        self.events_out = Counter("switchboard_events_out", "records produced and acknowledged",
                                   ["topic", "channel"], registry=r)
         self.dead_letters = Counter("switchboard_dead_letters", "records sent to a dead-letter topic",
                                     ["topic"], registry=r)
@@ -44,15 +44,12 @@ class Metrics:
                                  buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
         self.http = Counter("switchboard_http_responses", "HTTP responses by channel, route and status",
                             ["channel", "route", "status"], registry=r)
+        self.deliveries = Counter("switchboard_delivery_outcomes", "outbound messages finished (sent, failed, "
+                                  "rejected, duplicate)", ["channel", "outcome"], registry=r)
+        self.retries = Counter("switchboard_delivery_retries", "platform API calls repeated after a retriable error",
+                               ["channel"], registry=r)
         self.ready = Gauge("switchboard_ready", "1 when the readiness check passed at the last /readyz",
                            ["check"], registry=r)
-
-    def count_out(self, topic: str, channel: str = "", n: int = 1) -> None:
-        """`n` records produced to `topic`: a dead-letter topic's count apart."""
-        if topic.endswith("-dlq"):
-            self.dead_letters.labels(topic).inc(n)
-        else:
-            self.events_out.labels(topic, channel).inc(n)
 
     def watch(self, *collectors) -> "Metrics":
         """Add collectors read at scrape time (`Collected`, `ConsumerLag`, faust's monitor's)."""
@@ -108,7 +105,7 @@ class ConsumerLag:
         return found
 
 
-class CountingConsumer:
+class Counting:
     """A confluent-kafka consumer that counts what it hands out and times each batch to its commit."""
 
     def __init__(self, consumer, metrics: Metrics, stage: str):
@@ -133,21 +130,6 @@ class CountingConsumer:
 
     def __getattr__(self, name):
         return getattr(self._consumer, name)
-
-
-class CountingProducer:
-    """A confluent-kafka producer that counts what it produces: dead letters apart (`<topic>-dlq`)."""
-
-    def __init__(self, producer, metrics: Metrics):
-        self._producer, self._metrics = producer, metrics
-
-    def produce(self, topic: str, *args, **kwargs):
-        result = self._producer.produce(topic, *args, **kwargs)
-        self._metrics.count_out(topic)
-        return result
-
-    def __getattr__(self, name):
-        return getattr(self._producer, name)
 
 
 def http_middleware(metrics: Metrics):
