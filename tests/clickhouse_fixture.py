@@ -13,9 +13,12 @@ need the embedded engine.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import ssl
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -90,6 +93,15 @@ def serving(app: web.Application, ssl_context: ssl.SSLContext | None = None) -> 
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+
+
+def get_json(url: str, headers: dict, timeout: float = 10) -> tuple[int, dict]:
+    """GET `url` with `headers`: (status, JSON body), refusals included."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
 
 
 @pytest.fixture(scope="session")

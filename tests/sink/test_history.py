@@ -11,7 +11,7 @@ import pytest
 from sink.history import history, members, parse_cursor, sender_names
 from sink.reports import summary_counts
 
-from tests.clickhouse_fixture import report_token
+from tests.clickhouse_fixture import get_json, report_token
 
 from .scenario import load, store_directly
 
@@ -115,24 +115,16 @@ def test_the_report_api_needs_a_supervisors_token(clickhouse_url, tenant, scenar
         assert json.loads(r.read())["messages"] == []   # the token's tenant: none of this one's messages
 
 
-def get_json(url: str, headers: dict) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
-
-
 def test_the_summary_counts_the_callers_tenant_only(clickhouse_url, tenant, scenario):
     url = f"{clickhouse_url}/api/v1/summary"
-    status, mine = get_json(url, report_token(tenant, "admin"))
+    status, mine = get_json(url, report_token(tenant, "admin"), timeout=5)
     assert status == 200 and mine["tenant"] == tenant
     assert (mine["messages"], mine["customers"]) == (6, 2), mine   # cust-B merged into cust-A; cust-C
-    status, theirs = get_json(url, report_token(f"{tenant}-other", "admin"))
+    status, theirs = get_json(url, report_token(f"{tenant}-other", "admin"), timeout=5)
     assert status == 200 and theirs["messages"] == theirs["conversations"] == theirs["facts"] == 0
     for headers, expected in (({}, 401), (report_token(tenant, "supervisor"), 403)):
-        assert get_json(url, headers)[0] == expected
-    assert get_json(f"{url}?tenant={tenant}", report_token(f"{tenant}-other", "admin"))[0] == 403
+        assert get_json(url, headers, timeout=5)[0] == expected
+    assert get_json(f"{url}?tenant={tenant}", report_token(f"{tenant}-other", "admin"), timeout=5)[0] == 403
 
 
 def test_a_row_carries_its_content_items_and_sender_name(clickhouse_store, tenant, scenario):
