@@ -12,11 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The browser tests drive Debian's chromium (never `playwright install`); they fail without it.
+# The browser tests drive Debian's chromium (never `playwright install`) and the scrape test its prometheus; they fail without them.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install: $(STAMP)
 	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-noto-color-emoji)
+	command -v prometheus >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus)   # the Prometheus scrape test
 
 run: install
 	$(BIN)/switchboard run
