@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     # reach it at https://sink_host:sink_port and check it against SWITCHBOARD_CLICKHOUSE_CA_FILE.
     sink_tls_cert_file: Path | None = None
     sink_tls_key_file: Path | None = None
+    # The worker and deliver have no HTTP app: /metrics, /healthz and /readyz on a port of their own
+    # (switchboard/observe.py); 0 takes any free port (the role's log line names it).
+    worker_host: str = "127.0.0.1"
+    worker_port: int = Field(8082, ge=0, le=65535)
+    deliver_host: str = "127.0.0.1"
+    deliver_port: int = Field(8083, ge=0, le=65535)
     threading_window_hours: float = Field(MAX_WINDOW_HOURS, gt=0)
     # Longer than any platform's redelivery period (WhatsApp retries for up to 7 days).
     dedupe_ttl_hours: float = Field(8 * 24, ge=7 * 24)
@@ -124,6 +130,7 @@ class Settings(BaseSettings):
     # can never reach the internet; a production deployment sets it.
     allow_outside_targets: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"   # json: one object per line (switchboard/logs.py)
     # Crash-window tests only: `<processor>:<produced|written>:<n>[:<key part>]` exits the worker there
     # (streams/faults.py). Never set in production.
     fault_point: str | None = None
