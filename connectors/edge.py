@@ -4,7 +4,7 @@ One route per channel account, `/webhooks/{channel}/{account_id}`, and one per p
 owns accounts (`/webhooks/meta/{app}`, `/webhooks/x/{app}`: a Meta app has one callback URL for
 all its Pages and numbers, an X app one webhook for all its subscribed accounts; the app's secret
 signs). Each entry of a verified batch goes to the account its Page / phone-number / user id names
-(`Owners`); an entry no account there owns is counted (`unrouted.<channel>.<reason>` in the stats),
+(`connectors.edge_routing`); an entry no account there owns is counted (`unrouted.<channel>.<reason>` in the stats),
 logged and acknowledged with the rest, never spoiling them. GET answers the platform's
 handshake, POST is verified over the raw bytes (401 on a bad signature, nothing published; 429
 once the source address spent its unsigned budget, `connectors.floods`; 413 over the size limit),
@@ -30,24 +30,24 @@ from aiohttp import web
 
 from channels.account import PlatformApp, apps_of
 from channels.registry import rules
-from schemas import Codec, topic
+from schemas import Codec
 from switchboard.dlq import dead_letter_record
 from switchboard.localfiles import kept_once
 
-from . import meta
-from .base import Parsed, ParseError
+from .base import ParseError
+# The routing of a verified body's entries to their accounts is its own module; its names stay
+# importable from here for the edge's callers (webmessaging, dlq replay, the tests).
+from .edge_routing import (ACCOUNT_EVENTS, INBOUND, MAX_REASON_CHARS, STATUSES, Owners,  # noqa: F401
+                           batch_events, replayed_events, webhook_events)
 from .floods import DEFAULT_BURST, DEFAULT_RATE, Floods
 from .signatures import matches
-from .publisher import Publisher, PublishError, Record
+from .publisher import Publisher, PublishError
 from .registry import connector
 from .sending import startup_line
 
 log = logging.getLogger("switchboard.edge")
-INBOUND, STATUSES = topic("inbound-messages").name, topic("delivery-status").name
-ACCOUNT_EVENTS = topic("account-events").name
 COUNTERS = web.AppKey("counters", Counter)
 MAX_BODY_BYTES = 1024 * 1024
-MAX_REASON_CHARS = 500  # a dead letter's `error` header and the answer's text
 # An app's URL: its name starts with a letter (channels.account.APP_NAME), so an X user id (digits)
 # at /webhooks/x/{account_id} is never taken for one.
 APP_ROUTE = "/webhooks/{platform:meta|x}/{app:[a-z][a-z0-9-]{0,62}}"
@@ -177,100 +177,6 @@ def _app_verified(app: PlatformApp, headers, body: bytes) -> bool:
         return False
 
 
-class Owners:
-    """Whose entries a verified webhook may carry: an app's URL, its accounts; an account's URL, the
-    account itself and the accounts of its app (one secret signs them all). `owner` answers an
-    entry's account or why there is none: `unknown_account` (no enabled account has the id),
-    `other_app` (an account another secret signs for), `unknown_waba` (a WhatsApp Business Account
-    none of its numbers here names)."""
-
-    def __init__(self, accounts, app: PlatformApp | None, account=None):
-        self.accounts, self.account = accounts, account
-        self.app = app or getattr(account, "app", None)
-
-    def channel(self, body: bytes) -> str:
-        """The body's channel: an account's own; at a Meta app's URL, the product its `object` names."""
-        if self.account is not None:
-            return self.account.channel
-        return meta.channel_of(body) if self.app.platform == "meta" else self.app.channels[0]
-
-    def owner(self, channel: str, account_id: str | None, waba_id: str | None):
-        """(account, None) for the entry's owner, else (None, reason)."""
-        if account_id is None:   # a WhatsApp Business Account's own change: the URL's number, else the first here
-            mine = self.account is not None and self.account.waba_id in (waba_id, None)   # None: as before apps
-            found = [self.account] if mine else [a for a in self.accounts if a.channel == channel and a.enabled
-                                                 and a.waba_id == waba_id and self.holds(a)]
-            return (found[0], None) if found else (None, "unknown_waba")
-        account = self.accounts.get(channel, account_id)
-        if account is None:
-            return None, "unknown_account"
-        return (account, None) if self.holds(account) else (None, "other_app")
-
-    def holds(self, account) -> bool:
-        """Whether the URL's secret signs for `account`."""
-        if self.account is not None and (account.channel, account.account_id) == \
-                (self.account.channel, self.account.account_id):
-            return True
-        app = getattr(account, "app", None)
-        return self.app is not None and app is not None and (app.platform, app.name) == (self.app.platform, self.app.name)
-
-    def letter(self, body: bytes) -> tuple[str, list[tuple[str, bytes]]]:
-        """The dead letter's key and headers: what `replayed_events` needs to route the body again."""
-        if self.account is not None:
-            a = self.account
-            return f"{a.tenant_id}:{a.channel}:{a.account_id}", [("channel", a.channel.encode()),
-                                                                 ("channel_account_id", a.account_id.encode())]
-        try:
-            channel = self.channel(body)
-        except ParseError:
-            channel = self.app.platform
-        return f"app:{self.app.platform}:{self.app.name}", [
-            ("channel", channel.encode()), ("app_platform", self.app.platform.encode()), ("app", self.app.name.encode())]
-
-
-def batch_events(owners: Owners, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record], Counter]:
-    """A verified body's entries, each parsed as a webhook of its owner (`webhook_events`): the
-    events of them all, and the entries without an owner counted by (channel, reason). A
-    connector's `split(body)` gives the routes, `(account id, WABA id, body, entries)` per owner;
-    one without `split` (LINE, Open: one account per webhook) gives the URL's account the body.
-    ParseError (the whole body is dead-lettered) as `webhook_events`, for the split too."""
-    total, records, unrouted = Parsed(), [], Counter()
-    channel = owners.channel(body)
-    handler = connector(channel)
-    split = getattr(handler, "split", None)   # channels whose webhooks carry one account's entries have none
-    routes = _guarded(lambda: split(body), channel) if split else [(owners.account.account_id, None, body, 1)]
-    for account_id, waba_id, part, entries in routes:
-        account, reason = owners.owner(channel, account_id, waba_id)
-        if account is None:
-            unrouted[channel, reason] += entries
-            log.warning("%s: %d entries for %s %s (%s): acknowledged, not published", channel, entries,
-                        "WABA" if account_id is None else "id", account_id or waba_id, reason)
-            continue
-        parsed, events = webhook_events(handler, account, part, received_at_ms, codec)
-        _add(total, parsed)
-        records += events
-    return total, records, unrouted
-
-
-def _guarded(split, channel: str):
-    """The split's routes; a bug it meets is a ParseError (the body is dead-lettered), as in `webhook_events`."""
-    try:
-        return split()
-    except ParseError:
-        raise
-    except Exception as exc:  # noqa: BLE001 — never a 5xx for a verified body
-        log.error("%s: the split failed", channel, exc_info=not isinstance(exc, RecursionError))
-        raise ParseError(f"parser failed: {type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]) from None
-
-
-def _add(total: Parsed, parsed: Parsed) -> None:
-    total.messages += parsed.messages
-    total.statuses += parsed.statuses
-    total.account_events += parsed.account_events
-    total.echoes, total.unsupported, total.ignored = (total.echoes + parsed.echoes, total.unsupported + parsed.unsupported,
-                                                      total.ignored + parsed.ignored)
-
-
 def _verified(handler, account, headers, body: bytes) -> bool:
     """The connector's verdict; a header it cannot even read (bytes that are not UTF-8) is no signature."""
     try:
@@ -278,56 +184,6 @@ def _verified(handler, account, headers, body: bytes) -> bool:
     except (UnicodeError, ValueError, TypeError) as exc:
         log.warning("%s/%s: unreadable signature header: %s", account.channel, account.account_id, type(exc).__name__)
         return False
-
-
-def webhook_events(handler, account, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record]]:
-    """A verified body parsed, its events encoded and keyed as the edge publishes them (or ParseError).
-
-    Any other exception of the parser or the encoder is a bug met on this body: it becomes a
-    ParseError too (logged with its traceback), so the body is dead-lettered and answered 200 rather
-    than 500 — the platform would resend it for days — and is replayed once the bug is fixed.
-    """
-    try:
-        return _events(handler, account, body, received_at_ms, codec)
-    except ParseError:
-        raise
-    except Exception as exc:  # noqa: BLE001 — see the docstring: never a 5xx for a verified body
-        log.error("%s/%s: the parser failed on a %d-byte body", account.channel, account.account_id, len(body),
-                  exc_info=not isinstance(exc, RecursionError))
-        raise ParseError(f"parser failed: {type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]) from None
-
-
-def _events(handler, account, body: bytes, received_at_ms: int, codec: Codec) -> tuple[Parsed, list[Record]]:
-    parsed = handler.parse(account, body, received_at_ms)
-    records = [Record(INBOUND, m["thread_key"], codec.encode("inbound-message", m)) for m in parsed.messages]
-    records += [Record(STATUSES, s["thread_key"], codec.encode("delivery-status", s)) for s in parsed.statuses]
-    # Keyed by the account's portfolio key: the account stage (streams/accounts) owns that state.
-    records += [Record(ACCOUNT_EVENTS, account.portfolio_key, codec.encode("account-event", e))
-                for e in parsed.account_events]
-    return parsed, records
-
-
-def replayed_events(accounts, codec: Codec, body: bytes, headers: dict[str, str]) -> list[Record]:
-    """The events a dead-lettered webhook body gives with today's parser (ParseError while it still cannot).
-
-    Not verified again: the signature was checked before the body was dead-lettered (`receive`
-    verifies, then parses), and the secret may have been rotated since. `Connector.parse` reads
-    the body alone, so the account's (or the app's) headers are all the dead letter must carry; its
-    `time` is when the webhook arrived, so the events are the ones the live webhook would have given
-    (routed to the same owners: entries for unknown ids are left out again).
-    """
-    if "app" in headers:
-        app = apps_of(accounts).get((headers.get("app_platform", ""), headers["app"]))
-        if app is None:
-            raise ParseError(f"no {headers.get('app_platform')} app {headers['app']} is configured")
-        owners = Owners(accounts, app)
-    else:
-        channel, account_id = headers.get("channel", ""), headers.get("channel_account_id", "")
-        account = accounts.get(channel, account_id)
-        if connector(channel) is None or account is None:
-            raise ParseError(f"no {channel} account {account_id} is configured")
-        owners = Owners(accounts, None, account)
-    return batch_events(owners, body, int(headers["time"]), codec)[1]
 
 
 async def _dead_letter(publisher, letter: tuple[str, list], body: bytes, reason: str, counters,

@@ -154,7 +154,7 @@ def _parse_again(settings, webhooks: list[Letter]) -> tuple[list, list]:
     if not webhooks:
         return [], []
     from connectors.base import ParseError
-    from connectors.edge import replayed_events
+    from connectors.edge_routing import replayed_events
     from schemas import Codec
     from switchboard.accounts import load_accounts
 
