@@ -1,8 +1,9 @@
 """Assignments (from routing) into the thread state: connected agent, last agent, agent events.
 
 `connected` makes the agent the conversation's connected and last agent (and the customer's last
-agent on any queue); `transferred` frees the conversation while routing finds the next agent;
-`wrapup_started` (the agent ended it and wraps up) frees it at once — the policy no longer approves
+agent on any queue), and the queue they took it from the conversation's queue, which every later
+`message_added` carries (`queue_after`); `transferred` frees the conversation while routing finds
+the next agent (a transfer to a queue makes that the conversation's queue); `wrapup_started` (the agent ended it and wraps up) frees it at once — the policy no longer approves
 that agent's messages; `ended` (routing sends it once the wrap-up is over) closes the
 *interaction*: `interaction_ended` (reason `agent_ended`), which facts tell apart from the
 conversation's `closed` (reason `inactivity`). The conversation itself stays open: a customer
@@ -61,11 +62,24 @@ def _target(state: dict, conversation_id: str) -> tuple[dict | None, bool]:
 
 def _update_open(conv: dict, assignment: dict) -> None:
     agent, kind = assignment["agent_id"], assignment["type"]
+    conv["queue_id"] = queue_after(conv.get("queue_id"), assignment)
     if kind == "connected":
         conv |= {"connected_agent_id": agent, "last_agent_id": agent, "awaiting_agent": False}
     elif kind in ("transferred", "wrapup_started", "ended") and conv["connected_agent_id"] == agent:
         # transferred: routing re-queues it itself; ended: the next customer message asks again
         conv |= {"connected_agent_id": None, "awaiting_agent": kind == "transferred"}
+
+
+def queue_after(queue_id: str | None, assignment: dict) -> str | None:
+    """The conversation's queue after `assignment` (conversation-state v6): the queue its agent took it
+    from, the target queue of a transfer (`queue:<id>`; a transfer to an agent keeps the queue), else
+    unchanged — assignments are the only routing output this processor reads."""
+    target = assignment.get("transfer_target") or ""
+    if assignment["type"] == "connected":
+        return assignment.get("queue_id") or queue_id
+    if assignment["type"] == "transferred" and target.startswith("queue:"):
+        return target.removeprefix("queue:")
+    return queue_id
 
 
 def _events(state: dict, conv: dict, assignment: dict, at: int, speaking: bool) -> list[Output]:

@@ -86,7 +86,7 @@ def _approve(state: dict, outbound: dict, verdict: Approved, now: int, window_ms
     return outputs + [
         conversation_event(state, conv, "message_added", now, outbound["outbound_id"], direction="outbound",
                            message_id=outbound["outbound_id"], text=text, content=outbound["content"],
-                           agent_id=outbound.get("agent_id"))], approved
+                           agent_id=outbound.get("agent_id"), queue_id=conv.get("queue_id"))], approved
 
 
 def _rejection(state: dict, outbound: dict, verdict: Rejected, now: int) -> Output:

@@ -115,7 +115,8 @@ def _add_message(state: dict, msg: dict, at: int, referral_fields: dict) -> list
     push_history(conv, at, "inbound", summary(msg.get("text"), msg.get("content", [])))
     return [conversation_event(state, conv, "message_added", at, msg["event_id"],
                                direction="inbound", message_id=msg["event_id"], text=msg.get("text"),
-                               content=msg.get("content", []), **message_refs(msg), **referral_fields)]
+                               content=msg.get("content", []), queue_id=conv.get("queue_id"),
+                               **message_refs(msg), **referral_fields)]
 
 
 def _amend(state: dict, msg: dict, at: int) -> list[Output]:

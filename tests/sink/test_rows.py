@@ -132,6 +132,15 @@ def test_conversations_count_per_entry_point_and_campaign_and_an_ad_start_is_rec
     assert from_ads == [(started["conversation_id"],)]
 
 
+def test_a_message_fact_has_the_queue_its_message_added_carried_and_none_before_a_queue():
+    # The conversation processor puts the conversation's queue at the time on message_added (state v6).
+    waiting = decoded("conversation-event", EXAMPLES / "conversation-event" / "message_added_waiting_in_a_queue.json")
+    before = decoded("conversation-event", EXAMPLES / "conversation-event" / "message_added_reply.json")
+    facts = {r["message_id"]: r["queue_id"] for record in (waiting, before)
+             for table, r in rows_of("conversation-event", record) if table == "message_facts"}
+    assert facts == {waiting["message_id"]: "loans", before["message_id"]: None}
+
+
 def test_a_bare_referral_is_no_message_fact():
     referral = json.loads((FIXTURES / "normalized" / "messenger" / "referral.json").read_text())["messages"][0]
     assert rows_of("inbound-message", referral | {"kind": "referral"}) == []
