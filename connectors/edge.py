@@ -238,11 +238,16 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     guest_budgets = guest.guest_floods(args.guest_session_rate, args.guest_session_burst, args.guest_sockets,
                                        args.guest_request_rate, args.guest_request_burst)   # refused: before Kafka
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from switchboard.logs import setup_logging
+    from switchboard.observe import CountingPublisher, Metrics
+
+    setup_logging(settings, "edge")
     log.info("%s", startup_line(settings.allow_outside_targets))   # the edge fetches inbound media from the platforms
     _use_uvloop()
     txn_id = None if args.no_transactions else (args.transactional_id or default_transactional_id(settings.data_dir, args.port))
-    publisher = Publisher(settings.kafka_client_config(), transactional_id=txn_id, timeout_s=args.publish_timeout)
+    metrics = Metrics("edge")   # what the edge publishes counted under the request's channel: /metrics
+    publisher = CountingPublisher(Publisher(settings.kafka_client_config(), transactional_id=txn_id,
+                                            timeout_s=args.publish_timeout), metrics, inbound=True)
     codec = Codec.from_settings(settings)
     workspace = None if args.no_workspace else build_workspace(settings, publisher, codec)
     directory = workspace.directory if workspace is not None else _directory(settings, codec)
@@ -253,6 +258,7 @@ def main(argv: list[str]) -> int:
     app = make_app(settings, accounts, publisher, codec, max_body_bytes=args.max_body_kb * 1024,
                    workspace=workspace, media=media, webmessaging=webmessaging,
                    floods=Floods(args.unsigned_rate, args.unsigned_burst))
+    _observed(app, settings, metrics)
     app.on_cleanup.append(lambda _app: _close(publisher))
     if workspace is not None:
         app.on_startup.append(lambda _app: _caught_up(workspace))
@@ -282,6 +288,21 @@ def _directory(settings, codec):
     view = DirectoryView(settings.kafka_client_config(), codec).start()
     view.wait_ready(60)
     return view
+
+
+def _observed(app: web.Application, settings, metrics) -> None:
+    """/metrics, /healthz and /readyz on the edge's app (switchboard/observe.py): HTTP statuses per
+    channel, the events published, the edge's own counters; ready while the broker answers."""
+    from channels.registry import CHANNELS
+    from switchboard.kafka import admin
+    from switchboard.observe import Collected, add_observability, broker_reachable
+
+    counters = app[COUNTERS]
+    metrics.watch(Collected("switchboard_edge_requests", "the edge's counters: messages, statuses, bad_signature, "
+                            "flooded, too_large, unavailable, unrouted.<channel>.<reason>…", ["what"],
+                            lambda: [((what,), n) for what, n in list(counters.items())]))
+    add_observability(app, metrics, {"broker": broker_reachable(admin(settings.kafka_client_config()))},
+                      channels=frozenset(CHANNELS) | {"meta", "x"})
 
 
 async def _close(publisher: Publisher) -> None:
