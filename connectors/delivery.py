@@ -30,7 +30,7 @@ from .media.outbound import OutboundMedia, UploadFailed, media_keys
 from .platform_sync import keep_synced
 from .publisher import Publisher, Record
 from .registry import CONNECTORS
-from .sending import RetryPolicy, send
+from .sending import RetryPolicy, send, startup_line
 
 log = logging.getLogger("switchboard.deliver")
 APPROVED, STATUSES = topic("outbound-approved").name, topic("delivery-status").name
@@ -43,7 +43,8 @@ class Delivery:
 
     def __init__(self, accounts, consumer, publisher: Publisher, ledger: Ledger, session: aiohttp.ClientSession,
                  *, codec: Codec, policy: RetryPolicy = RetryPolicy(), clock=time.time, sleep=asyncio.sleep,
-                 media: OutboundMedia | None = None, connectors: dict | None = None):
+                 media: OutboundMedia | None = None, connectors: dict | None = None,
+                 allow_outside: bool = False):
         self.accounts, self.consumer, self.publisher, self.ledger = accounts, consumer, publisher, ledger
         # The registry's connectors; `main` gives web its edge and key (connectors/web.py).
         self.connectors = CONNECTORS if connectors is None else connectors
@@ -52,6 +53,9 @@ class Delivery:
         self.clock, self.sleep = clock, sleep
         self.needs_catch_up = True
         self.counters: Counter = Counter()
+        self.outcomes: Counter = Counter()   # (channel, sent|failed|rejected|duplicate): /metrics
+        self.retries: Counter = Counter()    # channel: platform calls repeated after a retriable error
+        self.allow_outside = allow_outside   # SWITCHBOARD_ALLOW_OUTSIDE_TARGETS (connectors/sending.py)
 
     def on_assign(self, _consumer, _partitions) -> None:
         """Partitions moved: another instance may have written the ledger since we last read it."""
@@ -104,6 +108,7 @@ class Delivery:
         previous = self.ledger.state(outbound["outbound_id"])
         if previous in ("sent", "failed"):
             self.counters["duplicates_skipped"] += 1
+            self.outcomes[(outbound["channel"], "duplicate")] += 1
             return [], []
         now = int(self.clock() * 1000)
         channel = self.connectors.get(outbound["channel"])
@@ -120,6 +125,7 @@ class Delivery:
                                 reason=f"media upload: {failed.result.reason}")
         except Refused as refused:
             self.counters["rejected"] += 1
+            self.outcomes[(outbound["channel"], "rejected")] += 1
             entry = outcomes.attempt(outbound, "failed", now, code=refused.rule)
             return [self._record(REJECTED, outbound["thread_key"], "outbound-rejection",
                                  outcomes.rejection(outbound, refused.rule, refused.reason, now)),
@@ -142,11 +148,15 @@ class Delivery:
         self.ledger.remember(sending)
         ids, attempts, result = [], 0, None
         for request in requests:
-            result, calls = await send(self.session, channel, request, self.policy, sleep=self.sleep)
+            result, calls = await send(self.session, channel, request, self.policy, sleep=self.sleep,
+                                       allow_outside=self.allow_outside)
             attempts += calls
+            self.retries[outbound["channel"]] += max(calls - 1, 0)
             if not result.ok and result.use_fallback and request.fallback is not None:
-                result, calls = await send(self.session, channel, request.fallback, self.policy, sleep=self.sleep)
+                result, calls = await send(self.session, channel, request.fallback, self.policy, sleep=self.sleep,
+                                           allow_outside=self.allow_outside)
                 attempts += calls  # e.g. LINE: the reply token expired, push instead
+                self.retries[outbound["channel"]] += max(calls - 1, 0)
             if not result.ok:
                 break
             ids += result.platform_message_ids
@@ -156,6 +166,7 @@ class Delivery:
 
     def _finish(self, outbound, state, now, *, ids=(), attempts=0, code=None, reason=None):
         self.counters[state] += 1
+        self.outcomes[(outbound["channel"], state)] += 1
         if state == "failed":
             log.warning("%s %s failed: %s %s", outbound["channel"], outbound["outbound_id"], code, reason)
         entry = outcomes.attempt(outbound, state, now, ids=ids, attempts=attempts, code=code)
@@ -198,7 +209,10 @@ def main(argv: list[str]) -> int:
                         help="seconds between platform syncs (templates, LINE quota: connectors/platform_sync.py)")
     args = parser.parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from switchboard.logs import setup_logging
+
+    setup_logging(settings, "deliver")
+    log.info("%s", startup_line(settings.allow_outside_targets))
     config, codec = settings.kafka_client_config(), Codec.from_settings(settings)
     ledger = _ledger(settings, config, codec, args.instance or args.group)   # first: a held store fails at once
     directory = DirectoryView(config, codec).start()   # web accounts are the directory's deployments
@@ -245,16 +259,59 @@ def _outbound_media(settings, session, policy: RetryPolicy) -> OutboundMedia:
     return OutboundMedia(store, Signer(secret(settings)), settings.public_url(), session, policy)
 
 
+class _CountedPublisher:
+    """The publisher, counting what the broker acknowledged per topic (dead letters apart) for /metrics."""
+
+    def __init__(self, publisher: Publisher, metrics):
+        self.publisher, self.metrics = publisher, metrics
+
+    async def publish(self, records) -> None:
+        await self.publisher.publish(records)
+        for record in records:
+            self.metrics.count_out(record.topic)
+
+
+def _observed(delivery: Delivery, metrics, lag, settings, assigned) -> dict:
+    """Deliver's series read from its counters (and its consumer's lag, computed on the consuming
+    thread); its readiness checks (the broker through an admin client: the consumer is not shared)."""
+    from switchboard.kafka import admin
+    from switchboard.observe import Collected, broker_reachable
+
+    metrics.watch(
+        lag,
+        Collected("switchboard_delivery_outcomes", "outbound messages finished, per channel: sent, failed, "
+                  "rejected (before any call), duplicate (the ledger had it)", ["channel", "outcome"],
+                  lambda: list(delivery.outcomes.items())),
+        Collected("switchboard_delivery_retries", "platform API calls repeated after a retriable error",
+                  ["channel"], lambda: [((channel,), n) for channel, n in list(delivery.retries.items())]))
+    return {"broker": broker_reachable(admin(settings.kafka_client_config())), "partitions_assigned": assigned.is_set}
+
+
 async def _serve(settings, accounts, consumer, publisher, ledger, codec, args) -> None:
-    stop = asyncio.Event()
+    import threading
+
+    from switchboard.observe import ConsumerLag, CountingConsumer, Metrics, serve_observability
+
+    stop, metrics, assigned, lag = asyncio.Event(), Metrics("deliver"), threading.Event(), ConsumerLag(args.group)
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with aiohttp.ClientSession() as session:
         policy = RetryPolicy(attempts=args.attempts)
-        delivery = Delivery(accounts, consumer, publisher, ledger, session, codec=codec, policy=policy,
-                            media=_outbound_media(settings, session, policy), connectors=_connectors(settings))
-        consumer.subscribe([APPROVED], on_assign=delivery.on_assign)
+        delivery = Delivery(accounts, CountingConsumer(consumer, metrics, "deliver", lag),
+                            _CountedPublisher(publisher, metrics), ledger, session, codec=codec, policy=policy,
+                            media=_outbound_media(settings, session, policy), connectors=_connectors(settings),
+                            allow_outside=settings.allow_outside_targets)
+
+        def on_assign(kafka_consumer, partitions) -> None:
+            delivery.on_assign(kafka_consumer, partitions)
+            assigned.set()
+
+        consumer.subscribe([APPROVED], on_assign=on_assign)
+        checks = _observed(delivery, metrics, lag, settings, assigned)
+        server = await serve_observability(metrics, checks, settings.deliver_host, settings.deliver_port)
         syncing = asyncio.create_task(keep_synced(accounts, session, publisher, codec, stop, args.sync_interval))
         await delivery.run(stop, args.batch_size)
         await syncing
+        if server is not None:
+            await server.cleanup()
         log.info("stopped: %s", dict(delivery.counters))

@@ -17,16 +17,19 @@ from aiohttp import web
 
 from schemas import Codec
 from switchboard.errors import UserError
-from switchboard.kafka import consumer, producer
+from switchboard.kafka import admin, consumer, producer
+from switchboard.logs import setup_logging
+from switchboard.observe import (Collected, ConsumerLag, CountingConsumer, CountingProducer, Metrics,
+                                 add_observability, broker_reachable)
 from switchboard.pricing import prices
 from switchboard.settings import load_settings
 
 from .api import api_routes
 from .consumer import GROUP, Sink, sink_topics
-from .http import MAX_BODY, clickhouse_routes
+from .http import MAX_BODY, clickhouse_routes, server_tls
 from .client import NoClickHouse
 from .embedded import EngineLocked
-from .migrations import MigrationError, migrate
+from .migrations import MigrationError, Target, migrate
 
 log = logging.getLogger("switchboard.sink")
 
@@ -65,14 +68,24 @@ def build_app(store, engine, tokens, revoked, users=None, audit=None) -> web.App
     return app
 
 
-def start_consuming(settings, store, args, failed: asyncio.Event) -> tuple[threading.Thread, threading.Event]:
-    """The consume loop on its own thread (librdkafka calls block); `failed` is set if it dies."""
+def start_consuming(settings, store, args, failed: asyncio.Event, metrics: Metrics,
+                    assigned: threading.Event) -> tuple[threading.Thread, threading.Event]:
+    """The consume loop on its own thread (librdkafka calls block); `failed` is set if it dies,
+    `assigned` once the group gave this sink its partitions. The consumer is used on that thread
+    only: its lag is computed there after each batch, and /metrics reads the figures."""
     topics = sink_topics()
     kafka = settings.kafka_client_config()
-    source = consumer(kafka, args.group)
-    sink = Sink(store, source, producer(kafka), topics, Codec.from_settings(settings),
-                batch_size=args.batch_size, batch_seconds=args.batch_seconds)
-    on_assign = _from_beginning if args.replay else (lambda c, parts: None)
+    source, lag = consumer(kafka, args.group), ConsumerLag(args.group)
+    sink = Sink(store, CountingConsumer(source, metrics, "sink", lag), CountingProducer(producer(kafka), metrics),
+                topics, Codec.from_settings(settings), batch_size=args.batch_size, batch_seconds=args.batch_seconds)
+    metrics.watch(lag, Collected("switchboard_sink_rows", "rows inserted into ClickHouse, per table", ["table"],
+                                 lambda: [((table,), n) for table, n in list(sink.stats.by_table.items())]))
+
+    def on_assign(kafka_consumer, partitions) -> None:
+        if args.replay:
+            _from_beginning(kafka_consumer, partitions)
+        assigned.set()
+
     source.subscribe(list(topics), on_assign=on_assign)
     stop, loop = threading.Event(), asyncio.get_running_loop()
 
@@ -104,7 +117,7 @@ async def serve(settings, args) -> int:
     """Run until SIGTERM/SIGINT (0) or until the consume loop fails (1)."""
     prices()  # the WhatsApp price table, validated before any status is priced (a mistake refuses the start)
     store, engine = open_store(settings)
-    applied = migrate(store)
+    applied = migrate(store, target=Target.from_settings(settings))
     log.info("migrations applied: %s", ", ".join(applied) or "none pending")
     from switchboard.auth import Tokens, secret
     from switchboard.directory import DirectoryView
@@ -119,14 +132,19 @@ async def serve(settings, args) -> int:
     from .audit import Auditor
 
     auditor = Auditor(settings.kafka_client_config(), Codec.from_settings(settings))
-    runner = web.AppRunner(build_app(store, engine, tokens, directory.revoked, users, auditor), access_log=None)
+    metrics, assigned = Metrics("sink"), threading.Event()
+    app = build_app(store, engine, tokens, directory.revoked, users, auditor)
+    add_observability(app, metrics, ready_checks(settings, store, None if args.no_consume else assigned))
+    tls = settings.sink_tls_cert_file and server_tls(settings.sink_tls_cert_file, settings.sink_tls_key_file)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    await web.TCPSite(runner, settings.sink_host, settings.sink_port).start()
+    await web.TCPSite(runner, settings.sink_host, settings.sink_port, ssl_context=tls or None).start()
     done, failed = asyncio.Event(), asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, done.set)
-    worker = None if args.no_consume else start_consuming(settings, store, args, failed)
-    print(f"sink ready: http://{settings.sink_host}:{settings.sink_port}", file=sys.stderr, flush=True)
+    worker = None if args.no_consume else start_consuming(settings, store, args, failed, metrics, assigned)
+    scheme = "https" if tls else "http"
+    print(f"sink ready: {scheme}://{settings.sink_host}:{settings.sink_port}", file=sys.stderr, flush=True)
     await asyncio.wait([asyncio.create_task(done.wait()), asyncio.create_task(failed.wait())],
                        return_when=asyncio.FIRST_COMPLETED)
     if worker:
@@ -140,11 +158,21 @@ async def serve(settings, args) -> int:
     return 1 if failed.is_set() else 0
 
 
+def ready_checks(settings, store, assigned: threading.Event | None) -> dict:
+    """/readyz of the sink: the broker answers (through an admin client of its own: the consumer is
+    its thread's), the group assigned partitions (unless --no-consume), the store answers a query."""
+    checks = {"broker": broker_reachable(admin(settings.kafka_client_config())),
+              "store": lambda: store.query("SELECT 1") is not None}
+    if assigned is not None:
+        checks["partitions_assigned"] = assigned.is_set
+    return checks
+
+
 def main(argv: list[str]) -> int:
     """Entry point of `switchboard sink`."""
     args = parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging(settings, "sink")
     try:
         return asyncio.run(serve(settings, args))
     except (EngineLocked, NoClickHouse, MigrationError, UserError) as exc:
