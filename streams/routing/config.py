@@ -66,6 +66,14 @@ class ServiceLevel(_Model):
     seconds: float = Field(60, gt=0)
 
 
+class FlowOut(_Model):
+    """Overflow: a conversation nobody answered within `after_seconds` of entering the queue moves to
+    `queue` (a new queue visit there; the one here ends `flowed_out`, docs/metrics.md)."""
+
+    after_seconds: float = Field(gt=0)
+    queue: str = Field(min_length=1)
+
+
 class DeadlineBoost(_Model):
     """One step of the reply-deadline curve: `add` priority once the customer's window closes within
     `within_minutes` (the smallest window that holds the time left decides)."""
@@ -104,6 +112,7 @@ class Queue(_Model):
     abandon_after_silence_seconds: float | None = Field(None, gt=0)
     rings: tuple[Ring, ...] = (Ring(),)
     deadline_boost: tuple[DeadlineBoost, ...] | None = None  # None: the file's `deadline_boost`
+    flow_out: FlowOut | None = None  # None: a conversation waits here until answered or abandoned
 
     @field_validator("skills")
     @classmethod
@@ -275,6 +284,10 @@ def _dangling(config: RoutingConfig) -> list[str]:
                  for r in config.rules if r.then.queue and r.then.queue not in queues]
     problems += [f"agent {a!r} is on unknown queue {q!r}"
                  for a, agent in config.agents.items() for q in agent.queues if q not in queues]
+    problems += [f"queue {q!r} flow_out goes to unknown queue {queue.flow_out.queue!r}"
+                 for q, queue in config.queues.items() if queue.flow_out and queue.flow_out.queue not in queues]
+    problems += [f"queue {q!r} flow_out goes to itself: name another queue"
+                 for q, queue in config.queues.items() if queue.flow_out and queue.flow_out.queue == q]
     problems += [f"media type {m!r} has no utilization entry"
                  for m in set(config.channel_media.values()) - set(config.utilization)]
     names = [r.name for r in config.rules]

@@ -46,4 +46,5 @@ def describe(queue_id: str, queue: Queue) -> str:
     silence = f"{queue.abandon_after_silence_seconds:g} s" if queue.abandon_after_silence_seconds else "never"
     return (f"queue {queue_id} configured: service level {queue.service_level.percent:g} % in "
             f"{queue.service_level.seconds:g} s, short abandon under {queue.short_abandon_seconds:g} s, "
-            f"abandoned after silence {silence}")
+            f"abandoned after silence {silence}" + (f", flows out to {queue.flow_out.queue} after "
+                                                    f"{queue.flow_out.after_seconds:g} s" if queue.flow_out else ""))

@@ -58,6 +58,10 @@ def domain_problems(config: RoutingConfig) -> list[str]:
                  for q in config.queues if q not in where]
     problems += [f"routing domain {n!r}: default_queue {d.default_queue!r} is not one of its queues"
                  for n, d in config.domains.items() if d.default_queue and d.default_queue not in d.queues]
+    problems += [f"queue {q!r} flows out to {queue.flow_out.queue!r} in another routing domain: a conversation "
+                 "leaves its domain only by a transfer, so flow out to a queue of the same domain"
+                 for q, queue in config.queues.items() if queue.flow_out and q in where
+                 and queue.flow_out.queue in where and where[q][0] != where[queue.flow_out.queue][0]]
     accounts: dict[str, list[str]] = {}
     for name, domain in config.domains.items():
         for account in domain.channel_accounts:

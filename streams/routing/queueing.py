@@ -4,7 +4,8 @@ A conversation waits in its queue's `WaitList` at its place (entry time and prio
 reserved for one agent (the last agent or a transfer target) for a while. When it leaves routing
 a tombstone keeps its request ids, so a replayed request is recognised. Its queue's timers are
 the next ring boundary and, before any agent answered, the silence abandon (timer `silence`:
-the customer wrote nothing for the queue's `abandon_after_silence_seconds`, docs/metrics.md).
+the customer wrote nothing for the queue's `abandon_after_silence_seconds`, docs/metrics.md) and
+the flow-out (timer `flow_out`: nobody answered within the queue's `flow_out.after_seconds`, flowout.py).
 """
 from __future__ import annotations
 
@@ -73,6 +74,20 @@ def schedule_ring(domain: Domain, conv: Conversation) -> None:
     if due is not None:
         at(domain, due, "ring", conv.conversation_id, conv.entry)
     schedule_silence(domain, conv)
+    schedule_flow_out(domain, conv)
+
+
+def flow_out_due(domain: Domain, conv: Conversation) -> int | None:
+    """When the waiting conversation leaves its queue for the queue's `flow_out` queue (None: never)."""
+    flow = domain.config.queues[conv.queue_id].flow_out
+    return None if flow is None else conv.entered_at + int(flow.after_seconds * 1000)
+
+
+def schedule_flow_out(domain: Domain, conv: Conversation) -> None:
+    """Arm the flow-out (re-armed with the rings; a stale timer — answered, re-entered — does nothing)."""
+    due = flow_out_due(domain, conv)
+    if due is not None:
+        at(domain, max(due, domain.now), "flow_out", conv.conversation_id, conv.entry, due)
 
 
 def silence_due(domain: Domain, conv: Conversation) -> int | None:

@@ -11,6 +11,7 @@ import heapq
 from .configured import announce
 from .deadlines import on_deadline_timer
 from .domain import Domain, decide
+from .flowout import on_flow_out_timeout
 from .matching import route
 from .model import ALERTING, WAITING
 from .offers import on_alert_timeout
@@ -44,7 +45,7 @@ def on_ring_timeout(domain: Domain, conv_id: str, entry: int) -> None:
 
 TIMERS = {"alert": on_alert_timeout, "acw": on_acw_timeout, "reserve": on_reserve_timeout,
           "ring": on_ring_timeout, "grace": on_grace_timeout, "deadline": on_deadline_timer,
-          "silence": on_silence_timeout}
+          "silence": on_silence_timeout, "flow_out": on_flow_out_timeout}
 
 
 def advance(domain: Domain, now: int) -> None:
