@@ -9,6 +9,11 @@ from .account import ChannelAccount
 from .spec import ChannelSpec, Signature
 from .verdicts import Approved, Rejected
 
+# The Messaging API, the accounts' default api_base_url (docs/channels/line.md): sends and quota.
+# Content (media bytes) is served by the data API (connectors/media/fetch.py derives it from this
+# host). Outside loopback only with SWITCHBOARD_ALLOW_OUTSIDE_TARGETS (connectors/sending.py).
+LINE_API = "https://api.line.me"
+LINE_DATA_API = "https://api-data.line.me"
 
 class LineAccount(ChannelAccount):
     """A LINE Official Account channel (account_id is the bot's user id, the webhook destination)."""
@@ -19,6 +24,7 @@ class LineAccount(ChannelAccount):
     channel_secret: SecretStr
     previous_channel_secret: SecretStr | None = None
     access_token: SecretStr
+    api_base_url: str | None = LINE_API
     # Group and room chats are not one-to-one conversations: their events are counted and ignored
     # unless enabled; then each group or room is one thread, its speakers the senders.
     groups: bool = False

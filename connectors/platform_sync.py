@@ -6,6 +6,10 @@ message quota and consumption (`GET /v2/bot/message/quota` and `…/quota/consum
 `quota_synced` event — to `account-events`, keyed by the account's portfolio key. `switchboard
 deliver` runs it at start and every `--sync-interval` seconds, `switchboard admin sync-platforms`
 once. A platform error is logged and that account skipped: the next run retries, delivery goes on.
+Every request carries the outside-target guard (`connectors.sending.guard`), whatever session it
+is made on (deliver's is shared with web's deliveries to our own edge, which the guard must leave
+alone): beyond loopback only when the process allows outside targets
+(SWITCHBOARD_ALLOW_OUTSIDE_TARGETS); else that account's sync fails at once naming the setting.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from schemas import Codec, topic
 from . import meta
 from .account_events import account_event, template
 from .publisher import Publisher, Record
+from .sending import guard, outside_targets_allowed
 
 log = logging.getLogger("switchboard.platform_sync")
 ACCOUNT_EVENTS = topic("account-events").name
@@ -55,8 +60,9 @@ class Synced:
         return f"{where}: quota {limit} this month"
 
 
-async def _get(session: aiohttp.ClientSession, url: str, account) -> dict:
-    async with session.get(url, headers=meta.bearer(account), timeout=TIMEOUT) as response:
+async def _get(session: aiohttp.ClientSession, url: str, account, allowed: bool) -> dict:
+    # Per request, so the guard holds on any session (and for each redirect hop): OutsideTarget before connecting.
+    async with session.get(url, headers=meta.bearer(account), timeout=TIMEOUT, middlewares=(guard(allowed),)) as response:
         text = await response.text()
         if response.status != 200:
             raise SyncError(f"HTTP {response.status} from {url.split('?')[0]}: {text[:200]}")
@@ -75,12 +81,12 @@ def definition(graph: dict) -> dict:
                     graph.get("id"))
 
 
-async def whatsapp_templates(session, account, now_ms: int) -> dict:
+async def whatsapp_templates(session, account, now_ms: int, allowed: bool) -> dict:
     """The WABA's whole catalogue as one templates_synced event."""
     waba = account.waba_id or account.account_id
     url, found, pages = f"{account.api_base_url}/{waba}/message_templates?limit=100", [], 0
     while url and pages < MAX_PAGES:
-        page = await _get(session, url, account)
+        page = await _get(session, url, account, allowed)
         found += [definition(t) for t in page.get("data") or []]
         url, pages = (page.get("paging") or {}).get("next"), pages + 1
     if url:
@@ -89,10 +95,10 @@ async def whatsapp_templates(session, account, now_ms: int) -> dict:
                          says=[now_ms, found], raw_event="message_templates", attributes={"pages": pages})
 
 
-async def line_quota(session, account, now_ms: int) -> dict:
+async def line_quota(session, account, now_ms: int, allowed: bool) -> dict:
     """The channel's monthly quota (None: no limit) and this month's usage as one quota_synced event."""
-    quota = await _get(session, f"{account.api_base_url}/v2/bot/message/quota", account)
-    used = await _get(session, f"{account.api_base_url}/v2/bot/message/quota/consumption", account)
+    quota = await _get(session, f"{account.api_base_url}/v2/bot/message/quota", account, allowed)
+    used = await _get(session, f"{account.api_base_url}/v2/bot/message/quota/consumption", account, allowed)
     if quota.get("type") not in ("limited", "none") or not isinstance(used.get("totalUsage"), int):
         raise SyncError(f"unexpected quota answer {quota} / {used}")
     limit = int(quota["value"]) if quota["type"] == "limited" else None
@@ -104,11 +110,16 @@ async def line_quota(session, account, now_ms: int) -> dict:
 SYNCS = {"whatsapp": whatsapp_templates, "line": line_quota}
 
 
-async def sync_platforms(accounts, session, publisher: Publisher, codec: Codec, clock=time.time) -> list[Synced]:
-    """Sync every enabled WhatsApp and LINE account, then publish the events in one unit."""
+async def sync_platforms(accounts, session, publisher: Publisher, codec: Codec, clock=time.time, *,
+                         allow_outside: bool | None = None) -> list[Synced]:
+    """Sync every enabled WhatsApp and LINE account, then publish the events in one unit.
+
+    `allow_outside`: the process's setting (`settings.allow_outside_targets`; None: read it once).
+    """
     now_ms = int(clock() * 1000)
+    allowed = outside_targets_allowed() if allow_outside is None else allow_outside
     chosen = [a for a in accounts if a.channel in SYNCS and a.enabled]
-    results = await asyncio.gather(*(_one(session, a, now_ms) for a in chosen))
+    results = await asyncio.gather(*(_one(session, a, now_ms, allowed) for a in chosen))
     records = [Record(ACCOUNT_EVENTS, r.account.portfolio_key, codec.encode("account-event", r.event))
                for r in results if r.event is not None]
     if records:
@@ -116,26 +127,27 @@ async def sync_platforms(accounts, session, publisher: Publisher, codec: Codec, 
     return results
 
 
-async def _one(session, account, now_ms: int) -> Synced:
+async def _one(session, account, now_ms: int, allowed: bool) -> Synced:
     if not account.api_base_url:
         return Synced(account, error="no api_base_url configured")
     try:
-        return Synced(account, await SYNCS[account.channel](session, account, now_ms))
+        return Synced(account, await SYNCS[account.channel](session, account, now_ms, allowed))
+    # OutsideTarget (an aiohttp.ClientError) is the guard's refusal: its reason names the setting.
     except (SyncError, aiohttp.ClientError, asyncio.TimeoutError, KeyError, TypeError, ValueError) as exc:
         log.warning("%s/%s: platform sync failed (retried next run): %s", account.channel, account.account_id, exc)
         return Synced(account, error=str(exc) or type(exc).__name__)
 
 
 async def keep_synced(accounts, session, publisher: Publisher, codec: Codec, stop: asyncio.Event,
-                      interval_s: float, first_retry_s: float = 2.0) -> None:
+                      interval_s: float, first_retry_s: float = 2.0, *, allow_outside: bool | None = None) -> None:
     """At once, then every `interval_s` until `stop`: never raises (deliver must go on). A run in
     which an account failed (the platform not up yet, as when deliver starts before it) is tried
-    again sooner: after `first_retry_s`, doubling up to `interval_s`."""
+    again sooner: after `first_retry_s`, doubling up to `interval_s`. `allow_outside` as `sync_platforms`."""
     retry = first_retry_s
     while not stop.is_set():
         failed = True
         try:
-            results = await sync_platforms(accounts, session, publisher, codec)
+            results = await sync_platforms(accounts, session, publisher, codec, allow_outside=allow_outside)
             failed = any(r.error is not None for r in results)
             log.info("platform sync: %d accounts, %d failed", len(results), sum(r.error is not None for r in results))
         except Exception:   # noqa: BLE001 - a broker or platform outage must not stop delivery
@@ -156,7 +168,8 @@ def run_once(settings, accounts) -> list[str]:
         publisher = Publisher(settings.kafka_client_config(), transactional_id=None, timeout_s=10.0)
         try:
             async with aiohttp.ClientSession() as session:
-                return await sync_platforms(accounts, session, publisher, Codec.from_settings(settings))
+                return await sync_platforms(accounts, session, publisher, Codec.from_settings(settings),
+                                            allow_outside=settings.allow_outside_targets)
         finally:
             await asyncio.to_thread(publisher.close)
     try:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
+from ..sending import guard
 from .fetch import MediaFetcher
 from .routes import media_routes
 from .signing import Signer
@@ -21,6 +22,7 @@ class EdgeMedia:
     accounts: object
     max_bytes: int
     url_seconds: float               # signed URLs given to pages
+    allow_outside: bool = False      # SWITCHBOARD_ALLOW_OUTSIDE_TARGETS: fetch from beyond loopback
     fetcher: MediaFetcher | None = field(default=None, init=False)
 
     def mount(self, app: web.Application) -> None:
@@ -38,15 +40,16 @@ class EdgeMedia:
         return self.signer.path(key, self.url_seconds)
 
     async def _session(self, app: web.Application):
-        async with aiohttp.ClientSession() as session:
+        # The outside-target guard on every fetch, redirects included (connectors/sending.py).
+        async with aiohttp.ClientSession(middlewares=(guard(self.allow_outside),)) as session:
             self.fetcher = MediaFetcher(self.store, session, self.accounts, self.max_bytes)
             yield
             await self.fetcher.idle()
 
 
 def edge_media(settings, accounts) -> EdgeMedia:
-    """The edge's media from settings: SWITCHBOARD_MEDIA_DIR, the size limit, the auth secret."""
+    """The edge's media from settings: SWITCHBOARD_MEDIA_DIR, the size limit, the auth secret, outside targets."""
     from switchboard.auth import secret
 
     return EdgeMedia(DirectoryStore(settings.media_path(), settings.media_max_bytes), Signer(secret(settings)),
-                     accounts, settings.media_max_bytes, settings.media_url_seconds)
+                     accounts, settings.media_max_bytes, settings.media_url_seconds, settings.allow_outside_targets)

@@ -6,16 +6,22 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
+from channels.line import LINE_API, LINE_DATA_API
+
+from ..sending import OutsideTarget
 from .store import MediaRefused
 
 MAX_REDIRECTS = 3
 
 
 def allowed_hosts(account) -> tuple[str, ...]:
-    """The account's `media_hosts`, else the host of its api_base_url (the simulators' loopback)."""
+    """The account's `media_hosts`, else the host of its api_base_url (the simulators' loopback);
+    LINE's real API serves content from its data host (connectors/media/fetch.py), so that one too."""
     if account.media_hosts:
         return tuple(h.lower() for h in account.media_hosts)
     host = urlsplit(account.api_base_url or "").hostname
+    if host == urlsplit(LINE_API).hostname:
+        return host, urlsplit(LINE_DATA_API).hostname
     return (host,) if host else ()
 
 
@@ -38,6 +44,8 @@ async def safe_get(session: aiohttp.ClientSession, url: str, headers: dict[str, 
     """(body, Content-Type) of `url`, following at most 3 redirects, each hop checked before connecting.
 
     Credentials go only to the first host: a redirect (e.g. to a CDN) is fetched without them.
+    The session's outside-target guard (`connectors.sending.guard`) refuses a host beyond loopback
+    unless outside targets are allowed: `media.outside_target`, naming the setting.
     """
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     for _ in range(MAX_REDIRECTS + 1):
@@ -52,6 +60,8 @@ async def safe_get(session: aiohttp.ClientSession, url: str, headers: dict[str, 
                 if response.status != 200:
                     raise MediaRefused("media.fetch", f"HTTP {response.status} from {urlsplit(url).hostname}")
                 return await _body(response, max_bytes), response.headers.get("Content-Type")
+        except OutsideTarget as exc:   # before connecting: the process does not allow outside targets
+            raise MediaRefused("media.outside_target", str(exc)) from None
         except aiohttp.ClientError as exc:
             raise MediaRefused("media.fetch", f"cannot fetch from {urlsplit(url).hostname}: {exc}") from exc
     raise MediaRefused("media.fetch", f"more than {MAX_REDIRECTS} redirects")
