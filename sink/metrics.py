@@ -107,18 +107,29 @@ VISITS = _visits(segments("queue_wait"))
 ALERTS = _alerts(segments("alert"))
 PARTICIPATIONS = _participations(segments("interact"), segments("wrapup"))
 # Presence intervals; routing_status off_queue / on_queue / not_responding.
-STATUSES = f"""SELECT agent_id, status, routing_status, started_at, ended_at, {MS} AS status_s
-FROM agent_status_facts FINAL WHERE tenant_id = {T}"""
-# Messages of customers and agents (system messages are no one's response).
-MESSAGES = f"""SELECT message_id, conversation_id, channel, direction, sender_kind, agent_id, queue_id,
-       assumeNotNull(occurred_at) AS at
-FROM message_facts FINAL WHERE tenant_id = {T} AND occurred_at IS NOT NULL AND conversation_id IS NOT NULL"""
+def _statuses(where: str = "") -> str:
+    return f"""SELECT agent_id, status, routing_status, started_at, ended_at, {MS} AS status_s
+FROM agent_status_facts FINAL WHERE tenant_id = {T}{where}"""
+
+
+STATUSES = _statuses()
+# Messages of customers and agents (system messages are no one's response): message_timeline's
+# complete rows (DDL 0049), one per message (a replay's copy is the same row; the earliest if not).
+def _messages(where: str = "") -> str:
+    return (f"SELECT message_id, conversation_id, channel, direction, sender_kind, agent_id, queue_id, occurred_at AS at "
+            f"FROM message_timeline WHERE tenant_id = {T}{where} ORDER BY at, message_id LIMIT 1 BY message_id")
+
+
+MESSAGES = _messages()
 # A response is the first message of one side after the other side wrote: its time since the first
 # unanswered message of the other side. An agent's response is theirs; a customer's is attributed to
 # the agent whose message it answers (the agent of that participation, however late the reply).
 _ORDER = "PARTITION BY conversation_id ORDER BY at, message_id"
 _FRAME = f"({_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
-RESPONSES = f"""SELECT conversation_id, channel, at, responder, agent_id, response_s,
+
+
+def _responses(messages: str) -> str:
+    return f"""SELECT conversation_id, channel, at, responder, agent_id, response_s,
        row_number() OVER (PARTITION BY conversation_id, responder ORDER BY at) = 1 AS first_of_conversation,
        row_number() OVER (PARTITION BY conversation_id, responder, agent_id ORDER BY at) = 1 AS first_of_participation
 FROM (SELECT conversation_id, channel, at, if(side = 'agent', 'agent', 'customer') AS responder,
@@ -128,26 +139,72 @@ FROM (SELECT conversation_id, channel, at, if(side = 'agent', 'agent', 'customer
                    any(agent_id) OVER (PARTITION BY conversation_id, run) AS run_agent
             FROM (SELECT *, sum(starts) OVER ({_ORDER} ROWS UNBOUNDED PRECEDING) AS run
                   FROM (SELECT *, side != lagInFrame(side, 1, '') OVER {_FRAME} AS starts
-                        FROM (SELECT *, if(direction = 'inbound', 'customer', 'agent') AS side FROM ({MESSAGES})
+                        FROM (SELECT *, if(direction = 'inbound', 'customer', 'agent') AS side FROM ({messages})
                               WHERE direction = 'inbound' OR sender_kind = 'agent')))))
 WHERE starts AND run > 1"""
+
+
+RESPONSES = _responses(MESSAGES)
 # Conversations an agent holds at once: +1 when a participation starts, -1 when it ends.
-CONCURRENCY = f"""SELECT agent_id, at, sum(delta) OVER (PARTITION BY agent_id ORDER BY at, delta ROWS UNBOUNDED PRECEDING) AS held
+def _concurrency(participations: str) -> str:
+    return f"""SELECT agent_id, at, sum(delta) OVER (PARTITION BY agent_id ORDER BY at, delta ROWS UNBOUNDED PRECEDING) AS held
 FROM (SELECT agent_id, arrayJoin([(started_at, 1), (ifNull(ended_at, toDateTime64('2106-01-01 00:00:00', 3, 'UTC')), -1)]) AS e,
-             e.1 AS at, e.2 AS delta FROM ({PARTICIPATIONS}))"""
+             e.1 AS at, e.2 AS delta FROM ({participations}))"""
+
+
+CONCURRENCY = _concurrency(PARTICIPATIONS)
 
 RELATIONS = {"visits": VISITS, "alerts": ALERTS, "participations": PARTICIPATIONS, "statuses": STATUSES,
              "messages": MESSAGES, "responses": RESPONSES, "concurrency": CONCURRENCY}
 def during(name: str, lo: str = FROM_, hi: str = TO_) -> str:
     """Relation `name` over the facts that touch [lo, hi): the same rows as RELATIONS[name] for every
-    metric placed in the range, read by time (segments: DDL 0047) instead of over the whole tenant."""
+    metric placed in the range, read by time (segments: DDL 0047; messages: DDL 0049) instead of over
+    the whole tenant."""
     if name == "visits":
         return _visits(segments_during("queue_wait", lo, hi))
     if name == "alerts":
         return _alerts(segments_during("alert", lo, hi))
     if name == "participations":
         return _participations(_interacts(lo, hi), _wrapups(lo, hi))
+    if name == "concurrency":   # a participation that ended before lo adds 0 to every later sum
+        return _concurrency(_participations(_interacts(lo, hi), _wrapups(lo, hi)))
+    if name == "statuses":   # read by their start, as segments (a status' copies share it: its key)
+        old = (f"SELECT started_at FROM agent_status_facts WHERE tenant_id = {T} AND started_at < {lo} - {LOOKBACK} "
+               f"AND (ended_at IS NULL OR ended_at >= {lo})")
+        return _statuses(f" AND started_at < {hi} AND (started_at >= {lo} - {LOOKBACK} OR started_at IN ({old}))")
+    if name == "messages":
+        return _messages(f" AND occurred_at >= {lo} AND occurred_at < {hi}")
+    if name == "responses":   # every message of the conversations written to in the range: their history
+        return _responses(_messages(f" AND conversation_id IN (SELECT conversation_id FROM message_timeline "
+                                    f"WHERE tenant_id = {T} AND occurred_at >= {lo} AND occurred_at < {hi})"))
     return RELATIONS[name]
+
+
+# The conversations that may have started in [from, to): a start of theirs is there (DDL 0051), or
+# a segment (a conversation only routing wrote about starts with its first segment). Their segments
+# began at their start or later: read by start (DDL 0047) from LOOKBACK before the range on.
+STARTED = (f"SELECT conversation_id FROM conversation_starts WHERE tenant_id = {T} AND at >= {FROM_} AND at < {TO_} "
+           f"UNION ALL SELECT conversation_id FROM segment_facts WHERE tenant_id = {T} AND started_at >= {FROM_} "
+           f"AND started_at < {TO_}")
+
+
+def started_segments(kind: str | None = None) -> str:
+    """The segments (of `kind`, else all) of the conversations of STARTED, each its latest version."""
+    kind_ = f" AND segment_type = '{kind}'" if kind else ""
+    return (f"SELECT * EXCEPT version FROM (SELECT fact_id, version, segment_type, {', '.join(SEGMENT)} FROM segment_facts "
+            f"WHERE tenant_id = {T}{kind_} AND started_at >= {FROM_} - {LOOKBACK} AND conversation_id IN ({STARTED})) "
+            "ORDER BY version DESC LIMIT 1 BY fact_id")
+
+
+def started(name: str) -> str:
+    """Relation `name` over the conversations of STARTED only (every fact of theirs, whenever): what
+    RELATIONS[name] gives for each conversation that started in [from, to)."""
+    if name == "visits":
+        return _visits(started_segments("queue_wait"))
+    if name == "participations":
+        return _participations(started_segments("interact"), started_segments("wrapup"))
+    messages = _messages(f" AND conversation_id IN ({STARTED})")
+    return {"messages": messages, "responses": _responses(messages)}[name]
 
 
 # The columns a metric of each relation may be grouped by (the views' filters).

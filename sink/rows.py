@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sink.rows_audit import AUDIT_MAPPERS
+from sink.rows_messages import with_timeline
 from sink.rows_policy import POLICY_MAPPERS, approval, window_expiry
 from sink.rows_routing import ROUTING_MAPPERS
 from switchboard.pricing import prices, status_cost
@@ -248,6 +249,7 @@ MAPPERS: dict[str, Callable[[dict], list[Row]]] = {
 MAPPERS.update(ROUTING_MAPPERS)  # routing owns its audit table's mapper (and DDL 0020)
 MAPPERS.update(POLICY_MAPPERS)   # consents and account events (DDL 0021-0025, sink/rows_policy.py)
 MAPPERS.update(AUDIT_MAPPERS)    # reads of customers' conversations (DDL 0031, sink/rows_audit.py)
+MAPPERS["conversation-event"] = with_timeline(MAPPERS["conversation-event"])   # complete message rows (DDL 0049)
 
 
 def rows_of(subject: str, record: dict) -> list[Row]:

@@ -18,14 +18,20 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .metrics import METRICS, NOW_METRICS, OPEN, RELATIONS, bucket, direction, during
+from .metrics import METRICS, NOW_METRICS, OPEN, RELATIONS, STARTED, bucket, direction, during, started, started_segments
 
 FOLDER = Path(__file__).with_name("views")
 T = "{tenant:String}"
 FILTERS = ("queue", "agent", "channel", "media_type", "wrapup_code", "direction")
 # One row per conversation: its conversation_facts, completed by its segments (a conversation only
-# routing wrote about has no channel or start there).
-CONVERSATIONS = f"""SELECT c.conversation_id AS conversation_id, c.customer_id AS customer_id,
+# routing wrote about has no channel or start there); `started_only`: of the conversations that may
+# have started in [from, to) alone (metrics.STARTED), read by key and by time instead of whole.
+def conversations(started_only: bool = False) -> str:
+    """The conversations relation, over the tenant or (`started_only`) over metrics.STARTED."""
+    facts = (f"SELECT * FROM conversation_facts FINAL WHERE tenant_id = {T} AND conversation_id IN ({STARTED})"
+             if started_only else f"SELECT * FROM conversation_facts FINAL WHERE tenant_id = {T}")
+    segments = f"({started_segments()})" if started_only else f"segment_facts FINAL WHERE tenant_id = {T}"
+    return f"""SELECT c.conversation_id AS conversation_id, c.customer_id AS customer_id,
        coalesce(c.channel, s.channel) AS channel, c.channel_account_id AS channel_account_id,
        coalesce(c.media_type, s.media, 'messaging') AS media_type, {direction()} AS direction,
        coalesce(c.started_at, c.first_inbound_at, s.first_at) AS started_at, c.closed_at AS closed_at,
@@ -36,7 +42,7 @@ CONVERSATIONS = f"""SELECT c.conversation_id AS conversation_id, c.customer_id A
        arraySort(arrayDistinct(arrayConcat(c.agents, s.agents))) AS agents,
        arraySort(arrayDistinct(arrayConcat(c.wrapup_codes, s.wrapup_codes))) AS wrapup_codes,
        c.language AS language, c.entry_point_id AS entry_point_id, c.campaign_id AS campaign_id
-FROM (SELECT * FROM conversation_facts FINAL WHERE tenant_id = {T}) AS c
+FROM ({facts}) AS c
 LEFT JOIN (SELECT conversation_id, CAST(any(channel) AS Nullable(String)) AS channel,
                   CAST(anyIf(media, media IS NOT NULL) AS Nullable(String)) AS media,
                   CAST(min(started_at) AS Nullable(DateTime64(3, 'UTC'))) AS first_at,
@@ -44,8 +50,11 @@ LEFT JOIN (SELECT conversation_id, CAST(any(channel) AS Nullable(String)) AS cha
                   groupUniqArrayIf(assumeNotNull(queue_id), queue_id IS NOT NULL) AS queues,
                   groupUniqArrayIf(assumeNotNull(agent_id), agent_id IS NOT NULL) AS agents,
                   groupUniqArrayIf(assumeNotNull(wrapup_code), wrapup_code IS NOT NULL) AS wrapup_codes
-           FROM segment_facts FINAL WHERE tenant_id = {T} GROUP BY conversation_id) AS s
+           FROM {segments} GROUP BY conversation_id) AS s
        ON s.conversation_id = c.conversation_id"""
+
+
+CONVERSATIONS = conversations()
 ALL_RELATIONS = RELATIONS | {"conversations": CONVERSATIONS}
 GRANULARITY = {"15m": 15, "30m": 30, "60m": 60, "day": 1440}
 
@@ -159,7 +168,14 @@ NOW = "{now:DateTime64(3, 'UTC')}"
 RANGES = {"range": ("{from:DateTime64(3, 'UTC')}", "{to:DateTime64(3, 'UTC')}"),
           "range_today": (f"toStartOfDay({NOW}, {{tz:String}})", f"{NOW} + toIntervalMillisecond(1)"),
           "range_week": (f"{NOW} - INTERVAL 7 DAY", f"{NOW} + toIntervalMillisecond(1)")}
-_RANGED = re.compile(r"\{\{(range\w*):(\w+)\}\}")
+_RANGED = re.compile(r"\{\{(range\w*|started):(\w+)\}\}")
+
+
+def _over(kind: str, name: str) -> str:
+    """Relation `name` over a range (`range…`), or over the conversations started in [from, to) (`started`)."""
+    if kind == "started":
+        return conversations(True) if name == "conversations" else started(name)
+    return during(name, *RANGES[kind])
 
 
 def _ranged(sql: str) -> str:
@@ -170,7 +186,7 @@ def _ranged(sql: str) -> str:
     if not used:
         return sql
     head, body = re.match(r"((?:--[^\n]*\n)*)(.*)", sql, re.S).groups()
-    ctes = ",\n".join(f"{r}_{n} AS MATERIALIZED ({during(n, *RANGES[r])})" for r, n in used)
+    ctes = ",\n".join(f"{r}_{n} AS MATERIALIZED ({_over(r, n)})" for r, n in used)
     body = _RANGED.sub(lambda m: f"{m.group(1)}_{m.group(2)}", body)
     return f"{head}WITH {ctes}\n{body}"
 

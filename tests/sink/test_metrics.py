@@ -12,6 +12,7 @@ import pytest
 
 from sink.metrics import DEFAULTS, METRICS, metric_sql
 from sink.rows import message_row, rows_of
+from sink.rows_messages import timeline_row
 
 pytestmark = pytest.mark.clickhouse
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "metrics"
@@ -48,15 +49,23 @@ def status(tenant: str, s: dict) -> dict:
             "closed": end is not None, "next_status": None, "reason": "fixture", "routing_status": "unknown"}
 
 
+def messages(tenant: str, m: dict) -> list[tuple[str, dict]]:
+    """A fixture message as the sink writes it: its message_facts row and its message_timeline row
+    (what the conversation-event carrying it gives both)."""
+    return [message_row(tenant, m["id"], conversation_id=m["conv"], channel="whatsapp", direction=m["dir"],
+                        sender_kind="customer" if m["dir"] == "inbound" else ("agent" if m.get("agent") else "system"),
+                        agent_id=m.get("agent"), occurred_at=at(m["at"])),
+            timeline_row(tenant, m["id"], m["conv"], at(m["at"]), channel="whatsapp", direction=m["dir"],
+                         agent_id=m.get("agent"))]
+
+
 def load(store, tenant: str, scenario: dict) -> None:
     """Write the scenario's facts as the sink would: open copies first, then the closed ones."""
     records = [segment(tenant, s) for s in scenario.get("segments", [])]
     opened = [r | {"ended_at": None, "outcome": None} for r in records if r["ended_at"]]
     rows = [row for r in opened + records for row in rows_of("segment-fact", r)]
     rows += [row for s in scenario.get("statuses", []) for row in rows_of("agent-status-interval", status(tenant, s))]
-    rows += [message_row(tenant, m["id"], conversation_id=m["conv"], channel="whatsapp", direction=m["dir"],
-                         sender_kind="customer" if m["dir"] == "inbound" else ("agent" if m.get("agent") else "system"),
-                         agent_id=m.get("agent"), occurred_at=at(m["at"])) for m in scenario.get("messages", [])]
+    rows += [row for m in scenario.get("messages", []) for row in messages(tenant, m)]
     for table, row in rows:
         store.insert(table, [row])
 

@@ -13,14 +13,14 @@ import pytest
 
 from sink.metrics import DEFAULTS, METRICS, RELATIONS, bucket, metric_sql
 from sink.report_params import bind
-from sink.rows import message_row, rows_of
+from sink.rows import rows_of
 from sink.views import run, views
-from tests.sink.test_metrics import SCENARIOS, at, segment, status
+from tests.sink.test_metrics import SCENARIOS, messages, segment, status
 
 pytestmark = pytest.mark.clickhouse
 LONG = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "views" / "long_spans.json").read_text())
 FACTS = {"long_spans": LONG, "transfer": SCENARIOS["transfer"], "async_replies": SCENARIOS["async_replies"]}
-RANGED = ("visits", "alerts", "participations")
+RANGED = ("visits", "alerts", "participations", "statuses", "messages", "responses", "concurrency")
 START = datetime(2026, 11, 24, tzinfo=timezone.utc)
 # The days the long spans cross, a window inside one, and all of them.
 RANGES = [(START + timedelta(days=d), START + timedelta(days=d + 1)) for d in (2, 5, 6, 7, 8, 9, 11)] + [
@@ -34,9 +34,7 @@ def rows(tenant: str, facts: dict) -> list[tuple[str, dict]]:
     opened = [r | {"ended_at": None, "outcome": None} for r in records if r["ended_at"]]
     out = [row for r in opened + records for row in rows_of("segment-fact", r)]
     out += [row for s in facts.get("statuses", []) for row in rows_of("agent-status-interval", status(tenant, s))]
-    return out + [message_row(tenant, m["id"], conversation_id=m["conv"], channel="whatsapp", direction=m["dir"],
-                              sender_kind="customer" if m["dir"] == "inbound" else "agent", agent_id=m.get("agent"),
-                              occurred_at=at(m["at"])) for m in facts.get("messages", [])]
+    return out + [row for m in facts.get("messages", []) for row in messages(tenant, m)]
 
 
 def write(store, written: list[tuple[str, dict]]) -> None:
@@ -71,7 +69,7 @@ def values(store, sql: str, params: dict) -> list[tuple]:
 
 @pytest.mark.parametrize("name", [n for n, m in METRICS.items() if m.relation in RANGED])
 def test_a_metric_over_a_range_is_the_whole_relations(clickhouse_store, tenants, name):
-    for fixture in ("long_spans", "transfer"):
+    for fixture in ("long_spans", "transfer", "async_replies"):
         tenant = tenants[fixture][0]
         for lo, hi in RANGES:
             params = DEFAULTS | {"tenant": tenant, "tz": "UTC", "minutes": 60, "from": lo, "to": hi}
