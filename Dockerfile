@@ -7,9 +7,8 @@
 # image (no Docker engine there): tests/deploy/test_containers.py checks this file's commands and
 # Python version instead.
 #
-# No HEALTHCHECK yet: the roles do not serve /healthz and /readyz so far (issue 16, part 4); add
-#   HEALTHCHECK CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
-# per role once they do (the port differs per role, so compose and Kubernetes probe, not the image).
+# No HEALTHCHECK: every role serves /healthz and /readyz (switchboard/observe.py), but on its own
+# port (edge 8080, sink 8123, worker 8082, deliver 8083), so compose and Kubernetes probe, not the image.
 
 # pyproject.toml: requires-python = ">=3.11" (lingua 2.1 is the last that supports 3.11: keep in step).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
@@ -48,6 +47,8 @@ ENV PATH=/opt/switchboard/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     SWITCHBOARD_EDGE_HOST=0.0.0.0 \
     SWITCHBOARD_SINK_HOST=0.0.0.0 \
+    SWITCHBOARD_WORKER_HOST=0.0.0.0 \
+    SWITCHBOARD_DELIVER_HOST=0.0.0.0 \
     SWITCHBOARD_DATA_DIR=/var/lib/switchboard \
     SWITCHBOARD_CACHE_DIR=/var/cache/switchboard \
     SWITCHBOARD_ACCOUNTS_FILE=/etc/switchboard/accounts.yaml \
@@ -56,7 +57,8 @@ ENV PATH=/opt/switchboard/bin:$PATH \
 USER switchboard:switchboard
 WORKDIR /var/lib/switchboard
 VOLUME ["/var/lib/switchboard"]
-# edge: SWITCHBOARD_EDGE_PORT (8080); sink: SWITCHBOARD_SINK_PORT (8123)
-EXPOSE 8080 8123
+# edge: SWITCHBOARD_EDGE_PORT (8080); sink: SWITCHBOARD_SINK_PORT (8123); worker and deliver serve
+# only /metrics /healthz /readyz: SWITCHBOARD_WORKER_PORT (8082), SWITCHBOARD_DELIVER_PORT (8083)
+EXPOSE 8080 8082 8083 8123
 ENTRYPOINT ["switchboard"]
 CMD ["--help"]

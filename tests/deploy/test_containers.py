@@ -164,17 +164,18 @@ def test_the_image_copies_every_package_pyproject_installs_and_the_context_has_t
     assert ignore[ignore.index("*") + 1:] and all(f"!{c}{'/' if c in packages else ''}" in ignore for c in copied)
 
 
-def test_health_is_checked_only_where_a_role_serves_it():
-    """The roles get /healthz from issue 16 part 4: until then no health check may claim it (the
-    image's HEALTHCHECK or compose's); from then on compose checks each role with an HTTP port."""
-    sources = [p for d in ("connectors", "sink", "streams") for p in (REPO / d).rglob("*.py")]
-    serves_health = any('"/healthz"' in p.read_text() for p in sources)
-    checked = {name for name, svc in switchboard_services().items() if "healthcheck" in svc}
-    if serves_health:
-        assert checked == {n for n, svc in switchboard_services().items()
-                           if role_port(svc["command"][0], svc["environment"])}, "health-check each HTTP role in compose"
-    else:
-        assert not checked and not re.search(r"^HEALTHCHECK ", dockerfile(), re.M), "no role serves /healthz yet"
+def test_compose_checks_each_role_s_health_on_the_port_it_listens_on():
+    """Every role serves /healthz on its own port (switchboard/observe.py), so compose checks each
+    role that has one there, and the image (one for all roles) has no HEALTHCHECK."""
+    assert '"/healthz"' in (REPO / "switchboard" / "observe.py").read_text()
+    assert not re.search(r"^HEALTHCHECK ", dockerfile(), re.M)
+    for name, svc in switchboard_services().items():
+        listens = role_port(svc["command"][0], svc["environment"])
+        probe = " ".join(svc.get("healthcheck", {}).get("test", []))
+        if listens:
+            assert f"http://127.0.0.1:{listens}/healthz" in probe, f"{name}: health-check /healthz on {listens}"
+        else:
+            assert not probe, f"{name} serves no HTTP port: nothing to health-check"
 
 
 # --- compose ------------------------------------------------------------------------------------
