@@ -5,7 +5,9 @@ ledger read them into its store (write_s: produce + first read), writes a tail o
 while it is closed, then restarts it in a fresh process (restart_s: open the store, read from the
 stored offsets to the end; rss_mb: that process's peak resident memory) and looks up random ids
 (lookup_p50_us / lookup_p99_us). Prints one JSON line.
-Usage: .venv/bin/python -m benchmarks.ledger_bench --bootstrap HOST:PORT [--entries 1000000]
+Usage: .venv/bin/python -m benchmarks.ledger_bench [--bootstrap HOST:PORT] [--entries 1000000]
+The broker is the settings' (SWITCHBOARD_KAFKA_*: TLS and SASL too, for a secured cluster);
+--bootstrap replaces only its address.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from connectors.ledger import Ledger
 from deploy.kafka.topics import create_topics
 from schemas import Codec, topic
 from switchboard.kafka import producer as make_producer
+from switchboard.settings import load_settings
 
 STATES = ("sent", "failed", "sending")
 
@@ -33,18 +36,18 @@ STATES = ("sent", "failed", "sending")
 def main() -> None:
     """Run the benchmark once (or, with --restart, only its restart phase) and print its JSON result."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--bootstrap", help="the broker's address (default: SWITCHBOARD_KAFKA_BOOTSTRAP)")
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--tail", type=int, default=1000, help="records written while the ledger is closed")
     parser.add_argument("--lookups", type=int, default=20000)
     parser.add_argument("--restart", nargs=2, metavar=("TOPIC", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    config = {"bootstrap.servers": args.bootstrap}
+    config = bench_config(args.bootstrap)
     if args.restart:
         print(json.dumps(restart(config, *args.restart, args.entries, args.lookups)))
         return
     name = f"bench-ledger-{uuid.uuid4().hex[:8]}"
-    create_topics(args.bootstrap, [dataclasses.replace(topic("delivery-ledger"), name=name)])
+    create_topics(config, [dataclasses.replace(topic("delivery-ledger"), name=name)])
     with tempfile.TemporaryDirectory() as store:
         started = time.monotonic()
         produce(config, name, (f"out-{n:07d}" for n in range(args.entries)))
@@ -54,12 +57,17 @@ def main() -> None:
         ledger.close()
         write_s = time.monotonic() - started
         produce(config, name, (f"out-{n:07d}" for n in range(0, args.tail * 7, 7)), "sent")  # while deliver is down
-        run = subprocess.run([sys.executable, "-m", "benchmarks.ledger_bench", "--bootstrap", args.bootstrap,
+        run = subprocess.run([sys.executable, "-m", "benchmarks.ledger_bench", "--bootstrap", config["bootstrap.servers"],
                               "--entries", str(args.entries), "--lookups", str(args.lookups), "--restart", name, store],
                              capture_output=True, text=True, check=True)
     result = json.loads(run.stdout.splitlines()[-1])
     print(json.dumps({"entries": args.entries, "write_s": round(write_s, 2), **result,
                       "produce_s": round(produced, 2), "first_read_s": round(write_s - produced, 2)}))
+
+
+def bench_config(bootstrap: str | None) -> dict:
+    """The settings' Kafka client configuration (security included), at `bootstrap` when given."""
+    return load_settings(**({"kafka_bootstrap": bootstrap} if bootstrap else {})).kafka_client_config()
 
 
 def produce(config: dict, name: str, ids, state: str | None = None) -> None:

@@ -46,13 +46,14 @@ def kafka_status(args) -> int:
     return 0 if status["running"] else 1
 
 
-def _reachable_bootstrap() -> str:
-    """The configured bootstrap address once a broker there answers (else a one-line error, exit 1)."""
+def _reachable_broker() -> dict:
+    """The whole Kafka client configuration (TLS and SASL included: a secured broker takes nothing
+    less) once the broker answers it (else a one-line error, exit 1)."""
     from .kafka import require_broker
 
-    settings = load_settings()
-    require_broker(settings.kafka_client_config())
-    return settings.kafka_bootstrap
+    config = load_settings().kafka_client_config()
+    require_broker(config)
+    return config
 
 
 def topics_create(args) -> None:
@@ -63,8 +64,7 @@ def topics_create(args) -> None:
     if args.min_insync_replicas is not None and not 1 <= args.min_insync_replicas <= args.replication_factor:
         raise UserError(f"--min-insync-replicas {args.min_insync_replicas} must be between 1 and "
                         f"--replication-factor ({args.replication_factor})")
-    _reachable_bootstrap()
-    created = create_topics(load_settings().kafka_client_config(), catalogue().values(),
+    created = create_topics(_reachable_broker(), catalogue().values(),
                             replication_factor=args.replication_factor, min_insync_replicas=args.min_insync_replicas)
     print("\n".join(created) if created else "all topics exist")
 
@@ -76,7 +76,7 @@ def topics_list(args) -> None:
     if args.broker:
         from deploy.kafka.topics import list_topics
 
-        print("\n".join(list_topics(_reachable_bootstrap())))
+        print("\n".join(list_topics(_reachable_broker())))
         return
     for t in catalogue().values():
         print(f"{t.name:28} {t.partitions:>3}  {t.value:22} {t.config.get('cleanup.policy', '')}")
@@ -94,7 +94,7 @@ def topics_describe(args) -> None:
     if args.broker:
         from deploy.kafka.topics import describe_topic
 
-        out["broker"] = describe_topic(_reachable_bootstrap(), args.name)
+        out["broker"] = describe_topic(_reachable_broker(), args.name)
     print(json.dumps(out, indent=2, default=str))
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from schemas import Codec, DecodeError, catalogue, topic
-from switchboard.kafka import consumer, producer
+from switchboard.kafka import as_client_config, consumer, producer
 
 REPO = Path(__file__).resolve().parents[1]
 READY = "streams worker ready"
@@ -133,10 +133,14 @@ class Worker(WorkerProcess):
 
 
 class Topics:
-    """Produce Avro events to catalogue topics and read back the ones of one tenant."""
+    """Produce Avro events to catalogue topics and read back the ones of one tenant.
 
-    def __init__(self, bootstrap: str, codec: Codec):
-        self.conf = {"bootstrap.servers": bootstrap}
+    `broker`: a bootstrap address, or the whole client configuration for a secured broker
+    (`Settings.kafka_client_config()`).
+    """
+
+    def __init__(self, broker: str | dict, codec: Codec):
+        self.conf = as_client_config(broker)
         self.codec = codec
         self.producer = producer(self.conf)
 

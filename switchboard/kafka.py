@@ -32,6 +32,12 @@ CONSUMER_DEFAULTS = {"enable.auto.commit": False, "auto.offset.reset": "earliest
                      "isolation.level": "read_committed"}
 
 
+def as_client_config(broker: str | dict) -> dict:
+    """A broker given as a bootstrap address (the local PLAINTEXT broker) or as the whole client
+    configuration (`Settings.kafka_client_config()`: TLS and SASL included), as a client configuration."""
+    return {"bootstrap.servers": broker} if isinstance(broker, str) else dict(broker)
+
+
 def producer(client_config: dict, **overrides) -> Producer:
     """An idempotent, acks=all producer."""
     return Producer({**PRODUCER_DEFAULTS, "logger": CLIENT_LOG, **client_config, **overrides})
