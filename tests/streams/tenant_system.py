@@ -54,6 +54,16 @@ def act(kafka, tenant: str, agent: str, kind: str, at: int, **fields) -> None:
     assert kafka.flush(10) == 0
 
 
+def on_queue(kafka, reader, tenant: str, agents_oldest_first: list[str], at: int) -> None:
+    """Put agents on queue (the first idle longest) and wait until routing applied it: its inputs are
+    several topics, sequenced in the order they are read, so a message sent at once could overtake a
+    presence. `reader` must read agent-notifications."""
+    for n, agent in enumerate(agents_oldest_first):
+        act(kafka, tenant, agent, "presence", at - 1000 * (len(agents_oldest_first) - n), presence="on_queue")
+    reader.wait_for(lambda r: {v["agent_id"] for v in of(r, "agent-notifications", "presence_changed")}
+                    >= set(agents_oldest_first), 180)   # generous: a new worker group first recovers its changelogs
+
+
 def of(records, topic_name: str, kind: str | None = None, **match) -> list[dict]:
     """Values read from `topic_name` of that type (routing decisions: kind) with the fields given."""
     return [v for t, _k, v, _h in records if t == topic(topic_name).name

@@ -14,7 +14,7 @@ from streams.conversations.samples import load, numbered, on_thread
 from switchboard.ids import customer_id
 
 from tests.streams.conversations.factory import FIXTURES
-from tests.streams.tenant_system import CODEC, act, of, tenant_system
+from tests.streams.tenant_system import CODEC, act, of, on_queue, tenant_system
 
 pytestmark = pytest.mark.kafka
 RUN = uuid.uuid4().hex[:8]
@@ -51,8 +51,7 @@ def test_a_typed_email_on_two_channels_is_one_customer_offered_to_its_agent_and_
     topics, kafka, reader = system
     email, psid, wa_id = f"ana.{RUN}@example.com", f"77{RUN[:6]}1", f"3461{int(RUN[:6], 16) % 10**6:06d}"
     now = int(time.time() * 1000)
-    act(kafka, TENANT, "ana", "presence", now - 2000, presence="on_queue")   # ana idle longest: the first offer's
-    act(kafka, TENANT, "bob", "presence", now - 1000, presence="on_queue")
+    on_queue(kafka, reader, TENANT, ["ana", "bob"], now)   # ana idle longest: the first offer's
 
     topics.produce("inbound-messages", [message("messenger", psid, f"hi, my email is {email}", 1)])
     # generous: a new worker group recovers the shared changelogs, which earlier tests filled, and may

@@ -12,7 +12,7 @@ from schemas import topic
 from streams.conversations.samples import load, numbered, on_thread
 
 from tests.streams.conversations.factory import FIXTURES
-from tests.streams.tenant_system import act, of, tenant_system
+from tests.streams.tenant_system import act, of, on_queue, tenant_system
 
 pytestmark = pytest.mark.kafka
 RUN = uuid.uuid4().hex[:8]
@@ -35,8 +35,7 @@ def system(kafka_bootstrap, tmp_path_factory):
 def test_a_spanish_first_message_is_offered_only_to_a_spanish_speaker(system):
     topics, kafka, reader = system
     now = int(time.time() * 1000)
-    act(kafka, TENANT, "bob", "presence", now - 2000, presence="on_queue")   # bob idle longest: he would win a tie
-    act(kafka, TENANT, "ana", "presence", now - 1000, presence="on_queue")
+    on_queue(kafka, reader, TENANT, ["bob", "ana"], now)   # bob idle longest: he would win a tie
     text = "hola, me robaron la tarjeta ayer y necesito bloquearla"
     record = on_thread(load(FIXTURES / "inbound_whatsapp.json"), f"{TENANT}:whatsapp:{NUMBER}:3461{RUN[:6]}")
     topics.produce("inbound-messages", [numbered(record, 1, now, text=text, content=[{"type": "text", "text": text}])])
