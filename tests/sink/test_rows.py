@@ -41,11 +41,12 @@ def test_inbound_message_becomes_a_partial_message_fact():
 
 def test_conversation_start_names_the_message_conversation_and_customer():
     record = decoded("conversation-event", EXAMPLES / "conversation-event" / "started.json")
-    (t1, conversation), (t2, message) = rows_of("conversation-event", record)
-    assert (t1, t2) == ("conversation_facts", "message_facts")
+    (t1, conversation), (t2, message), (t3, timeline) = rows_of("conversation-event", record)
+    assert (t1, t2, t3) == ("conversation_facts", "message_facts", "message_timeline")
     assert conversation["started_at"] == record["occurred_at"] and conversation["closed_at"] is None
-    assert message["message_id"] == record["message_id"]
+    assert message["message_id"] == record["message_id"] == timeline["message_id"]
     assert (message["conversation_id"], message["customer_id"]) == (record["conversation_id"], "cust-4e5f6a7b")
+    assert (timeline["occurred_at"], timeline["sender_kind"]) == (record["occurred_at"], "customer")
 
 
 def test_a_wrap_up_adds_its_code_and_agent_without_starting_anything():
@@ -82,7 +83,8 @@ def test_an_edit_and_a_forward_keep_what_they_refer_to_in_the_message_facts(clic
     edit = decoded("inbound-message", EXAMPLES / "inbound-message" / "messenger_edit.json", tenant)
     edited = decoded("conversation-event", EXAMPLES / "conversation-event" / "message_edited.json", tenant)
     forward = decoded("inbound-message", EXAMPLES / "inbound-message" / "whatsapp_forwarded.json", tenant)
-    (_, conversation), (_, from_event) = rows_of("conversation-event", edited)
+    (_, conversation), (_, from_event), (table, _) = rows_of("conversation-event", edited)
+    assert table == "message_timeline"
     assert conversation["first_inbound_at"] is None    # an edit is not the conversation's first message
     assert (from_event["kind"], from_event["target_message_id"]) == ("edit", edited["target_message_id"])
     for subject, record in (("inbound-message", edit), ("conversation-event", edited), ("inbound-message", forward)):
