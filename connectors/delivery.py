@@ -256,7 +256,8 @@ def _outbound_media(settings, session, policy: RetryPolicy) -> OutboundMedia:
     from .media.store import DirectoryStore
 
     store = DirectoryStore(settings.media_path(), settings.media_max_bytes)
-    return OutboundMedia(store, Signer(secret(settings)), settings.public_url(), session, policy)
+    return OutboundMedia(store, Signer(secret(settings)), settings.public_url(), session, policy,
+                         allow_outside=settings.allow_outside_targets)
 
 
 class _CountedPublisher:
@@ -309,7 +310,8 @@ async def _serve(settings, accounts, consumer, publisher, ledger, codec, args) -
         consumer.subscribe([APPROVED], on_assign=on_assign)
         checks = _observed(delivery, metrics, lag, settings, assigned)
         server = await serve_observability(metrics, checks, settings.deliver_host, settings.deliver_port)
-        syncing = asyncio.create_task(keep_synced(accounts, session, publisher, codec, stop, args.sync_interval))
+        syncing = asyncio.create_task(keep_synced(accounts, session, publisher, codec, stop, args.sync_interval,
+                                                  allow_outside=settings.allow_outside_targets))
         await delivery.run(stop, args.batch_size)
         await syncing
         if server is not None:

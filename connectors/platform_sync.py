@@ -26,7 +26,7 @@ from schemas import Codec, topic
 from . import meta
 from .account_events import account_event, template
 from .publisher import Publisher, Record
-from .sending import guard, outside_targets_allowed
+from .sending import guard
 
 log = logging.getLogger("switchboard.platform_sync")
 ACCOUNT_EVENTS = topic("account-events").name
@@ -111,15 +111,14 @@ SYNCS = {"whatsapp": whatsapp_templates, "line": line_quota}
 
 
 async def sync_platforms(accounts, session, publisher: Publisher, codec: Codec, clock=time.time, *,
-                         allow_outside: bool | None = None) -> list[Synced]:
+                         allow_outside: bool = False) -> list[Synced]:
     """Sync every enabled WhatsApp and LINE account, then publish the events in one unit.
 
-    `allow_outside`: the process's setting (`settings.allow_outside_targets`; None: read it once).
+    `allow_outside`: the process's setting (`settings.allow_outside_targets`; loopback only unless set).
     """
     now_ms = int(clock() * 1000)
-    allowed = outside_targets_allowed() if allow_outside is None else allow_outside
     chosen = [a for a in accounts if a.channel in SYNCS and a.enabled]
-    results = await asyncio.gather(*(_one(session, a, now_ms, allowed) for a in chosen))
+    results = await asyncio.gather(*(_one(session, a, now_ms, allow_outside) for a in chosen))
     records = [Record(ACCOUNT_EVENTS, r.account.portfolio_key, codec.encode("account-event", r.event))
                for r in results if r.event is not None]
     if records:
@@ -139,7 +138,7 @@ async def _one(session, account, now_ms: int, allowed: bool) -> Synced:
 
 
 async def keep_synced(accounts, session, publisher: Publisher, codec: Codec, stop: asyncio.Event,
-                      interval_s: float, first_retry_s: float = 2.0, *, allow_outside: bool | None = None) -> None:
+                      interval_s: float, first_retry_s: float = 2.0, *, allow_outside: bool = False) -> None:
     """At once, then every `interval_s` until `stop`: never raises (deliver must go on). A run in
     which an account failed (the platform not up yet, as when deliver starts before it) is tried
     again sooner: after `first_retry_s`, doubling up to `interval_s`. `allow_outside` as `sync_platforms`."""

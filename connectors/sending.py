@@ -7,7 +7,6 @@ import ipaddress
 import logging
 import random
 from dataclasses import dataclass
-from functools import cache
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -27,19 +26,6 @@ log = logging.getLogger("switchboard.sending")
 
 class OutsideTarget(aiohttp.ClientError):
     """A request the outside-target guard refused before connecting (`guard`)."""
-
-
-@cache
-def outside_targets_allowed() -> bool:
-    """Whether requests may go beyond loopback addresses: `settings.allow_outside_targets`
-    (SWITCHBOARD_ALLOW_OUTSIDE_TARGETS), read once per process.
-
-    TEMPORARY: for the callers that do not pass `allow_outside` yet (`delivery`); once its `main`
-    passes `settings.allow_outside_targets` where it builds the sender, this function goes.
-    """
-    from switchboard.settings import load_settings
-
-    return load_settings().allow_outside_targets
 
 
 def startup_line(allowed: bool) -> str:
@@ -114,10 +100,10 @@ def backoff(policy: RetryPolicy, attempt: int, retry_after: float | None, rand: 
 
 
 async def send(session: aiohttp.ClientSession, connector, request: PlatformRequest, policy: RetryPolicy,
-               *, sleep=asyncio.sleep, rand=random.random, allow_outside: bool | None = None) -> tuple[SendResult, int]:
-    """The final result for `request` and how many calls it took (0: the guard refused it, nothing was sent)."""
-    refused = None if getattr(connector, "channel", None) in INTERNAL else \
-        refusal(request.url, outside_targets_allowed() if allow_outside is None else allow_outside)
+               *, sleep=asyncio.sleep, rand=random.random, allow_outside: bool = False) -> tuple[SendResult, int]:
+    """The final result for `request` and how many calls it took (0: the guard refused it, nothing was sent).
+    `allow_outside`: the process's `settings.allow_outside_targets` (loopback only unless it is set)."""
+    refused = None if getattr(connector, "channel", None) in INTERNAL else refusal(request.url, allow_outside)
     if refused is not None:
         log.warning("%s: %s", getattr(connector, "channel", "?"), refused.reason)
         return refused, 0

@@ -66,11 +66,18 @@ class WorkerProcess:
         self.log: list[str] = []
         self.proc: subprocess.Popen | None = None
 
+    def kafka_client_config(self) -> dict:
+        """The child's Kafka client configuration (TLS and SASL included), from its SWITCHBOARD_KAFKA_* variables."""
+        from switchboard.settings import load_settings
+
+        kafka = {k.removeprefix("SWITCHBOARD_").lower(): v for k, v in self.env.items() if k.startswith("SWITCHBOARD_KAFKA_")}
+        return load_settings(**kafka).kafka_client_config()
+
     def start(self, timeout: float = 60.0):
         """Start and wait for the ready line (partitions assigned, tables recovered); returns self.
         A worker of a `group` starts that group's event topics at the time it was made."""
         if self.group:
-            start_group_at({"bootstrap.servers": self.env["SWITCHBOARD_KAFKA_BOOTSTRAP"]}, self.group, self.since_ms)
+            start_group_at(self.kafka_client_config(), self.group, self.since_ms)
         self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         ready = threading.Event()

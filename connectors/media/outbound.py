@@ -41,9 +41,10 @@ class OutboundMedia:
     """Resolves `media_key` items before `requests_for`; built once in delivery's `main`."""
 
     def __init__(self, store: MediaStore, signer: Signer, public_url: str, session, policy: RetryPolicy,
-                 *, url_seconds: float = PLATFORM_URL_SECONDS, sleep=asyncio.sleep):
+                 *, url_seconds: float = PLATFORM_URL_SECONDS, sleep=asyncio.sleep, allow_outside: bool = False):
         self.store, self.signer, self.public_url = store, signer, public_url.rstrip("/")
         self.session, self.policy, self.url_seconds, self.sleep = session, policy, url_seconds, sleep
+        self.allow_outside = allow_outside   # uploads go where messages go (connectors/sending.py guard)
 
     async def prepare(self, connector, account, outbound: dict) -> dict:
         """`outbound` with every media_key item given a `url` or `media_id` (Refused / UploadFailed)."""
@@ -70,7 +71,8 @@ class OutboundMedia:
 
     async def _upload(self, connector, account, media: MediaObject, data: bytes) -> str:
         request = connector.upload_request(account, media, data)
-        result, _ = await send(self.session, _Uploads(connector), request, self.policy, sleep=self.sleep)
+        result, _ = await send(self.session, _Uploads(connector), request, self.policy, sleep=self.sleep,
+                               allow_outside=self.allow_outside)
         if not result.ok:
             raise UploadFailed(result)
         return result.platform_message_ids[0]

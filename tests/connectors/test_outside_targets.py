@@ -13,9 +13,10 @@ from aiohttp.test_utils import TestServer
 
 from connectors.base import PlatformRequest, SendResult
 from connectors.registry import connector
-from connectors.sending import (ALLOW_OUTSIDE, INTERNAL, OutsideTarget, RetryPolicy, guard, outside_targets_allowed, refusal,
+from connectors.sending import (ALLOW_OUTSIDE, INTERNAL, OutsideTarget, RetryPolicy, guard, refusal,
                                 send, startup_line)
 from switchboard.accounts import load_accounts
+from switchboard.settings import load_settings
 from tests.connectors.helpers import FIXTURES
 
 aio = pytest.mark.asyncio(loop_scope="session")
@@ -129,15 +130,11 @@ class Answers:
 
 
 @pytest.mark.parametrize("value,allowed", [(None, False), ("true", True), ("1", True), ("false", False)])
-def test_the_setting_is_read_once_and_the_startup_line_names_it(monkeypatch, value, allowed):
+def test_the_setting_is_off_unless_set_and_the_startup_line_names_it(monkeypatch, value, allowed):
     if value is None:
         monkeypatch.delenv(ALLOW_OUTSIDE, raising=False)
     else:
         monkeypatch.setenv(ALLOW_OUTSIDE, value)
-    outside_targets_allowed.cache_clear()
-    try:
-        assert outside_targets_allowed() is allowed
-    finally:
-        outside_targets_allowed.cache_clear()
+    assert load_settings().allow_outside_targets is allowed
     line = startup_line(allowed)
     assert ALLOW_OUTSIDE in line and "\n" not in line and ("allowed" if allowed else "refused") in line

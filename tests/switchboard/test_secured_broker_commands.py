@@ -146,3 +146,19 @@ def test_the_ledger_benchmark_connects_with_the_settings_security_at_the_address
 
     assert bench_config(None) == secured
     assert bench_config("127.0.0.1:19094") == {**secured, "bootstrap.servers": "127.0.0.1:19094"}
+
+
+def test_a_harness_worker_starts_its_group_with_the_childs_secured_configuration(secured, monkeypatch):
+    from switchboard import harness
+
+    for name in SECURED:   # the child's environment alone names the cluster
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("SWITCHBOARD_KAFKA_SSL_CA_FILE")
+    child = {**SECURED, "SWITCHBOARD_KAFKA_SSL_CA_FILE": secured["ssl.ca.location"]}
+    started = []
+    monkeypatch.setattr(harness, "start_group_at", lambda conf, group, since: started.append((conf, group)) or 0)
+    monkeypatch.setattr(harness.subprocess, "Popen", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("no child here")))
+    worker = harness.WorkerProcess(["switchboard", "worker"], child, group="switchboard-t1")
+    with pytest.raises(RuntimeError, match="no child here"):
+        worker.start()
+    assert started == [(secured, "switchboard-t1")]
