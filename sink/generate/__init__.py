@@ -2,9 +2,10 @@
 
 `plan.sql` draws each conversation's story into a plan table (`plan_table`: one per tenant,
 dropped afterwards); each other file is one INSERT … SELECT of a fact table from it (statuses and
-queue settings from `numbers()` and the model), run in `STEPS` order with the same parameters. `MODEL` is the contact center they
-imitate: acme's queues (deploy/routing/acme.yaml) with their settings, how much traffic each gets
-and how long it waits, the channels' shares and the hour-of-day arrival curve.
+queue settings from `numbers()` and the model; message_timeline from the messages written), run in
+`STEPS` order with the same parameters. `MODEL` is the contact center they imitate: acme's queues
+(deploy/routing/acme.yaml) with their settings, how much traffic each gets and how long it waits,
+the channels' shares and the hour-of-day arrival curve.
 """
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ import hashlib
 from pathlib import Path
 
 HERE = Path(__file__).parent
-STEPS = ("plan", "queues", "statuses", "conversations", "messages", "visits", "alerts", "interacts", "wrapups")
+STEPS = ("plan", "queues", "statuses", "conversations", "messages", "timeline", "visits", "alerts", "interacts",
+         "wrapups")
 # The tables written, and the column and prefix that mark a generated row (live ids never have it).
 GENERATED = {"conversation_facts": ("conversation_id", "gen-"), "message_facts": ("message_id", "gen-"),
              "segment_facts": ("fact_id", "seg:gen-"), "agent_status_facts": ("agent_id", "gen-agent-"),
-             "queue_config_facts": ("decision_id", "rd:gen-")}
+             "queue_config_facts": ("decision_id", "rd:gen-"), "message_timeline": ("message_id", "gen-"),
+             "conversation_starts": ("conversation_id", "gen-")}
+# Of those, the tables the views read that follow the facts (message_timeline copied from the
+# messages, conversation_starts written by its materialized view): replaced with them, not facts.
+DERIVED = ("message_timeline", "conversation_starts")
 
 
 def _queue(name, weight, *, skills=None, shared=0, wait, abandon, alert=30, sl=(80, 60), later_sl=None,

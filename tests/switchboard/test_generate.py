@@ -58,6 +58,8 @@ def test_counts_per_table_are_in_the_proportions_of_the_model(history):
     assert rows["conversation_facts"] == N
     assert 1.08 * N <= one(history, f"SELECT countIf(segment_type = 'queue_wait') FROM {SEGMENTS}") <= 1.25 * N
     assert 5 * N <= rows["message_facts"] <= 8.5 * N
+    assert rows["message_timeline"] == rows["message_facts"]     # every message, readable by time
+    assert one(history, "SELECT uniqExact(conversation_id) FROM conversation_starts WHERE tenant_id = {tenant:String}") == N
     assert rows["queue_config_facts"] == 8                       # four queues, configured twice
     abandoned = one(history, f"SELECT countIf(outcome = 'abandoned') / count() FROM {SEGMENTS} WHERE segment_type = 'queue_wait'")
     assert 0.04 <= abandoned <= 0.12
