@@ -1,4 +1,5 @@
-"""Emit the report dashboards (deploy/grafana/dashboards/reports/*.json) with grafana-foundation-sdk.
+"""Emit the dashboards with grafana-foundation-sdk: the reports (deploy/grafana/dashboards/reports/*.json,
+ClickHouse) and operations (dashboards/operations/*.json, Prometheus: deploy/grafana/operations.py).
 
 `python -m deploy.grafana.build` rewrites them; `--check` exits 1 naming the files that differ
 from what this script builds (tests/deploy/test_grafana.py makes the same comparison). Every
@@ -14,19 +15,22 @@ from pathlib import Path
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from .boards import BOARDS
+from .operations import metrics
 
 FOLDER = Path(__file__).with_name("dashboards") / "reports"
+OPERATIONS = FOLDER.with_name("operations")
+FOLDERS = {FOLDER: BOARDS, OPERATIONS: {"switchboard": metrics}}   # a Grafana folder each
 
 
 def rendered() -> dict[Path, str]:
-    """{file: JSON text} of every report dashboard, as committed."""
-    return {FOLDER / f"{name}.json": json.dumps(make(), cls=JSONEncoder, indent=2, sort_keys=True) + "\n"
-            for name, make in BOARDS.items()}
+    """{file: JSON text} of every dashboard, as committed."""
+    return {folder / f"{name}.json": json.dumps(make(), cls=JSONEncoder, indent=2, sort_keys=True) + "\n"
+            for folder, boards in FOLDERS.items() for name, make in boards.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write the dashboards, or with --check name those that differ."""
-    parser = argparse.ArgumentParser(description="Emit Switchboard's report dashboards for Grafana.")
+    parser = argparse.ArgumentParser(description="Emit Switchboard's report and operations dashboards for Grafana.")
     parser.add_argument("--check", action="store_true", help="exit 1 if a committed dashboard differs")
     args = parser.parse_args(argv)
     files = rendered()
@@ -35,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in stale:
             print(f"{path} is out of date: run python -m deploy.grafana.build", file=sys.stderr)
         return 1 if stale else 0
-    FOLDER.mkdir(parents=True, exist_ok=True)
     for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return 0
 

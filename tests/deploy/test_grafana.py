@@ -26,9 +26,10 @@ import yaml
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from deploy.grafana.build import FOLDER, rendered
+from deploy.grafana.build import FOLDER, FOLDERS, rendered
 from deploy.grafana.clickhouse import DATASOURCE, TIME_SERIES, ClickHouseQuery
 from sink.rows import conversation_row, message_row, rows_of
+from sink.rows_messages import timeline_row
 from switchboard.settings import Settings
 from tests.clickhouse_fixture import READER
 
@@ -50,7 +51,7 @@ def dashboards() -> dict[str, dict]:
 
 def test_the_committed_dashboards_are_what_the_generator_builds():
     files = rendered()
-    assert sorted(files) == sorted(FOLDER.glob("*.json"))
+    assert sorted(files) == sorted(path for folder in FOLDERS for path in folder.glob("*.json"))
     for path, text in files.items():
         assert path.read_text() == text, f"{path.name} is stale: run python -m deploy.grafana.build"
 
@@ -66,6 +67,26 @@ def test_each_dashboard_loads_through_the_sdk_types(name):
                for t in targets)
     names = {v.name for v in board.templating.list_val}
     assert "tenant" in names and set(referenced(board)) <= names | {"__timezone"}
+
+
+def test_the_operations_dashboard_loads_through_the_sdk_types_on_the_provisioned_prometheus():
+    from grafana_foundation_sdk.models.prometheus import Dataquery
+
+    from deploy.grafana.build import OPERATIONS
+    from deploy.grafana.operations import expressions
+
+    saved = json.loads((OPERATIONS / "switchboard.json").read_text())
+    board = Dashboard.from_json(saved)
+    assert json.loads(json.dumps(board, cls=JSONEncoder)) == saved
+    targets = [t for panel in board.panels for t in panel.targets]
+    assert targets and all(isinstance(t, Dataquery) for t in targets), {type(t) for t in targets}
+    [source] = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yaml").read_text())["datasources"]
+    assert all((t.datasource["uid"], t.datasource["type"]) == (source["uid"], source["type"]) for t in targets)
+    assert sorted(t.expr for t in targets) == sorted(expressions())
+    scraped = yaml.safe_load((GRAFANA.parent / "prometheus" / "prometheus.yml").read_text())
+    assert source["jsonData"]["timeInterval"] == scraped["global"]["scrape_interval"]
+    assert {v.name for v in board.templating.list_val} == {"job"}
+    assert set(re.findall(r"\$\{?(\w+)", " ".join(expressions()))) == {"job", "__rate_interval"}
 
 
 def test_the_datasource_speaks_http_to_the_sinks_port_as_the_readonly_user():
@@ -207,6 +228,9 @@ def tenant(clickhouse_store) -> str:
                          queue_id="q-sales", occurred_at=ago(41)),
              message_row(t, "m2", conversation_id="c1", channel="whatsapp", direction="outbound", sender_kind="agent",
                          agent_id="a-1", queue_id="q-sales", occurred_at=ago(38))]
+    rows += [timeline_row(t, "m1", "c1", ago(41), channel="whatsapp", direction="inbound", queue_id="q-sales"),
+             timeline_row(t, "m2", "c1", ago(38), channel="whatsapp", direction="outbound", agent_id="a-1",
+                          queue_id="q-sales")]   # what the conversation-events of m1 and m2 add (sink/rows_messages.py)
     rows += [conversation_row(t, c, channel="whatsapp", customer_id=f"cust-{c}", started_at=ago(m), first_inbound_at=ago(m),
                               agents=agents, queues=[q]) for c, m, q, agents in
              (("c1", 41, "q-sales", ["a-1"]), ("c2", 31, "q-sales", []), ("c3", 6, "q-support", []))]

@@ -2,6 +2,8 @@
 HTTP API (`/api/v1/query`) answers their series: each target up and ready, the webhook posted to
 the edge counted under its channel (events in, HTTP 200), the worker's processor and faust series,
 the sink's events and consumer lag, and deliver's dead letter for a malformed outbound message.
+Every expression of the Grafana operations dashboard (deploy/grafana/operations.py) evaluates there,
+over series the roles declare.
 
 Prometheus is installed by the project's setup (`make install`: apt-get install prometheus).
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -21,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deploy.grafana.operations import expressions
 from switchboard.harness import READY, start_group_at
 from switchboard.kafka import producer
 from tests.connectors.helpers import ACCOUNT_IDS, SECRETS, SIGNING, accounts_file, new_tenant, webhook
@@ -169,3 +173,14 @@ def test_prometheus_scrapes_every_role_and_answers_their_series(kafka_bootstrap,
     dead = wait_for("deliver's dead letter", lambda: by_label(query(
         prometheus, 'switchboard_dead_letters_total{job="deliver"}'), "topic"), 20, roles.values())
     assert dead["outbound-approved-dlq"] >= 1
+
+    declared = {"up"}   # Prometheus's own; the rest as each role's /metrics declares them (samples or not)
+    for job, (_, port) in run.items():
+        declared |= set(re.findall(r"^# TYPE (\S+) ", get(f"http://127.0.0.1:{port}/metrics")[1].decode(), re.M))
+    used = {re.sub(r"_bucket$", "", name) for expr in expressions()   # a histogram is declared by its name
+            for name in re.findall(r"\b(switchboard_\w+|up)\{", expr)}
+    assert len(used) >= 12 and used <= declared, used - declared
+    for expr in expressions():   # as Grafana sends them: every role, a rate window of a few scrapes
+        promql = expr.replace("$__rate_interval", "5s").replace("$job", ".*")
+        status, body = get(f"{prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": promql}))
+        assert status == 200 and json.loads(body)["status"] == "success", (expr, body[:300])
