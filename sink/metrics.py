@@ -32,7 +32,8 @@ def segments(kind: str) -> str:
 
 def _old(kind: str, lo: str, ends: str = "") -> str:
     """The starts of `kind` segments begun over LOOKBACK before `lo` and not closed before `lo` (or
-    closed as `ends` says): a scan of two columns of the older rows."""
+    closed as `ends` says): a key range of the ends from `lo` on (DDL 0054's by_end projection), not
+    a scan of every older start."""
     return (f"SELECT started_at FROM segment_facts WHERE tenant_id = {T} AND segment_type = '{kind}' "
             f"AND started_at < {lo} - {LOOKBACK} AND (ended_at IS NULL OR ended_at >= {lo}{ends})")
 
