@@ -309,7 +309,8 @@ async def _serve(settings, accounts, consumer, publisher, ledger, codec, args) -
 
         consumer.subscribe([APPROVED], on_assign=on_assign)
         checks = _observed(delivery, metrics, lag, settings, assigned)
-        server = await serve_observability(metrics, checks, settings.deliver_host, settings.deliver_port)
+        server = await serve_observability(metrics, checks, settings.deliver_host, settings.deliver_port,
+                                           token=settings.metrics_token)
         syncing = asyncio.create_task(keep_synced(accounts, session, publisher, codec, stop, args.sync_interval,
                                                   allow_outside=settings.allow_outside_targets))
         await delivery.run(stop, args.batch_size)

@@ -131,15 +131,9 @@ def make_app(settings, accounts, publisher: Publisher, codec: Codec, *,
     async def stats(request: web.Request) -> web.Response:
         # Counters reveal every tenant's traffic: loopback callers (an operator, a local scraper) or
         # an admin's token (the workspace's middleware reads it; the path is public to reach here).
-        import ipaddress
+        from switchboard.observe import local_or_admin
 
-        from switchboard.auth import PRINCIPAL
-        try:
-            local = ipaddress.ip_address(request.remote or "").is_loopback
-        except ValueError:
-            local = False
-        principal = request.get(PRINCIPAL)
-        if not (local or (principal is not None and principal.may("admin"))):
+        if not local_or_admin(request):
             return web.json_response({"error": "stats are for loopback callers or an admin's token"}, status=403)
         return web.json_response(dict(counters))
 
@@ -302,7 +296,7 @@ def _observed(app: web.Application, settings, metrics) -> None:
                             "flooded, too_large, unavailable, unrouted.<channel>.<reason>…", ["what"],
                             lambda: [((what,), n) for what, n in list(counters.items())]))
     add_observability(app, metrics, {"broker": broker_reachable(admin(settings.kafka_client_config()))},
-                      channels=frozenset(CHANNELS) | {"meta", "x"})
+                      channels=frozenset(CHANNELS) | {"meta", "x"}, token=settings.metrics_token)
 
 
 async def _close(publisher: Publisher) -> None:

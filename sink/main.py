@@ -134,7 +134,8 @@ async def serve(settings, args) -> int:
     auditor = Auditor(settings.kafka_client_config(), Codec.from_settings(settings))
     metrics, assigned = Metrics("sink"), threading.Event()
     app = build_app(store, engine, tokens, directory.revoked, users, auditor)
-    add_observability(app, metrics, ready_checks(settings, store, None if args.no_consume else assigned))
+    add_observability(app, metrics, ready_checks(settings, store, None if args.no_consume else assigned),
+                      token=settings.metrics_token)
     tls = settings.sink_tls_cert_file and server_tls(settings.sink_tls_cert_file, settings.sink_tls_key_file)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
     await runner.setup()

@@ -131,7 +131,8 @@ def observe(app, settings, ready):
         runner = None
 
         async def on_start(self) -> None:
-            self.runner = await serve_observability(metrics, checks, settings.worker_host, settings.worker_port)
+            self.runner = await serve_observability(metrics, checks, settings.worker_host, settings.worker_port,
+                                                    token=settings.metrics_token)
 
         async def on_stop(self) -> None:
             if self.runner is not None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hmac
 import inspect
+import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -206,15 +208,40 @@ def http_middleware(metrics: Metrics, channels: frozenset[str] | None = None):
     return count_responses
 
 
+def local_or_admin(request: web.Request) -> bool:
+    """Whether the caller is on this machine (a loopback address) or holds an admin's token (read by
+    the workspace's auth middleware where the app has one)."""
+    from switchboard.auth import PRINCIPAL
+
+    try:
+        if ipaddress.ip_address(request.remote or "").is_loopback:
+            return True
+    except ValueError:
+        pass
+    principal = request.get(PRINCIPAL)
+    return principal is not None and principal.may("admin")
+
+
+def bearer_is(request: web.Request, token) -> bool:
+    """Whether the request carries `Authorization: Bearer <token>` (a SecretStr; None: never)."""
+    sent = request.headers.get("Authorization", "")
+    return token is not None and sent.startswith("Bearer ") and hmac.compare_digest(
+        sent.removeprefix("Bearer ").encode(), token.get_secret_value().encode())
+
+
 def add_observability(app: web.Application, metrics: Metrics, checks: dict[str, Check],
-                      channels: frozenset[str] | None = None) -> None:
+                      channels: frozenset[str] | None = None, *, token=None) -> None:
     """GET /metrics, /healthz (alive: 200) and /readyz (each of `checks`; 503 naming those not ready),
     and the HTTP-status middleware (outermost: the auth middleware's refusals are counted too), on
-    `app` before it starts (middlewares freeze then)."""
+    `app` before it starts (middlewares freeze then). /metrics answers loopback callers, an admin's
+    token or the bearer `token` (settings.metrics_token); anyone else gets 403. The probes are open."""
     app[METRICS] = metrics
     app.middlewares.insert(0, http_middleware(metrics, channels))
 
-    async def exposition(_request: web.Request) -> web.Response:
+    async def exposition(request: web.Request) -> web.Response:
+        if not (local_or_admin(request) or bearer_is(request, token)):
+            return web.json_response({"error": "metrics are for loopback callers, an admin's token or "
+                                               "SWITCHBOARD_METRICS_TOKEN as a bearer token"}, status=403)
         return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def alive(_request: web.Request) -> web.Response:
@@ -243,13 +270,15 @@ async def _run(check: Check) -> bool:
         return False
 
 
-async def serve_observability(metrics: Metrics, checks: dict[str, Check], host: str, port: int) -> web.AppRunner | None:
-    """A small server of /metrics, /healthz and /readyz for a role without an HTTP app of its own.
+async def serve_observability(metrics: Metrics, checks: dict[str, Check], host: str, port: int,
+                              *, token=None) -> web.AppRunner | None:
+    """A small server of /metrics, /healthz and /readyz for a role without an HTTP app of its own
+    (`token` as `add_observability`).
 
     A taken port is one warning line, not the end of the role: its events keep flowing (two workers
     on one host need SWITCHBOARD_WORKER_PORT set apart, or 0 for any free port)."""
     app = web.Application()
-    add_observability(app, metrics, checks)
+    add_observability(app, metrics, checks, token=token)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     worker_port: int = Field(8082, ge=0, le=65535)
     deliver_host: str = "127.0.0.1"
     deliver_port: int = Field(8083, ge=0, le=65535)
+    # /metrics reveals every tenant's traffic: loopback callers, an admin's token, or this bearer token
+    # (what Prometheus sends from another host: `authorization: credentials_file` in its scrape config).
+    metrics_token: SecretStr | None = None
     threading_window_hours: float = Field(MAX_WINDOW_HOURS, gt=0)
     # Longer than any platform's redelivery period (WhatsApp retries for up to 7 days).
     dedupe_ttl_hours: float = Field(8 * 24, ge=7 * 24)

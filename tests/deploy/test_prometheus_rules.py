@@ -22,9 +22,16 @@ def promtool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([binary, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=30)
 
 
-def test_the_rules_and_the_config_pass_promtool():
+def test_the_rules_and_the_config_pass_promtool(tmp_path):
+    # promtool opens the metrics token's file: the compose secret's path, here a file of the test's.
+    token = tmp_path / "metrics-token"
+    token.write_text("scrape-token\n")
+    config = (PROMETHEUS / "prometheus.yml").read_text()
+    assert config.count("credentials_file: /run/secrets/metrics-token") == 4   # each role's job
+    (tmp_path / "prometheus.yml").write_text(config.replace("/run/secrets/metrics-token", str(token)))
+    (tmp_path / "rules.yml").write_text((PROMETHEUS / "rules.yml").read_text())
     for args in (("check", "rules", "rules.yml"), ("test", "rules", "rules_test.yml"),
-                 ("check", "config", "prometheus.yml")):
+                 ("check", "config", str(tmp_path / "prometheus.yml"))):
         checked = promtool(*args)
         assert checked.returncode == 0, f"promtool {' '.join(args)}:\n{checked.stdout}{checked.stderr}"
 
