@@ -197,6 +197,7 @@ def main(argv: list[str]) -> int:
     from switchboard.accounts import WithDeployments, load_accounts
     from switchboard.directory import DirectoryView
     from switchboard.kafka import consumer as make_consumer
+    from switchboard.kafka import require_broker
     from switchboard.settings import load_settings
 
     parser = argparse.ArgumentParser(prog="switchboard deliver", description=__doc__.splitlines()[0])
@@ -209,15 +210,17 @@ def main(argv: list[str]) -> int:
                         help="seconds between platform syncs (templates, LINE quota: connectors/platform_sync.py)")
     args = parser.parse_args(argv)
     settings = load_settings()
+    config, codec = settings.kafka_client_config(), Codec.from_settings(settings)
+    file_accounts = load_accounts(settings.accounts_file)   # a broken file: its one line, before any broker
+    require_broker(config)                                  # a broker down: one line naming the fix, exit 1
     from switchboard.logs import setup_logging
 
     setup_logging(settings, "deliver")
     log.info("%s", startup_line(settings.allow_outside_targets))
-    config, codec = settings.kafka_client_config(), Codec.from_settings(settings)
     ledger = _ledger(settings, config, codec, args.instance or args.group)   # first: a held store fails at once
     directory = DirectoryView(config, codec).start()   # web accounts are the directory's deployments
     directory.wait_ready(60)
-    accounts = WithDeployments(load_accounts(settings.accounts_file), directory)
+    accounts = WithDeployments(file_accounts, directory)
     consumer = make_consumer(config, args.group)
     publisher = Publisher(config, transactional_id=None, timeout_s=10.0)
     try:

@@ -200,6 +200,7 @@ async def _dead_letter(publisher, letter: tuple[str, list], body: bytes, reason:
 def main(argv: list[str]) -> int:
     """`switchboard edge`: serve the webhooks until SIGTERM/Ctrl-C."""
     from switchboard.accounts import WithDeployments, load_accounts
+    from switchboard.kafka import require_broker
     from switchboard.settings import load_settings
 
     from .media import edge_media
@@ -232,6 +233,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     guest_budgets = guest.guest_floods(args.guest_session_rate, args.guest_session_burst, args.guest_sockets,
                                        args.guest_request_rate, args.guest_request_burst)   # refused: before Kafka
+    file_accounts = load_accounts(settings.accounts_file)   # a broken file: its one line, before any broker
+    require_broker(settings.kafka_client_config())          # a broker down: one line naming the fix, exit 1
     from switchboard.logs import setup_logging
     from switchboard.observe import CountingPublisher, Metrics
 
@@ -245,7 +248,7 @@ def main(argv: list[str]) -> int:
     codec = Codec.from_settings(settings)
     workspace = None if args.no_workspace else build_workspace(settings, publisher, codec)
     directory = workspace.directory if workspace is not None else _directory(settings, codec)
-    accounts = WithDeployments(load_accounts(settings.accounts_file), directory)   # web: one per deployment
+    accounts = WithDeployments(file_accounts, directory)   # web: one per deployment
     media = edge_media(settings, accounts)
     webmessaging = build_webmessaging(settings, publisher, codec, directory, media,
                                       workspace.clickhouse if workspace is not None else None, guest_budgets)

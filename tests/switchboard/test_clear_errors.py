@@ -96,6 +96,20 @@ def test_a_command_needing_the_broker_says_in_one_line_that_it_is_down(command, 
     assert f"the broker at 127.0.0.1:{closed_port} is not reachable" in err and DOWN_FIX in err
 
 
+@pytest.mark.parametrize("role", ["edge", "deliver"])
+def test_a_role_started_with_the_broker_down_says_so_in_one_line(role, closed_port, tmp_path):
+    done = run_cli(role, SWITCHBOARD_KAFKA_BOOTSTRAP=f"127.0.0.1:{closed_port}", SWITCHBOARD_DATA_DIR=str(tmp_path))
+    assert done.returncode == 1
+    assert f"the broker at 127.0.0.1:{closed_port} is not reachable" in one_error_line(done.stderr)
+    assert not (tmp_path / "delivery-ledger").exists()   # refused before it opened anything
+
+
+@pytest.mark.parametrize("role", ["edge", "deliver"])
+def test_a_role_refuses_the_malformed_accounts_file_before_the_broker(role, closed_port):
+    done = run_cli(role, SWITCHBOARD_ACCOUNTS_FILE=str(BAD_YAML), SWITCHBOARD_KAFKA_BOOTSTRAP=f"127.0.0.1:{closed_port}")
+    assert done.returncode == 2 and "line 19, column 8" in one_error_line(done.stderr)
+
+
 def test_a_broker_that_accepts_connections_but_never_answers_is_given_up_on_in_time(taken_port, capfd):
     started = time.monotonic()
     with pytest.raises(BrokerUnreachable, match=re.escape(DOWN_FIX)):
