@@ -116,9 +116,33 @@ FROM agent_status_facts FINAL WHERE tenant_id = {T}{where}"""
 STATUSES = _statuses()
 # Messages of customers and agents (system messages are no one's response): message_timeline's
 # complete rows (DDL 0049), one per message (a replay's copy is the same row; the earliest if not).
-def _messages(where: str = "") -> str:
-    return (f"SELECT message_id, conversation_id, channel, direction, sender_kind, agent_id, queue_id, occurred_at AS at "
-            f"FROM message_timeline WHERE tenant_id = {T}{where} ORDER BY at, message_id LIMIT 1 BY message_id")
+def _messages(*where: str | tuple[str, str]) -> str:
+    """The messages matching any of `where` (read apart, so each keeps its own key range), each a
+    condition on message_timeline or (condition, the table it reads: its copy by conversation)."""
+    reads = [w if isinstance(w, tuple) else (w, "message_timeline") for w in where or ("",)]
+    rows = " UNION ALL ".join(f"SELECT message_id, conversation_id, channel, direction, sender_kind, agent_id, queue_id, "
+                              f"occurred_at AS at FROM {table} WHERE tenant_id = {T}{w}" for w, table in reads)
+    return f"SELECT * FROM ({rows}) ORDER BY at, message_id LIMIT 1 BY message_id"
+
+
+# How far back the conversations' first messages may lie for their messages to be read by time:
+# older conversations (few: still written to a week on) are read by conversation. A performance
+# knob only: every message of the conversations is read either way.
+SPAN = "INTERVAL 7 DAY"
+
+
+def _history(ids: str, lo: str, hi: str | None = None) -> str:
+    """Every message (before `hi`, if given) of the conversations `ids` (a subquery): by time over the
+    span of the messages of those whose first message is at most SPAN before `lo` (DDL 0056), and by
+    conversation for the others (DDL 0059: a lookup of many conversations would read every granule)."""
+    spans = (f"SELECT conversation_id, min(first_at) AS first_at, max(last_at) AS last_at FROM message_span_by_conversation "
+             f"WHERE tenant_id = {T} AND conversation_id IN ({ids}) GROUP BY conversation_id")
+    span = f"(SELECT (min(first_at), max(last_at)) FROM ({spans}) WHERE first_at >= {lo} - {SPAN})"
+    older = f"SELECT conversation_id FROM ({spans}) WHERE first_at < {lo} - {SPAN}"
+    before = f" AND occurred_at < {hi}" if hi else ""
+    return _messages(f" AND occurred_at >= tupleElement({span}, 1) AND occurred_at <= tupleElement({span}, 2){before} "
+                     f"AND conversation_id IN ({ids})",
+                     (f" AND conversation_id IN ({older}){before}", "message_timeline_by_conversation"))
 
 
 MESSAGES = _messages()
@@ -175,9 +199,9 @@ def during(name: str, lo: str = FROM_, hi: str = TO_) -> str:
         return _statuses(f" AND started_at < {hi} AND (started_at >= {lo} - {LOOKBACK} OR started_at IN ({old}))")
     if name == "messages":
         return _messages(f" AND occurred_at >= {lo} AND occurred_at < {hi}")
-    if name == "responses":   # every message of the conversations written to in the range: their history
-        return _responses(_messages(f" AND conversation_id IN (SELECT conversation_id FROM message_timeline "
-                                    f"WHERE tenant_id = {T} AND occurred_at >= {lo} AND occurred_at < {hi})"))
+    if name == "responses":   # the history of the conversations written to in the range (a later message changes no response)
+        return _responses(_history(f"SELECT conversation_id FROM message_timeline WHERE tenant_id = {T} "
+                                   f"AND occurred_at >= {lo} AND occurred_at < {hi}", lo, hi))
     return RELATIONS[name]
 
 
@@ -204,7 +228,7 @@ def started(name: str) -> str:
         return _visits(started_segments("queue_wait"))
     if name == "participations":
         return _participations(started_segments("interact"), started_segments("wrapup"))
-    messages = _messages(f" AND conversation_id IN ({STARTED})")
+    messages = _history(STARTED, FROM_)
     return {"messages": messages, "responses": _responses(messages)}[name]
 
 
