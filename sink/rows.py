@@ -145,14 +145,15 @@ def conversation_event(r: dict) -> list[Row]:
 
 
 def assignment(r: dict) -> list[Row]:
-    """An agent connected to / transferred from / ended on a conversation."""
+    """An agent connected to / transferred from / ended on a conversation, or it entered a queue
+    (`queued`: no agent, so none is added to the conversation's agents)."""
     fact = {k: r.get(k) for k in ("tenant_id", "assignment_id", "conversation_id", "thread_key",
                                   "customer_id", "agent_id", "queue_id", "offer_id", "type",
                                   "occurred_at", "reason", "wrapup_code", "transfer_target")}
     connected = r["occurred_at"] if r["type"] == "connected" else None
     return [("assignment_facts", fact), conversation_row(
         r["tenant_id"], r["conversation_id"], thread_key=r["thread_key"], customer_id=r["customer_id"],
-        first_assigned_at=connected, agents=[r["agent_id"]], queues=_some(r["queue_id"]),
+        first_assigned_at=connected, agents=_some(r["agent_id"]), queues=_some(r["queue_id"]),
         wrapup_codes=_some(r.get("wrapup_code")))]
 
 

@@ -1,5 +1,8 @@
 """Assignments (from routing) into the thread state: connected agent, last agent, agent events.
 
+`queued` (assignment v4, no agent) says the conversation entered a queue and waits there: its
+queue, which the messages meanwhile carry, and nothing else.
+
 `connected` makes the agent the conversation's connected and last agent (and the customer's last
 agent on any queue), and the queue they took it from the conversation's queue, which every later
 `message_added` carries (`queue_after`); `transferred` frees the conversation while routing finds
@@ -71,11 +74,12 @@ def _update_open(conv: dict, assignment: dict) -> None:
 
 
 def queue_after(queue_id: str | None, assignment: dict) -> str | None:
-    """The conversation's queue after `assignment` (conversation-state v6): the queue its agent took it
-    from, the target queue of a transfer (`queue:<id>`; a transfer to an agent keeps the queue), else
-    unchanged — assignments are the only routing output this processor reads."""
+    """The conversation's queue after `assignment` (conversation-state v6): the queue it entered
+    (`queued`, assignment v4: waiting there), the queue its agent took it from, the target queue of a
+    transfer (`queue:<id>`; a transfer to an agent keeps the queue), else unchanged — assignments are
+    the only routing output this processor reads."""
     target = assignment.get("transfer_target") or ""
-    if assignment["type"] == "connected":
+    if assignment["type"] in ("queued", "connected"):
         return assignment.get("queue_id") or queue_id
     if assignment["type"] == "transferred" and target.startswith("queue:"):
         return target.removeprefix("queue:")

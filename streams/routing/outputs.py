@@ -51,6 +51,15 @@ def assignment(tenant: str, work: Work, agent_id: str, kind: str, now: int, **fi
     return Output(ASSIGNMENTS, work.thread_key, "assignment", value)
 
 
+def queued(tenant: str, conv: Conversation, now: int) -> Output:
+    """An assignments record telling the conversation processor the conversation now waits in its
+    queue (assignment v4 `queued`, no agent): the queue its messages are counted in meanwhile."""
+    return Output(ASSIGNMENTS, conv.thread_key, "assignment", {
+        "assignment_id": f"as:{conv.conversation_id}:{conv.entry}:queued", "tenant_id": tenant,
+        "conversation_id": conv.conversation_id, "thread_key": conv.thread_key, "customer_id": conv.customer_id,
+        "agent_id": "", "queue_id": conv.queue_id, "offer_id": None, "type": "queued", "occurred_at": now})
+
+
 def segment(tenant: str, kind: str, ref: str, *, conversation_id: str, channel: str,
             customer_id: str | None, queue_id: str | None, agent_id: str | None,
             started_at: int, ended_at: int | None, outcome: str | None, **fields) -> Output:

@@ -36,8 +36,11 @@ def _visit(domain: Domain, conv: Conversation, now: int | None, outcome: str | N
 
 
 def open_visit(domain: Domain, conv: Conversation) -> None:
-    """The conversation entered its queue (a new request, a transfer, a requeue)."""
+    """The conversation entered its queue (a new request, a transfer, a requeue, a flow-out); the
+    conversation processor is told (`queued`) unless the work is another system's (work.py)."""
     domain.outputs.append(_visit(domain, conv, None, None))
+    if not conv.source:
+        domain.outputs.append(out.queued(domain.tenant, conv, domain.now))
 
 
 def close_visit(domain: Domain, conv: Conversation, outcome: str) -> None:

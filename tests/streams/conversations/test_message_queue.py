@@ -51,6 +51,17 @@ def test_a_message_before_any_queue_is_known_has_none():
     assert Thread().customer_writes(T0)["queue_id"] is None
 
 
+def test_a_waiting_conversations_messages_carry_the_queue_it_waits_in_and_no_agent_is_connected():
+    thread = Thread()
+    thread.customer_writes(T0)
+    thread.assigned("queued", "", "cards", T0 + 1000, offer_id=None)   # routing opened its queue visit
+    assert thread.customer_writes(T0 + MINUTE)["queue_id"] == "cards"
+    conversation = thread.state["conversation"]
+    assert conversation["connected_agent_id"] is None and thread.state["last_agent_id"] is None
+    thread.assigned("queued", "", "loans", T0 + 2 * MINUTE, offer_id=None)   # flowed out to loans
+    assert thread.customer_writes(T0 + 3 * MINUTE)["queue_id"] == "loans"
+
+
 def test_messages_after_the_agent_took_it_from_a_queue_carry_that_queue_both_ways():
     thread = Thread()
     thread.customer_writes(T0)

@@ -116,8 +116,10 @@ def test_requested_work_is_offered_by_the_acd_and_its_system_hears_whom_on_work_
     d.request("c1", T0 + 3 * S)   # a1 has an open voice offer: messaging goes to a3
     assert d.offers()[-1] == ("c1", "a3")
     _send(d, "started", T0 + 4 * S)   # answered on the phone = accepted
-    (connected,) = [r for r in d.records if r.subject == "assignment"]
+    (connected,) = [r for r in d.records if r.subject == "assignment" and r.value["type"] != "queued"]
     assert (connected.topic, connected.key, connected.value["type"]) == ("work-assignments", "call-1", "connected")
+    assert [(r.topic, r.value["conversation_id"]) for r in d.records if r.value.get("type") == "queued"] == [
+        ("assignments", "c1")]   # the conversation, not the call
     _send(d, "ended", T0 + 60 * S)
     assert [r.value["type"] for r in d.records if r.topic == "work-assignments"] == ["connected", "wrapup_started"]
     assert not [r for r in d.records if r.topic == "assignments" and r.key == "call-1"]

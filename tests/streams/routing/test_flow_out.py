@@ -29,6 +29,9 @@ def test_an_unanswered_conversation_flows_out_to_the_target_queue_and_is_answere
     assert visits(d) == [("1", "general", None, None), ("1", "general", T0 + 60 * S, "flowed_out"),
                          ("2", "billing", None, None)]
     assert d.state.conversations["c1"].queue_id == "billing"
+    # the conversation processor hears each queue it entered (its messages are counted there meanwhile)
+    assert [(a["queue_id"], a["agent_id"], a["occurred_at"]) for a in d.of("assignment", "queued")] == [
+        ("general", "", T0), ("billing", "", T0 + 60 * S)]
     assert "flowed out of general after 60 s" in d.of("routing-decision", "requeued")[-1]["reason"]
     d.on_queue("a1", T0 + 70 * S)
     d.accept("c1", T0 + 75 * S)
