@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-containers soak soak-fuzz soak-faults bench kafka-start kafka-stop clean
+.PHONY: install run test test-containers soak soak-fuzz soak-faults bench bench-full kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ bench: install
 	$(BIN)/python -m benchmarks.edge_bench
 	$(BIN)/python -m benchmarks.conversations_bench --bootstrap 127.0.0.1:9092
 	$(BIN)/python -m benchmarks.ledger_bench --bootstrap 127.0.0.1:9092   # 1 M ledger entries: deliver's restart
+	$(BIN)/python -m benchmarks.pipeline_bench   # ~5 min, its own scratch broker: webhooks -> facts and offers (docs/benchmarks.md)
+
+# The long runs: the pipeline at each rate for 2 minutes and 200,000 requests at saturation.
+bench-full: bench
+	$(BIN)/python -m benchmarks.pipeline_bench --seconds 120 --saturation 200000 --out .data/bench/pipeline-full.json
 
 kafka-start: install
 	$(BIN)/switchboard kafka start
