@@ -4,12 +4,7 @@ SELECT toDateTime64(interval_start, 0, {tz:String}) AS interval_start, agent_id,
        {{named:transferred,blind_transfers,consult_transfers,transfers_to_queue,transfers_to_agent}},
        {{named:alerts,alert_s,not_answered,on_queue_s,off_queue_s,not_responding_s,messages_out}},
        {{named:first_response_participation_s,agent_response_s,customer_response_s,max_concurrent}}
-FROM (SELECT {{bucket:started_at}} AS interval_start, agent_id, {{metrics:agent_answered}} FROM {{range:participations}}
-      WHERE {{during:started_at}} AND {{where:participations}} GROUP BY interval_start, agent_id) AS accepted
-FULL JOIN (SELECT {{bucket:completed_at}} AS interval_start, agent_id, {{metrics:handled,avg_handle_s,handle_s,interact_s,acw_s}} FROM {{range:participations}}
-           WHERE {{during:completed_at}} AND {{where:participations}} GROUP BY interval_start, agent_id) AS completed USING (interval_start, agent_id)
-FULL JOIN (SELECT {{bucket:ended_at}} AS interval_start, agent_id, {{metrics:transferred,blind_transfers,consult_transfers,transfers_to_queue,transfers_to_agent}}
-           FROM {{range:participations}} WHERE {{during:ended_at}} AND {{where:participations}} GROUP BY interval_start, agent_id) AS ended USING (interval_start, agent_id)
+FROM {{pivot:range:participations|interval_start,agent_id|agent_answered@started_at|handled,avg_handle_s,handle_s,interact_s,acw_s@completed_at|transferred,blind_transfers,consult_transfers,transfers_to_queue,transfers_to_agent@ended_at}} AS work
 FULL JOIN (SELECT {{bucket:ended_at}} AS interval_start, agent_id, {{metrics:alerts,alert_s,not_answered}} FROM {{range:alerts}}
            WHERE {{during:ended_at}} AND {{where:alerts}} GROUP BY interval_start, agent_id) AS offers USING (interval_start, agent_id)
 FULL JOIN (SELECT {{bucket:ended_at}} AS interval_start, agent_id, {{metrics:on_queue_s,off_queue_s,not_responding_s}} FROM {{range:statuses}}

@@ -2,20 +2,11 @@
 SELECT toDateTime64(interval_start, 0, {tz:String}) AS interval_start, queue_id,
        {{named:offered,answered,abandoned,short_abandons,flow_outs,sl_pct,answer_pct,abandon_pct,avg_answer_s,avg_abandon_s,wait_s}},
        {{named:alerts,not_answered,handled,avg_handle_s,handle_s,acw_s,transferred}}
-FROM (SELECT {{bucket:started_at}} AS interval_start, queue_id, {{metrics:offered}} FROM {{range:visits}}
-      WHERE {{during:started_at}} AND {{where:visits}} GROUP BY interval_start, queue_id) AS entered
-FULL JOIN (SELECT {{bucket:ended_at}} AS interval_start, queue_id,
-                  {{metrics:answered,abandoned,short_abandons,flow_outs,sl_pct,answer_pct,abandon_pct,avg_answer_s,avg_abandon_s,wait_s}}
-           FROM {{range:visits}} WHERE {{during:ended_at}} AND {{where:visits}}
-           GROUP BY interval_start, queue_id) AS exited USING (interval_start, queue_id)
+FROM {{pivot:range:visits|interval_start,queue_id|offered@started_at|answered,abandoned,short_abandons,flow_outs,sl_pct,answer_pct,abandon_pct,avg_answer_s,avg_abandon_s,wait_s@ended_at}} AS visits
 FULL JOIN (SELECT {{bucket:ended_at}} AS interval_start, queue_id, {{metrics:alerts,not_answered}}
            FROM {{range:alerts}} WHERE {{during:ended_at}} AND {{where:alerts}}
            GROUP BY interval_start, queue_id) AS offers USING (interval_start, queue_id)
-FULL JOIN (SELECT {{bucket:completed_at}} AS interval_start, queue_id, {{metrics:handled,avg_handle_s,handle_s,acw_s}}
-           FROM {{range:participations}} WHERE {{during:completed_at}} AND {{where:participations}}
-           GROUP BY interval_start, queue_id) AS completed USING (interval_start, queue_id)
-FULL JOIN (SELECT {{bucket:ended_at}} AS interval_start, queue_id, {{metrics:transferred}}
-           FROM {{range:participations}} WHERE {{during:ended_at}} AND {{where:participations}}
-           GROUP BY interval_start, queue_id) AS ended USING (interval_start, queue_id)
+FULL JOIN {{pivot:range:participations|interval_start,queue_id|handled,avg_handle_s,handle_s,acw_s@completed_at|transferred@ended_at}} AS work
+          USING (interval_start, queue_id)
 WHERE queue_id IS NOT NULL
 ORDER BY interval_start, queue_id
