@@ -205,6 +205,27 @@ def during(name: str, lo: str = FROM_, hi: str = TO_) -> str:
     return RELATIONS[name]
 
 
+def serving(lo: str, hi: str) -> str:
+    """(queue_id, agent_id) of the agents who served a queue since `lo`: routing listed them as its
+    candidates, or, before `hi`, they were alerted for it (the alert ended or, open, began since) or took part in a
+    conversation from it (their participation ended then or is open). The segments begun in the range
+    qualify whatever their version (every copy has the fact's start, queue and agent: a read of three
+    columns); the older ones by their latest version, found by their ends (DDL 0054)."""
+    def older(kind: str) -> str:
+        starts = (f"SELECT started_at FROM segment_facts WHERE tenant_id = {T} AND segment_type = '{kind}' "
+                  f"AND started_at < {lo} AND (ended_at IS NULL OR ended_at >= {lo})")
+        return _latest(f"tenant_id = {T} AND segment_type = '{kind}' AND started_at IN ({starts})")
+
+    return f"""SELECT DISTINCT assumeNotNull(queue_id) AS queue_id, assumeNotNull(agent_id) AS agent_id FROM (
+    SELECT queue_id, arrayJoin(candidate_agents) AS agent_id FROM routing_decisions FINAL
+    WHERE tenant_id = {T} AND occurred_at >= {lo}
+    UNION ALL SELECT queue_id, agent_id FROM segment_facts WHERE tenant_id = {T} AND segment_type IN ('alert', 'interact')
+              AND started_at >= {lo} AND started_at < {hi}
+    UNION ALL SELECT queue_id, agent_id FROM ({older('alert')}) WHERE ifNull(ended_at, started_at) >= {lo}
+    UNION ALL SELECT queue_id, agent_id FROM ({older('interact')}) WHERE ended_at IS NULL OR ended_at >= {lo})
+WHERE queue_id IS NOT NULL AND agent_id IS NOT NULL"""
+
+
 # The conversations that may have started in [from, to): a start of theirs is there (DDL 0051), or
 # a segment (a conversation only routing wrote about starts with its first segment). Their segments
 # began at their start or later: read by start (DDL 0047) from LOOKBACK before the range on.

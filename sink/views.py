@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .metrics import METRICS, NOW_METRICS, OPEN, RELATIONS, STARTED, bucket, direction, during, started, started_segments
+from .metrics import (METRICS, NOW_METRICS, OPEN, RELATIONS, STARTED, bucket, direction, during, serving, started,
+                      started_segments)
 
 FOLDER = Path(__file__).with_name("views")
 T = "{tenant:String}"
@@ -159,6 +160,7 @@ MACROS = {
                           f"AND {col} <= {{now:DateTime64(3, 'UTC')}}"),
     "where": where,
     "pivot": lambda spec: pivot(spec),
+    "serving": lambda span: serving(*RANGES[f"range_{span}"]),
 }
 _MACRO = re.compile(r"\{\{(\w+):([\w,|@.:]+)\}\}")
 _PARAM = re.compile(r"\{(\w+):([^{}]+)\}")
@@ -197,7 +199,8 @@ NOW = "{now:DateTime64(3, 'UTC')}"
 # viewer's local midnight; `now` included) and the last 7 days.
 RANGES = {"range": ("{from:DateTime64(3, 'UTC')}", "{to:DateTime64(3, 'UTC')}"),
           "range_today": (f"toStartOfDay({NOW}, {{tz:String}})", f"{NOW} + toIntervalMillisecond(1)"),
-          "range_week": (f"{NOW} - INTERVAL 7 DAY", f"{NOW} + toIntervalMillisecond(1)")}
+          "range_week": (f"{NOW} - INTERVAL 7 DAY", f"{NOW} + toIntervalMillisecond(1)"),
+          "range_now": (NOW, f"{NOW} + toIntervalMillisecond(1)")}
 _RANGED = re.compile(r"\{\{(range\w*|started):(\w+)\}\}")
 _PIVOTED = re.compile(r"\{\{pivot:(range\w*):(\w+)\|")
 

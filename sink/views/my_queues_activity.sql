@@ -1,10 +1,8 @@
 -- My Queues Activity (real time): per queue, now: waiting, longest wait, interacting, agents on queue / idle / not responding; and today (from the viewer's local midnight): offered, answered, abandoned, service level.
 -- An agent counts for a queue they serve: offered its conversations or a candidate of routing for it in the last 7 days (the facts hold no queue membership).
-SELECT queue_id, waiting, longest_wait_s, interacting, agents_on_queue, agents_idle, agents_not_responding,
+SELECT queue_id, {{named:waiting,longest_wait_s}}, interacting, agents_on_queue, agents_idle, agents_not_responding,
        {{named:offered,answered,abandoned,sl_pct}}
-FROM (SELECT queue_id, {{now:waiting,longest_wait_s}}
-      FROM {{range_today:visits}} WHERE {{open:visits}} AND {{where:visits}}
-      GROUP BY queue_id) AS queued
+FROM {{pivot:range_today:visits|queue_id|waiting,longest_wait_s@open|offered@today.started_at|answered,abandoned,sl_pct@today.ended_at}} AS queued
 FULL JOIN (SELECT queue_id, {{now:interacting}} FROM {{range_today:participations}}
            WHERE {{open:participations}} AND {{where:participations}}
            GROUP BY queue_id) AS connected USING queue_id
@@ -13,21 +11,10 @@ FULL JOIN (SELECT queue_id, uniqExactIf(agent_id, routing_status = 'on_queue') A
                       SELECT agent_id FROM {{range_today:participations}} WHERE ended_at IS NULL AND agent_id IS NOT NULL
                       UNION ALL SELECT agent_id FROM {{range_today:alerts}} WHERE ended_at IS NULL AND agent_id IS NOT NULL)) AS agents_idle,
                   uniqExactIf(agent_id, routing_status = 'not_responding') AS agents_not_responding
-           FROM (SELECT DISTINCT queue_id, agent_id FROM (
-                   SELECT assumeNotNull(queue_id) AS queue_id, arrayJoin(candidate_agents) AS agent_id FROM routing_decisions FINAL
-                   WHERE tenant_id = {tenant:String} AND queue_id IS NOT NULL
-                     AND occurred_at >= {now:DateTime64(3, 'UTC')} - INTERVAL 7 DAY
-                   UNION ALL SELECT assumeNotNull(queue_id), assumeNotNull(agent_id) FROM {{range_week:alerts}}
-                   WHERE queue_id IS NOT NULL AND agent_id IS NOT NULL AND ifNull(ended_at, started_at) >= {now:DateTime64(3, 'UTC')} - INTERVAL 7 DAY
-                   UNION ALL SELECT assumeNotNull(queue_id), assumeNotNull(agent_id) FROM {{range_week:participations}}
-                   WHERE queue_id IS NOT NULL AND agent_id IS NOT NULL AND (ended_at IS NULL OR ended_at >= {now:DateTime64(3, 'UTC')} - INTERVAL 7 DAY))) AS serving
-           INNER JOIN (SELECT agent_id, argMax(routing_status, started_at) AS routing_status FROM ({{relation:statuses}})
+           FROM ({{serving:week}}) AS serving
+           INNER JOIN (SELECT agent_id, argMax(routing_status, started_at) AS routing_status FROM {{range_now:statuses}}
                        WHERE ended_at IS NULL AND started_at <= {now:DateTime64(3, 'UTC')} AND {{where:statuses}}
                        GROUP BY agent_id) AS present USING agent_id
            GROUP BY queue_id) AS staffed USING queue_id
-FULL JOIN (SELECT queue_id, {{metrics:offered}} FROM {{range_today:visits}}
-           WHERE {{today:started_at}} AND {{where:visits}} GROUP BY queue_id) AS entered USING queue_id
-FULL JOIN (SELECT queue_id, {{metrics:answered,abandoned,sl_pct}} FROM {{range_today:visits}}
-           WHERE {{today:ended_at}} AND {{where:visits}} GROUP BY queue_id) AS exited USING queue_id
 WHERE queue_id IS NOT NULL AND {{where:queues}}
 ORDER BY queue_id
