@@ -59,15 +59,30 @@ def messages(tenant: str, m: dict) -> list[tuple[str, dict]]:
                          agent_id=m.get("agent"))]
 
 
-def load(store, tenant: str, scenario: dict) -> None:
-    """Write the scenario's facts as the sink would: open copies first, then the closed ones."""
+def phases(tenant: str, scenario: dict) -> list[list[tuple[str, dict]]]:
+    """The scenario's rows as the sink writes them, in the order it would: the open copies, then the
+    closed ones, the statuses, the messages."""
     records = [segment(tenant, s) for s in scenario.get("segments", [])]
     opened = [r | {"ended_at": None, "outcome": None} for r in records if r["ended_at"]]
-    rows = [row for r in opened + records for row in rows_of("segment-fact", r)]
-    rows += [row for s in scenario.get("statuses", []) for row in rows_of("agent-status-interval", status(tenant, s))]
-    rows += [row for m in scenario.get("messages", []) for row in messages(tenant, m)]
-    for table, row in rows:
-        store.insert(table, [row])
+    return [[row for r in opened for row in rows_of("segment-fact", r)],
+            [row for r in records for row in rows_of("segment-fact", r)],
+            [row for s in scenario.get("statuses", []) for row in rows_of("agent-status-interval", status(tenant, s))],
+            [row for m in scenario.get("messages", []) for row in messages(tenant, m)]]
+
+
+def write(store, written: list[list[tuple[str, dict]]]) -> None:
+    """Each phase's rows, one insert per table (a batch, as the sink flushes), phase after phase."""
+    for phase in written:
+        by_table: dict[str, list[dict]] = {}
+        for table, row in phase:
+            by_table.setdefault(table, []).append(row)
+        for table, rows in by_table.items():
+            store.insert(table, rows)
+
+
+def load(store, tenant: str, scenario: dict) -> None:
+    """Write the scenario's facts as the sink would: open copies first, then the closed ones."""
+    write(store, phases(tenant, scenario))
 
 
 @pytest.fixture(scope="module")

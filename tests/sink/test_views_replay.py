@@ -13,9 +13,8 @@ import pytest
 
 from sink.metrics import DEFAULTS, METRICS, RELATIONS, bucket, metric_sql
 from sink.report_params import bind
-from sink.rows import rows_of
 from sink.views import run, views
-from tests.sink.test_metrics import SCENARIOS, messages, segment, status
+from tests.sink.test_metrics import SCENARIOS, phases, write
 
 pytestmark = pytest.mark.clickhouse
 LONG = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "views" / "long_spans.json").read_text())
@@ -28,18 +27,9 @@ RANGES = [(START + timedelta(days=d), START + timedelta(days=d + 1)) for d in (2
     (START, START + timedelta(days=13))]
 
 
-def rows(tenant: str, facts: dict) -> list[tuple[str, dict]]:
-    """The sink's rows of the facts: open copies first, then the closed ones (tests/sink/test_metrics.py)."""
-    records = [segment(tenant, s) for s in facts.get("segments", [])]
-    opened = [r | {"ended_at": None, "outcome": None} for r in records if r["ended_at"]]
-    out = [row for r in opened + records for row in rows_of("segment-fact", r)]
-    out += [row for s in facts.get("statuses", []) for row in rows_of("agent-status-interval", status(tenant, s))]
-    return out + [row for m in facts.get("messages", []) for row in messages(tenant, m)]
-
-
-def write(store, written: list[tuple[str, dict]]) -> None:
-    for table, row in written:
-        store.insert(table, [row])
+def reversed_(written: list[list[tuple[str, dict]]]) -> list[list[tuple[str, dict]]]:
+    """The same rows in reverse: the last phase first (closed copies before open ones), each reversed."""
+    return [phase[::-1] for phase in written[::-1]]
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +38,9 @@ def tenants(clickhouse_store) -> dict[str, tuple[str, str]]:
     out = {}
     for name, facts in FACTS.items():
         once, twice = f"t-{uuid.uuid4().hex[:10]}", f"t-{uuid.uuid4().hex[:10]}"
-        write(clickhouse_store, rows(once, facts))
-        write(clickhouse_store, rows(twice, facts))
-        write(clickhouse_store, rows(twice, facts)[::-1])
+        write(clickhouse_store, phases(once, facts))
+        write(clickhouse_store, phases(twice, facts))
+        write(clickhouse_store, reversed_(phases(twice, facts)))
         out[name] = (once, twice)
     return out
 
