@@ -30,22 +30,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_runtest_logstart(nodeid: str, location) -> None:
-    """Build the registry in the background once the browser tier is done (its fault tier measures
-    recovery under load, so no Maven build beside it): the build (~30 s, ~3 min with an empty
-    ~/.m2) then overlaps the tests before the first registry test instead of adding to them.
-    `build` holds a file lock, so the fixture's start waits for it; a failed build is left for the
-    fixture to repeat and report."""
+    """Build the registry, then the Java interop reader, in the background once the browser tier is
+    done (its fault tier measures recovery under load, so no Maven build beside it): the builds
+    (~30 s, ~3 min with an empty ~/.m2) then overlap the tests before the first registry test
+    instead of adding to them. Each build holds a file lock, so the fixtures wait for it; a failed
+    build is left for its fixture to repeat and report."""
     if not _PREBUILD.get("wanted") or _PREBUILD.get("started") or nodeid.startswith("tests/browser/"):
         return
     _PREBUILD["started"] = True
-    registry = LocalSchemaRegistry(CACHE_DIR, 0)
+    from tests.interop.build import reader_command   # the Java interop reader, the registry's other Maven build
 
     def build() -> None:
-        try:
-            registry.build()
-        except Exception:  # noqa: BLE001 - the fixture builds again and fails with the reason
-            pass
-    threading.Thread(target=build, name="schema-registry-build", daemon=True).start()
+        for step in (LocalSchemaRegistry(CACHE_DIR, 0).build, reader_command):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - the fixture builds again and fails with the reason
+                pass
+    threading.Thread(target=build, name="maven-prebuild", daemon=True).start()
 
 
 @pytest.fixture(scope="session")

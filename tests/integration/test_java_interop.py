@@ -1,7 +1,7 @@
 """A Java consumer reads every topic and decodes every subject, with Apache Avro's own decoders.
 
 `tests/interop/java` (Maven: `org.apache.avro:avro` and `org.apache.kafka:kafka-clients` at the
-local broker's version, from Maven Central) is built once per session into a temporary directory.
+local broker's version, from Maven Central) is built once per version of it (tests/interop/build.py).
 A short run writes, through the project's codec and producer, records of every subject's examples
 to per-test copies of the catalogue topics (the session broker's own catalogue topics are read by
 other tests' workers): every Avro topic, and the input logs with records of each of their sources.
@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -31,7 +28,6 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from fastavro import json_writer, schemaless_writer
 from fastavro.validation import validate
 
-from deploy.kafka.broker import kafka_version
 from deploy.kafka.topics import create_topics
 from schemas import Codec, catalogue, load_schema, plain, subjects
 from schemas.catalogue import RAW, Topic
@@ -40,44 +36,22 @@ from schemas.registry import AVRO_DIR, versions
 from streams.sequencer import SOURCE_HEADER
 from switchboard.kafka import producer
 from tests.avro_helpers import assert_contains
+from tests.interop.build import BuildFailed, reader_command
 
 pytestmark = pytest.mark.kafka
-PROJECT = Path(__file__).resolve().parents[1] / "interop" / "java"
-MAIN_CLASS = "cx.switchboard.interop.ReadTopics"
 EXAMPLES_DIR = Path(AVRO_DIR).parent / "examples"
-# A short-lived JVM: the client compiler and the serial collector start it fastest on two cores.
-JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"]
 UNFRAMED = {"conversation-due-index"}   # plain bytes (a thread key, a due time), no Avro subject
 # An input log holds the records of its processor's source topics, unchanged (streams/sequencer.py).
 INPUT_LOGS = {"conversation-inputs", "routing-inputs", "account-inputs"}
 
 
-def _maven(out: Path, offline: bool) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["mvn", "-q", "-B", *(["-o"] if offline else []), "-f", str(PROJECT / "pom.xml"),
-         f"-Dkafka.version={kafka_version()}", f"-Dinterop.out={out}",
-         "compile", "dependency:build-classpath", f"-Dmdep.outputFile={out / 'classpath.txt'}"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
-        env=os.environ | {"MAVEN_OPTS": " ".join(JVM_FLAGS)})
-
-
 @pytest.fixture(scope="session")
-def java_reader(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The command that runs the Java reader, built once per session (offline when ~/.m2 has the jars)."""
-    for tool in ("mvn", "java"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"`{tool}` is not on PATH: install Maven and a Java 17+ JDK (apt-get install maven openjdk-17-jdk-headless)")
-    out = tmp_path_factory.mktemp("java-interop")
-    built = _maven(out, offline=True)
-    if built.returncode != 0:   # the first run: Maven Central fills ~/.m2 (about 15 s)
-        started = time.monotonic()
-        built = _maven(out, offline=False)
-        print(f"fetched the Java interop jars from Maven Central in {time.monotonic() - started:.0f} s")
-    if built.returncode != 0:
-        pytest.fail("Maven could not build tests/interop/java (network access to Maven Central?):\n"
-                    + (built.stdout + built.stderr)[-3000:])
-    classpath = f"{out / 'classes'}:{(out / 'classpath.txt').read_text().strip()}"
-    return ["java", *JVM_FLAGS, "-cp", classpath, MAIN_CLASS]
+def java_reader() -> list[str]:
+    """The command that runs the Java reader (tests/interop/build.py: built once per version of it)."""
+    try:
+        return reader_command()
+    except BuildFailed as failed:
+        pytest.fail(str(failed))
 
 
 def _examples(subject: str) -> list[dict]:
