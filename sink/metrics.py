@@ -249,7 +249,12 @@ def started(name: str) -> str:
         return _visits(started_segments("queue_wait"))
     if name == "participations":
         return _participations(started_segments("interact"), started_segments("wrapup"))
-    messages = _history(STARTED, FROM_)
+    # Their messages begin at their start, as their segments do: by time from LOOKBACK before the
+    # range to the last message of those whose first one is there (DDL 0056).
+    spans = (f"SELECT min(first_at) AS first_at, max(last_at) AS last_at FROM message_span_by_conversation "
+             f"WHERE tenant_id = {T} AND conversation_id IN ({STARTED}) GROUP BY conversation_id")
+    messages = _messages(f" AND occurred_at >= {FROM_} - {LOOKBACK} AND occurred_at <= (SELECT max(last_at) FROM ({spans}) "
+                         f"WHERE first_at >= {FROM_} - {LOOKBACK}) AND conversation_id IN ({STARTED})")
     return {"messages": messages, "responses": _responses(messages)}[name]
 
 
