@@ -134,15 +134,17 @@ SPAN = "INTERVAL 7 DAY"
 def _history(ids: str, lo: str, hi: str | None = None) -> str:
     """Every message (before `hi`, if given) of the conversations `ids` (a subquery): by time over the
     span of the messages of those whose first message is at most SPAN before `lo` (DDL 0056), and by
-    conversation for the others (DDL 0059: a lookup of many conversations would read every granule)."""
+    conversation for the others (DDL 0059: a lookup of many conversations would read every granule).
+    One scalar gives both (the span, the older ones' ids), so the spans are read once."""
     spans = (f"SELECT conversation_id, min(first_at) AS first_at, max(last_at) AS last_at FROM message_span_by_conversation "
              f"WHERE tenant_id = {T} AND conversation_id IN ({ids}) GROUP BY conversation_id")
-    span = f"(SELECT (min(first_at), max(last_at)) FROM ({spans}) WHERE first_at >= {lo} - {SPAN})"
-    older = f"SELECT conversation_id FROM ({spans}) WHERE first_at < {lo} - {SPAN}"
+    recent = f"first_at >= {lo} - {SPAN}"
+    span = (f"(SELECT (minIf(first_at, {recent}), maxIf(last_at, {recent}), groupArrayIf(conversation_id, NOT ({recent}))) "
+            f"FROM ({spans}))")
     before = f" AND occurred_at < {hi}" if hi else ""
     return _messages(f" AND occurred_at >= tupleElement({span}, 1) AND occurred_at <= tupleElement({span}, 2){before} "
                      f"AND conversation_id IN ({ids})",
-                     (f" AND conversation_id IN ({older}){before}", "message_timeline_by_conversation"))
+                     (f" AND has(tupleElement({span}, 3), conversation_id){before}", "message_timeline_by_conversation"))
 
 
 MESSAGES = _messages()

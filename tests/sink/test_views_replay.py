@@ -90,6 +90,17 @@ def test_a_metric_over_a_range_is_the_whole_relations(clickhouse_store, tenants,
             assert a == b, (fixture, lo, hi)
 
 
+@pytest.mark.parametrize("name", [n for n, m in METRICS.items() if m.relation == "responses"])
+def test_responses_of_conversations_begun_long_before_are_the_whole_relations(clickhouse_store, tenants, name, monkeypatch):
+    # With a span of an hour, nearly every conversation began before it: read by conversation (DDL 0059).
+    monkeypatch.setattr("sink.metrics.SPAN", "INTERVAL 1 HOUR")
+    bounds = {f"{k}_{i}": v for i, (lo, hi) in enumerate(RANGES) for k, v in (("from", lo), ("to", hi))}
+    for fixture in ("long_spans", "async_replies"):
+        params = DEFAULTS | bounds | {"tenant": tenants[fixture][0], "tz": "UTC", "minutes": 60}
+        got, want = per_range(clickhouse_store, ranged(name), params), per_range(clickhouse_store, whole(name), params)
+        assert got == want and any(got), fixture
+
+
 def test_the_long_spans_are_counted_where_they_end(clickhouse_store, tenants):
     # The wrap-up that ends on 5 December completes A's two-day participation there (handle 4 days 2 h).
     params = DEFAULTS | {"tenant": tenants["long_spans"][0], "tz": "UTC", "minutes": 1440,
