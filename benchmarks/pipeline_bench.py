@@ -35,7 +35,8 @@ from benchmarks.pipeline_system import System, busy_seconds, cpu_seconds
 from schemas import catalogue
 
 TENANT = "acme"
-DRAIN_S = 60.0       # longest wait for a phase's last message_added after its last post
+DRAIN_S = 30.0       # longest wait for a phase's last message_added after its last post
+FACTS_AFTER_S = 15.0  # and for the sink's last facts after that
 FACTS_SQL = """SELECT count() FROM (SELECT message_id, any(direction) AS d, any(conversation_id) AS c,
   min(received_at) AS r FROM message_facts WHERE tenant_id = %(t)s GROUP BY message_id)
   WHERE d = 'inbound' AND c IS NOT NULL AND r >= fromUnixTimestamp64Milli(%(since)s)"""
@@ -129,6 +130,35 @@ def offsets(bootstrap: str) -> dict[str, int]:
         c.close()
 
 
+def record_bytes(bootstrap: str, last: int = 20) -> dict[str, int]:
+    """The mean value size (bytes, uncompressed) of the last `last` records of each partition, per
+    catalogue topic written to."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-sizes", "enable.auto.commit": False,
+                  "isolation.level": "read_uncommitted"})
+    try:
+        present, wanted, ends = c.list_topics(timeout=10).topics, [], {}
+        for t in catalogue().values():
+            for p in present.get(t.name).partitions if t.name in present else ():
+                low, high = c.get_watermark_offsets(TopicPartition(t.name, p), timeout=10)
+                if high > low:
+                    wanted.append(TopicPartition(t.name, p, max(low, high - last)))
+                    ends[(t.name, p)] = high
+        c.assign(wanted)
+        sizes: dict[str, list[int]] = {}
+        deadline = time.monotonic() + 20
+        while ends and time.monotonic() < deadline:
+            for msg in c.consume(1000, 0.5):
+                if msg.error() is None:
+                    sizes.setdefault(msg.topic(), []).append(len(msg.value() or b""))
+                    if msg.offset() + 1 >= ends.get((msg.topic(), msg.partition()), 0):
+                        ends.pop((msg.topic(), msg.partition()), None)
+        return {t: sum(v) // len(v) for t, v in sorted(sizes.items())}
+    finally:
+        c.close()
+
+
 class Bench:
     """One run: the system, the probe, the customers, and what each phase measured."""
 
@@ -160,7 +190,7 @@ class Bench:
 
     async def run_phase(self, name: str, rate: float | None, count: int) -> dict:
         """Post `count` requests at `rate` (None: saturation) and wait for their message_added."""
-        self.phase, requests = name, self.customers.make(count)
+        self.phase, requests, self.drained_at = name, self.customers.make(count), None
         messages = sum(r[3] for r in requests)
         self.expected = self.probe.added + messages
         pids = self.system.pids() | {"bench": os.getpid(), "probe": self.probe.proc.pid}
@@ -170,7 +200,7 @@ class Bench:
         url = lambda hook: f"{self.system.edge_url}/webhooks/{hook.channel}/{hook.account_id}"   # noqa: E731
         sent = await self.customers.post(url, requests, rate, self.args.concurrency, self.progress)
         posted = time.monotonic()
-        drained = await self.drain(self.expected)
+        drained = self.drained_at = await self.drain(self.expected)
         self.progress(sent, force=True)
         cpu = {role: cpu_seconds(pid) - cpu0[role] for role, pid in pids.items()}
         cpu["others"] = busy_seconds() - cpu0["machine"] - sum(cpu.values())   # not ours: a shared machine
@@ -203,7 +233,7 @@ class Bench:
         from sink.client import connect
 
         client, samples, still = connect(self.system.settings()), [], 0
-        while still < 3 and time.monotonic() - began < 600:
+        while not (self.drained_at and (still >= 2 or time.monotonic() - self.drained_at > FACTS_AFTER_S)):
             await asyncio.sleep(2)
             n = (await asyncio.to_thread(client.query, FACTS_SQL, {"t": TENANT, "since": since_ms})).result_rows[0][0]
             still = still + 1 if samples and n == samples[-1][1] and n > 0 else 0
@@ -228,7 +258,7 @@ class Bench:
             phases.append(await self.run_phase("saturation", None, a.saturation))
         size = self.probe.inbound_bytes
         seen = self.probe.stop()
-        after = offsets(self.system.bootstrap)
+        after, sizes = offsets(self.system.bootstrap), record_bytes(self.system.bootstrap)
         for phase in phases:
             phase["latency_ms"] = latencies(seen, self.sent[phase["phase"]])
         inbound = sum(p["messages"] for p in phases)
@@ -238,7 +268,8 @@ class Bench:
                 "phases": phases, "baselines": baselines, "ceiling": ceiling(phases, baselines),
                 "inbound_messages": inbound,
                 "records_per_inbound_message": round(sum(written.values()) / max(inbound, 1), 2),
-                "records_per_topic": {t: round(n / max(inbound, 1), 3) for t, n in sorted(written.items())}}
+                "records_per_topic": {t: round(n / max(inbound, 1), 3) for t, n in sorted(written.items())},
+                "record_bytes_per_topic": sizes}
 
 
 def _use_uvloop() -> None:
