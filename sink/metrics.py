@@ -61,11 +61,12 @@ def segments_during(kind: str, lo: str = FROM_, hi: str = TO_) -> str:
 
 # A participation is its interact and then its wrap-up (same offer and agent), which begins as the
 # interact ends (streams/routing/acw.py start_wrapup; sink/generate/wrapups.sql): so the interacts of
-# the wrap-ups touching a range ended at most LOOKBACK before it or when an older wrap-up began, and
-# the wrap-ups of the interacts touching it began in it, before it, or when such an interact ended.
+# the wrap-ups that count in a range touch it too, or ended when a wrap-up still open at its start
+# began; the wrap-ups of the interacts touching it began in it, before it, or when such an interact ended.
 def _interacts(lo: str, hi: str) -> str:
-    wrapups = f"SELECT started_at FROM ({_old('wrapup', lo)})"
-    return _latest(_touching("interact", lo, hi, f" - {LOOKBACK} OR ended_at IN ({wrapups})"))
+    wrapups = (f"SELECT started_at FROM segment_facts WHERE tenant_id = {T} AND segment_type = 'wrapup' "
+               f"AND started_at < {lo} AND (ended_at IS NULL OR ended_at >= {lo})")
+    return _latest(_touching("interact", lo, hi, f" OR ended_at IN ({wrapups})"))
 
 
 def _wrapups(lo: str, hi: str) -> str:
