@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import uuid
@@ -27,21 +28,30 @@ class CustomerScenario:
         self.batch_probability = batch_probability
         self.redelivery_probability = redelivery_probability
         self.verified: list[tuple[Platform, object]] = []
+        self._people: dict[str, tuple[list, list[float]]] = {}
 
     def targets(self) -> list[tuple[Platform, object]]:
         """Every (platform, account) pair customers can write to."""
         return [(self.sim.platforms[a.channel], a) for a in self.sim.accounts]
 
+    def _customers(self, channel: str) -> tuple[list, list[float]]:
+        """The channel's customers and their cumulative weights (a few regulars, many occasional
+        customers), computed once: the pool is fixed, and rebuilding them cost 1.5 ms a request for
+        2,000 customers (the pipeline benchmark's load)."""
+        if channel not in self._people:
+            people = [c for c in self.sim.pool if channel in c.channels] or self.sim.pool
+            self._people[channel] = people, list(itertools.accumulate(1 / (i + 1) for i in range(len(people))))
+        return self._people[channel]
+
     def next_webhook(self, targets=None) -> tuple[Platform, Webhook, bool]:
         """The next customer request: (platform, signed webhook, whether it will be redelivered)."""
         platform, account = self.rng.choice(targets or self.targets())
-        people = [c for c in self.sim.pool if platform.channel in c.channels] or self.sim.pool
-        weights = [1 / (i + 1) for i in range(len(people))]  # a few regulars, many occasional customers
+        people, weights = self._customers(platform.channel)
         size = self.rng.randint(2, 4) if self.rng.random() < self.batch_probability else 1
         now_ms = self.sim.state.clock.now_ms()
         events = []
         for i in range(size):
-            customer = self.rng.choices(people, weights)[0]
+            customer = self.rng.choices(people, cum_weights=weights)[0]
             kind = self.rng.choices(list(platform.kinds), list(platform.kinds.values()))[0]
             if kind == "email" and not customer.email:
                 kind = "text"
