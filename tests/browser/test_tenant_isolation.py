@@ -166,8 +166,9 @@ def test_two_tenants_in_one_deployment_never_see_each_others_data(running_system
         def history(token, who, **query):
             suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
             return http.call("GET", f"{sink}/api/v1/customers/{who}/history{suffix}", token)
-        own = wait_for("beta's history", lambda: (lambda r: r[1] if len(r[1].get("messages", [])) >= 2 else None)(
-            history(b["vera"], customer["beta"])))
+        # both messages, each merged with its conversation (a message's fact names it once the conversation processor's event is in)
+        own = wait_for("beta's history", lambda: (lambda r: r[1] if len(r[1].get("messages", [])) >= 2 and all(
+            m["conversation_id"] for m in r[1]["messages"]) else None)(history(b["vera"], customer["beta"])))
         assert {m["conversation_id"] for m in own["messages"]} == {conv["beta"]}
         assert history(b["vera"], customer["acme"])[1]["messages"] == []
         assert history(b["vera"], customer["acme"], tenant="acme")[0] == 403
