@@ -55,6 +55,22 @@ def start_group_at(conf: dict, group: str, since_ms: int) -> int:
         c.close()
 
 
+def group_positions(conf: dict, group: str) -> list[str]:
+    """`topic[partition] committed/end` for every catalogue partition group `group` has committed:
+    where a worker that did not get somewhere stood."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({**conf, "group.id": group, "enable.auto.commit": False})
+    try:
+        present = c.list_topics(timeout=10).topics
+        wanted = [TopicPartition(t.name, p) for t in catalogue().values() if t.name in present
+                  for p in present[t.name].partitions]
+        return [f"{tp.topic}[{tp.partition}] {tp.offset}/{c.get_watermark_offsets(tp, timeout=10)[1]}"
+                for tp in c.committed(wanted, timeout=10) if tp.offset >= 0]
+    finally:
+        c.close()
+
+
 class WorkerProcess:
     """A stream worker child process: `start()` waits for its ready line, `kill()` is kill -9."""
 
@@ -107,7 +123,9 @@ class WorkerProcess:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError("worker did not reach its fault point:\n" + "\n".join(self.log[-40:])) from None
+            where = group_positions(self.kafka_client_config(), self.group) if self.group else []
+            raise AssertionError("worker did not reach its fault point:\n" + "\n".join(self.log[-40:])
+                                 + "\ncommitted/end offsets of its group:\n" + "\n".join(where)) from None
         self.reader.join(10)   # its last lines: the pipe closes when the process exits
         if code != 137 or not any("fault injected" in line for line in self.log):
             raise AssertionError(f"worker exited {code} without its injected fault:\n" + "\n".join(self.log[-40:]))
