@@ -155,7 +155,9 @@ def test_prometheus_scrapes_every_role_and_answers_their_series(kafka_bootstrap,
     up = wait_for("every target up", lambda: (found := by_label(query(prometheus, "up == 1"), "job"))
                   and set(found) == set(roles) and found, 15, roles.values())
     assert up == {job: 1.0 for job in roles}
-    ready = by_label(query(prometheus, "min by (job) (switchboard_ready)"), "job")
+    # switchboard_ready is set by a /readyz call (the test's, above): the scrape after it has it
+    ready = wait_for("every role's readiness scraped", lambda: (found := by_label(query(
+        prometheus, "min by (job) (switchboard_ready)"), "job")) and set(found) == set(roles) and found, 15, roles.values())
     assert ready == {job: 1.0 for job in roles}
 
     edge_in = wait_for("the webhook's events at the edge", lambda: by_label(query(
