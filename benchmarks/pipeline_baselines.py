@@ -20,13 +20,7 @@ from switchboard.harness import REPO, WorkerProcess
 
 PARTITIONS = 6           # as inbound-messages and conversation-inputs
 READY = "baseline ready"
-
-
-def available(c, most: int, wait: float = 0.05) -> list:
-    """The next record (waiting up to `wait`) and whatever else is already fetched: confluent-kafka's
-    `consume(n, timeout)` waits for all n or the whole timeout, a batching window of its own."""
-    first = c.poll(wait)
-    return [] if first is None else [first, *c.consume(most - 1, 0)]
+WAIT_S = 0.05           # the wait for a first record (switchboard.kafka.consume_available)
 
 
 def _faust_child() -> None:
@@ -58,7 +52,7 @@ def _faust_child() -> None:
 
 
 def _loop_child() -> None:
-    from switchboard.kafka import PRODUCER_DEFAULTS, consumer, producer
+    from switchboard.kafka import PRODUCER_DEFAULTS, consume_available, consumer, producer
 
     conf = {"bootstrap.servers": os.environ["BASELINE_BOOTSTRAP"]}
     out, c = producer(conf, **{"linger.ms": PRODUCER_DEFAULTS["linger.ms"]}), consumer(
@@ -66,7 +60,7 @@ def _loop_child() -> None:
     c.subscribe([os.environ["BASELINE_IN"]], on_assign=lambda *_: print(READY, file=sys.stderr, flush=True))
     target, done = os.environ["BASELINE_OUT"], 0
     while True:
-        batch = available(c, 500)
+        batch = consume_available(c, 500, WAIT_S)
         for msg in batch:
             if msg.error() is None:
                 out.produce(target, key=msg.key(), value=msg.value())
@@ -83,9 +77,9 @@ class Reader:
     def __init__(self, bootstrap: str, name: str):
         from confluent_kafka import TopicPartition
 
-        from switchboard.kafka import consumer
+        from switchboard.kafka import consume_available, consumer
 
-        self.c = consumer({"bootstrap.servers": bootstrap}, f"bench-read-{uuid.uuid4().hex[:8]}",
+        self.consume, self.c = consume_available, consumer({"bootstrap.servers": bootstrap}, f"bench-read-{uuid.uuid4().hex[:8]}",
                           **{"fetch.wait.max.ms": 5})
         self.c.assign([TopicPartition(name, p, self.c.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1])
                        for p in range(PARTITIONS)])
@@ -96,7 +90,7 @@ class Reader:
 
     def _run(self) -> None:
         while not self.stop.is_set():
-            for msg in available(self.c, 1000):
+            for msg in self.consume(self.c, 1000, WAIT_S):
                 if msg.error() is None:
                     self.seen.append((time.time(), float(msg.key().decode())))
         self.c.close()

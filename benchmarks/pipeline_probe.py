@@ -15,7 +15,7 @@ import multiprocessing as mp
 import time
 import uuid
 
-from benchmarks.pipeline_baselines import available
+from benchmarks.pipeline_baselines import WAIT_S
 from schemas import Codec, topic
 
 HOPS = {"inbound-messages": "inbound", "conversation-inputs": "sequenced", "conversation-events": "added",
@@ -55,7 +55,7 @@ def _observe(msg, codec: Codec, sources: dict) -> tuple | None:
 
 def run(bootstrap: str, ready, stop, counts, out) -> None:
     """The probe's process body (see module docstring)."""
-    from switchboard.kafka import consumer
+    from switchboard.kafka import consume_available, consumer
 
     codec = Codec()
     sources = {t: topic(t).value for t in ("inbound-messages",)}
@@ -65,7 +65,7 @@ def run(bootstrap: str, ready, stop, counts, out) -> None:
     seen: list[tuple] = []
     ready.set()
     while not stop.is_set():
-        for msg in available(reader, 1000):
+        for msg in consume_available(reader, 1000, WAIT_S):
             at = time.time()
             if msg.error() is not None or not msg.value():
                 continue

@@ -20,7 +20,7 @@ import aiohttp
 
 from schemas import Codec, DecodeError, topic
 from switchboard.dlq import DeadLetter, dead_letter_record
-from switchboard.kafka import commit_or_defer
+from switchboard.kafka import commit_or_defer, consume_available
 
 from . import outcomes
 from .base import Refused
@@ -68,7 +68,7 @@ class Delivery:
 
     async def step(self, batch_size: int = 100, timeout: float = 0.5) -> int:
         """One batch: deliver, publish the outcomes, commit. Returns how many messages it read."""
-        messages = await asyncio.to_thread(self.consumer.consume, batch_size, timeout)
+        messages = await asyncio.to_thread(consume_available, self.consumer, batch_size, timeout)
         if self.needs_catch_up:
             self.needs_catch_up = False
             await asyncio.to_thread(self.ledger.catch_up)

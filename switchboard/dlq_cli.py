@@ -29,7 +29,7 @@ from schemas import catalogue
 
 from .dlq import original_headers, produce_acked
 from .errors import Unavailable, UserError
-from .kafka import CLIENT_LOG, admin, consumer, producer, require_broker
+from .kafka import CLIENT_LOG, admin, consume_available, consumer, producer, require_broker
 from .settings import load_settings
 
 WEBHOOK_STAGES = ("edge.",)  # their value is a webhook body, not a record of the source topic
@@ -73,7 +73,7 @@ def _read(settings, meta, args, timeout: float = 30.0) -> list[Letter]:
             if time.monotonic() > deadline:
                 raise Unavailable(f"{meta.name} not read to its end in {timeout} s: is the broker at "
                                   f"{settings.kafka_bootstrap} well? (`switchboard kafka status`)")
-            for m in reader.consume(500, 0.2):
+            for m in consume_available(reader, 500, 0.2):
                 if m.error() is None and m.offset() < ends[m.partition()]:
                     letter = Letter(m.partition(), m.offset(), m.key(), m.value(), list(m.headers() or []))
                     found += [letter] if _wanted(letter, args) else []

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from schemas import Codec, DecodeError, catalogue, topic
-from switchboard.kafka import as_client_config, consumer, producer
+from switchboard.kafka import as_client_config, consume_available, consumer, producer
 
 REPO = Path(__file__).resolve().parents[1]
 READY = "streams worker ready"
@@ -187,7 +187,7 @@ class Topics:
         values, deadline = [], time.monotonic() + timeout
         try:
             while time.monotonic() < deadline and not done(values):
-                for msg in reader.consume(500, 0.2):
+                for msg in consume_available(reader, 500, 0.2):
                     if msg.error() is not None or not msg.value():
                         continue
                     if t.is_dlq:

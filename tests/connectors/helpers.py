@@ -10,6 +10,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from channels.registry import CHANNELS as DECLARED
 from switchboard.accounts import load_accounts
+from switchboard.kafka import consume_available
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # Every channel with a connector, in the registry's order (channels/registry.py).
@@ -90,7 +91,7 @@ def read_back(bootstrap: str, topic: str, since_ms: int, keep, timeout: float = 
         consumer.assign([tp for tp in starts if tp.partition in pending])
         found, deadline = [], time.monotonic() + timeout
         while pending and time.monotonic() < deadline:
-            found += [m for m in consumer.consume(500, 0.1) if m.error() is None and keep(m)]
+            found += [m for m in consume_available(consumer, 500, 0.1) if m.error() is None and keep(m)]
             done = [tp.partition for tp in consumer.position([TopicPartition(topic, p) for p in pending])
                     if tp.offset >= ends[tp.partition]]
             pending -= set(done)
