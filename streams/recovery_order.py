@@ -26,10 +26,6 @@ offset > 0 (aiokafka's `seek_to_committed` skips None and 0): an input partition
 worker never committed (seen: routing-requests, 20 records, after a `kill -9` within the
 2.8 s commit interval) restarted past its records. So an empty active set fetches nothing.
 
-Third, not a loss but a wait: `TableManager.on_start` sleeps 1 s before it registers the changelogs
-and starts recovery, on every worker start. Every table here is declared when its processor module
-is imported, before the worker starts, so there is nothing to wait for; the sleep is dropped.
-
 `apply()` refuses other faust and aiokafka versions (pinned exactly in pyproject.toml) so an
 upgrade is re-checked rather than silently patched.
 """
@@ -40,7 +36,6 @@ from typing import cast
 
 import aiokafka
 import faust
-from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
@@ -79,13 +74,6 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
     self.log.info("Worker ready")
 
 
-async def table_manager_on_start(self: TableManager) -> None:
-    """faust's `TableManager.on_start` without its leading `sleep(1.0)` (module docstring)."""
-    if not self.should_stop:
-        await self._update_channels()
-        await self.recovery.start()
-
-
 async def fetch_active_records(self: AIOKafkaConsumerThread, consumer, active_partitions, timeout=None,
                                max_records=None):
     """faust's `_fetch_records`, with an empty set of active partitions meaning none rather than all."""
@@ -108,8 +96,7 @@ def check_versions() -> None:
 
 
 def apply() -> None:
-    """Install the fixes (before the worker starts); only on the versions checked."""
+    """Install both fixes (before the worker starts); only on the versions checked."""
     check_versions()
-    TableManager.on_start = table_manager_on_start
     Recovery.on_recovery_completed = on_recovery_completed
     AIOKafkaConsumerThread._fetch_records = fetch_active_records

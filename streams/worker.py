@@ -66,14 +66,13 @@ def main(argv: list[str]) -> int:
     Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)   # faust creates only the last level
     codec = Codec.from_settings(settings)
     directory = DirectoryView(settings.kafka_client_config(), codec).start()
-    # the processor modules (~1 s of imports) load while the directory is read on its thread
-    modules = [importlib.import_module(name) for name in (args.processors.split(",") if args.processors else PROCESSORS)]
     directory.wait_ready(60)      # routing must not start on an empty roster
     wiring = Wiring(settings, args, codec, Fault.parse(settings.fault_point), directory,
                     DirectoryConfigs(directory, settings.routing_dir))
     if settings.fault_point:
         log.warning("fault injection on: %s (tests only)", settings.fault_point)
-    for module in modules:
+    for name in args.processors.split(",") if args.processors else PROCESSORS:
+        module = importlib.import_module(name)
         if hasattr(module, "setup"):
             module.setup(wiring)
 

@@ -1,11 +1,10 @@
 """The worker's recovery fixes: stream partitions are sought to committed offsets before they resume,
-no records are drained while every partition is paused, and recovery starts without faust's 1 s sleep."""
+and no records are drained while every partition is paused."""
 import asyncio
 from unittest import mock
 
 import faust
 import pytest
-from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
@@ -51,27 +50,12 @@ def test_no_active_partition_fetches_nothing_instead_of_everything(monkeypatch):
     assert asyncio.run(fetch(mock.Mock(), mock.Mock(), {"tp"}, timeout=1.0)) == {"tp": ["record"]}
 
 
-def test_the_table_manager_starts_recovery_at_once_and_not_once_stopping():
-    manager = mock.MagicMock(should_stop=False)
-    manager._update_channels, manager.recovery.start, manager.sleep = mock.AsyncMock(), mock.AsyncMock(), mock.AsyncMock()
-    asyncio.run(recovery_order.table_manager_on_start(manager))
-    manager._update_channels.assert_awaited_once()
-    manager.recovery.start.assert_awaited_once()
-    manager.sleep.assert_not_awaited()   # faust's own on_start sleeps 1 s first
-    stopping = mock.MagicMock(should_stop=True)
-    stopping.recovery.start = mock.AsyncMock()
-    asyncio.run(recovery_order.table_manager_on_start(stopping))
-    stopping.recovery.start.assert_not_awaited()
-
-
 def test_apply_installs_the_fixes_and_refuses_an_unchecked_faust(monkeypatch):
     monkeypatch.setattr(Recovery, "on_recovery_completed", Recovery.on_recovery_completed)
-    monkeypatch.setattr(TableManager, "on_start", TableManager.on_start)
     monkeypatch.setattr(AIOKafkaConsumerThread, "_fetch_records", AIOKafkaConsumerThread._fetch_records)
     recovery_order.apply()
     assert Recovery.on_recovery_completed is recovery_order.on_recovery_completed
     assert AIOKafkaConsumerThread._fetch_records is recovery_order.fetch_active_records
-    assert TableManager.on_start is recovery_order.table_manager_on_start
     monkeypatch.setattr(faust, "__version__", "0.16.0")
     with pytest.raises(RuntimeError, match="re-check"):
         recovery_order.apply()
