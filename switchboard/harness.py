@@ -122,13 +122,31 @@ class WorkerProcess:
         try:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            tail, mark = self.log[-40:], len(self.log)
+            stacks = self.stacks()
             self.kill()
             where = group_positions(self.kafka_client_config(), self.group) if self.group else []
-            raise AssertionError("worker did not reach its fault point:\n" + "\n".join(self.log[-40:])
-                                 + "\ncommitted/end offsets of its group:\n" + "\n".join(where)) from None
+            raise AssertionError("worker did not reach its fault point:\n" + "\n".join(tail)
+                                 + "\ncommitted/end offsets of its group:\n" + "\n".join(where)
+                                 + "\nour frames in its threads and tasks (all in " + stacks + "):\n"
+                                 + "\n".join(line[:200] for line in self.log[mark:] if line.startswith(("THREAD", "Stack for"))
+                                             or line.startswith('  File "') and ("/streams/" in line or "/switchboard/" in line))) from None
         self.reader.join(10)   # its last lines: the pipe closes when the process exits
         if code != 137 or not any("fault injected" in line for line in self.log):
             raise AssertionError(f"worker exited {code} without its injected fault:\n" + "\n".join(self.log[-40:]))
+
+    def stacks(self, wait: float = 3.0) -> str:
+        """SIGUSR1 (mode's worker prints every thread's stack and every task to stderr), then the log
+        so far in a file; returns its path. For a worker that seems stuck."""
+        mark = len(self.log)
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and len(self.log) == mark:
+            time.sleep(0.1)
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0)))   # the dump is printed in one go
+        path = Path(self.env.get("SWITCHBOARD_DATA_DIR") or "/tmp") / f"worker-stacks-{self.proc.pid}.txt"
+        path.write_text("\n".join(self.log))
+        return str(path)
 
     def kill(self) -> None:
         """kill -9: no flush, no commit."""
