@@ -26,12 +26,24 @@ offset > 0 (aiokafka's `seek_to_committed` skips None and 0): an input partition
 worker never committed (seen: routing-requests, 20 records, after a `kill -9` within the
 2.8 s commit interval) restarted past its records. So an empty active set fetches nothing.
 
+A third, not yet explained: in the full test suite (a broker that earlier tests filled), a new
+worker whose input partition held records before it started sometimes never read them — the
+partition's position stayed where it was committed while every agent waited for events (the
+stacks show no processing, the group's offsets show the records pending). So 5 s after recovery
+`watch_resumed` checks each stream partition: one that holds records past its position and has
+not moved is sought to its committed offset and resumed, with a warning that names the
+consumer's bookkeeping of it (read offset, active, paused, flow); a partition held back because
+its stream's buffer is full is left alone. A replay from the
+committed offset is what every restart does, so this loses and duplicates nothing the contract
+does not already absorb.
+
 `apply()` refuses other faust and aiokafka versions (pinned exactly in pyproject.toml) so an
 upgrade is re-checked rather than silently patched.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import cast
 
 import aiokafka
@@ -42,7 +54,9 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 CHECKED_FAUST = "0.15.3"
 CHECKED_AIOKAFKA = "0.14.0"  # Fetcher.fetched_records reads an empty partition set as "all"
 IDLE_POLL = 0.05  # seconds between polls while every partition is paused (faust polls in a loop)
+STALL_CHECK_S = 5.0  # after recovery, a stream partition with records must have moved by then
 _fetch_records = AIOKafkaConsumerThread._fetch_records
+log = logging.getLogger(__name__)
 
 
 async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
@@ -72,6 +86,39 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
         self.tables.on_standbys_ready()
     self.app.on_rebalance_end()
     self.log.info("Worker ready")
+    streams = {tp for tp in assignment if not self._is_changelog_tp(tp)}
+    if streams:
+        self.add_future(watch_resumed(self.app, generation_id, streams))
+
+
+async def watch_resumed(app, generation_id: int, tps: set, after: float = STALL_CHECK_S) -> list:
+    """`after` s past recovery, seek back to its committed offset every stream partition that holds
+    records past it and did not move (module docstring); returns those partitions, logged with the
+    consumer's bookkeeping of each."""
+    consumer = app.consumer
+    before = {tp: await consumer.position(tp) for tp in tps}
+    await asyncio.sleep(after)
+    if app.consumer_generation_id != generation_id or app.in_recovery:
+        return []   # a newer rebalance: its own recovery watches
+    ends = await consumer.highwaters(*tps)
+    stalled = []
+    for tp in sorted(tps):
+        position = await consumer.position(tp)
+        if (position is None or position != before[tp] or (ends.get(tp) or 0) <= position
+                or tp in consumer._buffered_partitions):   # buffered: held back while its stream is full
+            continue
+        stalled.append(tp)
+        log.warning("stream partition %s[%d] holds records (end %s) but stayed at %s for %.0f s after recovery: "
+                    "seeking it to its committed offset (read offset %s, active %s, paused %s, flow %s)",
+                    tp.topic, tp.partition, ends.get(tp), position, after, consumer._read_offset.get(tp),
+                    tp in consumer._get_active_partitions(), tp in consumer._paused_partitions, consumer.flow_active)
+    if stalled:
+        committed = await consumer.seek_to_committed()
+        for tp in stalled:
+            await consumer.seek(tp, committed.get(tp) or before[tp])
+        consumer.resume_partitions(stalled)
+        consumer.resume_flow()
+    return stalled
 
 
 async def fetch_active_records(self: AIOKafkaConsumerThread, consumer, active_partitions, timeout=None,

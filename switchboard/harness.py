@@ -154,13 +154,15 @@ class WorkerProcess:
         self.proc.wait(10)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not stop."""
+        """SIGTERM, then SIGKILL if it does not stop; its log so far is left in its data dir."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.env.get("SWITCHBOARD_DATA_DIR") and Path(self.env["SWITCHBOARD_DATA_DIR"]).is_dir():
+            (Path(self.env["SWITCHBOARD_DATA_DIR"]) / "worker.log").write_text("\n".join(self.log))
 
 
 class Worker(WorkerProcess):

@@ -90,8 +90,7 @@ def streams_worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactor
     try:
         yield worker
     finally:
-        worker.stop()
-        (data_dir / "worker.log").write_text("\n".join(worker.log))   # for a failed test's autopsy
+        worker.stop()   # its log stays in data_dir/worker.log, for a failed test's autopsy
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,14 @@ def recovery(calls: list[str]) -> mock.MagicMock:
     rec._is_changelog_tp.side_effect = lambda tp: tp[0] == "conversation-state"
     rec._wait = mock.AsyncMock()
     rec.tables.values.return_value = []
+    rec.add_future.side_effect = lambda coro: calls.append("watch") or coro.close()
     return rec
 
 
 def test_partitions_resume_only_after_the_seek_to_committed_offsets():
     calls = []
     asyncio.run(recovery_order.on_recovery_completed(recovery(calls), generation_id=3))
-    assert calls == ["seek", "resume [('inbound-messages', 0)]", "flow"]
+    assert calls == ["seek", "resume [('inbound-messages', 0)]", "flow", "watch"]   # then watched (below)
 
 
 def test_a_newer_rebalance_leaves_partitions_paused():
@@ -81,3 +82,40 @@ def test_the_pins_are_the_versions_the_patch_accepts():
     deps = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["dependencies"]
     assert f"faust-streaming=={recovery_order.CHECKED_FAUST}" in deps
     assert f"aiokafka=={recovery_order.CHECKED_AIOKAFKA}" in deps
+
+
+def _watched(positions: dict, ends: dict, *, buffered=(), generation=3):
+    """An app stand-in whose consumer reports `positions[tp]` (first sample, then second) and `ends`."""
+    app = mock.MagicMock(consumer_generation_id=generation, in_recovery=False)
+    consumer = app.consumer
+    samples = {tp: iter(values) for tp, values in positions.items()}
+    consumer.position = mock.AsyncMock(side_effect=lambda tp: next(samples[tp]))
+    consumer.highwaters = mock.AsyncMock(return_value=ends)
+    consumer.seek_to_committed = mock.AsyncMock(return_value={tp: values[0] for tp, values in positions.items()})
+    consumer.seek = mock.AsyncMock()
+    consumer._buffered_partitions, consumer._paused_partitions, consumer._read_offset = set(buffered), set(), {}
+    return app
+
+
+def test_a_stream_partition_that_holds_records_and_never_moved_is_sought_to_its_committed_offset(caplog):
+    from faust.types import TP
+
+    stuck, moving, caught_up = TP("outbound-checks", 2), TP("outbound-checks", 0), TP("account-events", 1)
+    app = _watched({stuck: [315, 315], moving: [40, 90], caught_up: [6, 6]}, {stuck: 655, moving: 120, caught_up: 6})
+    found = asyncio.run(recovery_order.watch_resumed(app, 3, {stuck, moving, caught_up}, after=0))
+    assert found == [stuck]
+    app.consumer.seek.assert_awaited_once_with(stuck, 315)
+    app.consumer.resume_partitions.assert_called_once_with([stuck])
+    assert "outbound-checks[2] holds records (end 655) but stayed at 315" in caplog.text
+
+
+def test_a_partition_held_back_by_a_full_buffer_or_a_newer_rebalance_is_left_alone():
+    from faust.types import TP
+
+    tp = TP("inbound-messages", 1)
+    held = _watched({tp: [10, 10]}, {tp: 900}, buffered={tp})
+    assert asyncio.run(recovery_order.watch_resumed(held, 3, {tp}, after=0)) == []
+    newer = _watched({tp: [10, 10]}, {tp: 900}, generation=4)
+    assert asyncio.run(recovery_order.watch_resumed(newer, 3, {tp}, after=0)) == []
+    held.consumer.seek.assert_not_awaited()
+    newer.consumer.seek.assert_not_awaited()
