@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.widget import Agent, create_deployment, embedding, open_chat, ready, session_id, write
+from tests.browser.widget import Agent, create_deployment, embedding, image_loaded, open_chat, ready, session_id, write
 from tests.kafka_fixture import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
@@ -61,14 +61,14 @@ def test_a_visitor_known_from_messenger_chats_reloads_and_continues(page, runnin
     answer = log.locator(".message.outbound", has_text="here is the tracking slip")
     expect(answer).to_have_count(1, timeout=20_000)
     expect(answer.locator("img")).to_be_visible()
-    assert answer.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    image_loaded(page, answer.locator("img"))
     assert any("tracking slip" in m["text"] for m in page.evaluate("window.shown"))
     wait_until(lambda: alice.receipt(conversation, "tracking slip") == "read", 20, "the visitor's read receipt")
     alice.reply(conversation, "Anything else?", sticker="thumbs-up")
     sticker = log.locator(".message.outbound", has_text="Anything else?").locator("img.sticker")
     expect(sticker).to_be_visible(timeout=20_000)
-    assert sticker.evaluate("img => img.complete && img.naturalWidth > 0 && new URL(img.src).pathname") == \
-        "/webmessaging/static/stickers/thumbs-up.svg"
+    image_loaded(page, sticker)
+    assert sticker.evaluate("img => new URL(img.src).pathname") == "/webmessaging/static/stickers/thumbs-up.svg"
     shot(page, "agent-answered")
 
     # The same customer: the agent's history of the web conversation holds the Messenger one too.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.browser.widget import image_loaded
 from tests.browser.workspace import accept_offer, active_conversation_id, on_queue, signed_in, wrap_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka]
@@ -43,7 +44,7 @@ def test_an_agent_serves_a_returning_customer_transfers_and_wraps_up(browser: Br
     shot(alice, "whatsapp-accepted")
     system.customer_writes("whatsapp", maria, kind="image")
     expect(alice.locator("#log figure img").first).to_be_visible(timeout=20_000)
-    assert alice.locator("#log figure img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    image_loaded(alice, alice.locator("#log figure img").first)
     assert alice.locator("#log figure img").first.evaluate("img => new URL(img.src).pathname").startswith("/media/")
     alice.get_by_label("Email").fill(email)
     alice.get_by_role("button", name="Save details").click()

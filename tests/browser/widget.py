@@ -152,3 +152,8 @@ class Agent:
                 self.http.post(f"/api/v1/conversations/{cid}/wrapup", data={"code": "resolved"})
         self.http.post("/api/v1/auth/logout")
         self.context.close()
+
+
+def image_loaded(page, image) -> None:
+    """Until the image has loaded and decoded: visible comes first, while the browser may still fetch it."""
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=20_000)
