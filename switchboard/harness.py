@@ -154,15 +154,13 @@ class WorkerProcess:
         self.proc.wait(10)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not stop; its log so far is left in its data dir."""
+        """SIGTERM, then SIGKILL if it does not stop."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self.env.get("SWITCHBOARD_DATA_DIR") and Path(self.env["SWITCHBOARD_DATA_DIR"]).is_dir():
-            (Path(self.env["SWITCHBOARD_DATA_DIR"]) / "worker.log").write_text("\n".join(self.log))
 
 
 class Worker(WorkerProcess):
@@ -175,6 +173,13 @@ class Worker(WorkerProcess):
              "--expiry-interval", "1", *(["--processors", processors] if processors else [])],
             {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(data_dir),
              "SWITCHBOARD_ACCOUNTS_FILE": str(accounts_file), "SWITCHBOARD_LOG_LEVEL": "INFO"}, group=app_id)
+        self.data_dir = Path(data_dir)
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM, then SIGKILL) and leave its log so far in its data dir, worker.log."""
+        super().stop()
+        if self.data_dir.is_dir():
+            (self.data_dir / "worker.log").write_text("\n".join(self.log))
 
 
 class Topics:
