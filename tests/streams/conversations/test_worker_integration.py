@@ -98,8 +98,11 @@ def test_the_timer_closes_an_inactive_conversation(streams_worker, topics):
     values = topics.collect("conversation-events", t, lambda v: any(e["type"] == "closed" for e in v))
     closed = [v for v in values if v["type"] == "closed"]
     assert closed and closed[0]["reason"] == "inactivity" and closed[0]["occurred_at"].timestamp() * 1000 == NOW - HOUR
-    requests = topics.collect("routing-requests", t, lambda v: len(v) >= 2)
-    assert [r["reason"] for r in requests] == ["new_conversation", "closed"]
+    requests = topics.collect("routing-requests", t, lambda v: any(r["reason"] == "closed" for r in v))
+    # The WhatsApp message claims its phone, so its conversation is routed once identity answers;
+    # arriving 73 h late, it is closed by the next 1 s scan, which may come first (then routing,
+    # told only of the close, never offers it).
+    assert [r["reason"] for r in requests] in (["new_conversation", "closed"], ["closed"])
 
 
 def connected_thread(topics, t: str, user: str) -> dict:
