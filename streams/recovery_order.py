@@ -31,7 +31,8 @@ worker whose input partition held records before it started sometimes never read
 partition's position stayed where it was committed while every agent waited for events (the
 stacks show no processing, the group's offsets show the records pending). So 5 s after recovery
 `watch_resumed` checks each stream partition: one that holds records past its position and has
-not moved is sought to its committed offset and resumed, with a warning that names the
+not moved is sought again to where it stands (its committed offset: nothing was read) and
+resumed, with a warning that names the
 consumer's bookkeeping of it (read offset, active, paused, flow); a partition held back because
 its stream's buffer is full is left alone. A replay from the
 committed offset is what every restart does, so this loses and duplicates nothing the contract
@@ -92,9 +93,9 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
 
 
 async def watch_resumed(app, generation_id: int, tps: set, after: float = STALL_CHECK_S) -> list:
-    """`after` s past recovery, seek back to its committed offset every stream partition that holds
-    records past it and did not move (module docstring); returns those partitions, logged with the
-    consumer's bookkeeping of each."""
+    """`after` s past recovery, seek again to where it stands every stream partition that holds
+    records past its position and did not move (module docstring); returns those partitions, logged
+    with the consumer's bookkeeping of each."""
     consumer = app.consumer
     before = {tp: await consumer.position(tp) for tp in tps}
     await asyncio.sleep(after)
@@ -109,13 +110,12 @@ async def watch_resumed(app, generation_id: int, tps: set, after: float = STALL_
             continue
         stalled.append(tp)
         log.warning("stream partition %s[%d] holds records (end %s) but stayed at %s for %.0f s after recovery: "
-                    "seeking it to its committed offset (read offset %s, active %s, paused %s, flow %s)",
+                    "seeking it there again (read offset %s, active %s, paused %s, flow %s)",
                     tp.topic, tp.partition, ends.get(tp), position, after, consumer._read_offset.get(tp),
                     tp in consumer._get_active_partitions(), tp in consumer._paused_partitions, consumer.flow_active)
     if stalled:
-        committed = await consumer.seek_to_committed()
-        for tp in stalled:
-            await consumer.seek(tp, committed.get(tp) or before[tp])
+        for tp in stalled:   # nothing read: where it stands is its committed offset; seeking drops any
+            await consumer.seek(tp, before[tp])   # stale fetch and faust's read offset with it
         consumer.resume_partitions(stalled)
         consumer.resume_flow()
     return stalled

@@ -91,7 +91,6 @@ def _watched(positions: dict, ends: dict, *, buffered=(), generation=3):
     samples = {tp: iter(values) for tp, values in positions.items()}
     consumer.position = mock.AsyncMock(side_effect=lambda tp: next(samples[tp]))
     consumer.highwaters = mock.AsyncMock(return_value=ends)
-    consumer.seek_to_committed = mock.AsyncMock(return_value={tp: values[0] for tp, values in positions.items()})
     consumer.seek = mock.AsyncMock()
     consumer._buffered_partitions, consumer._paused_partitions, consumer._read_offset = set(buffered), set(), {}
     return app
