@@ -34,7 +34,10 @@ stacks show no processing, the group's offsets show the records pending). So 5 s
 not moved is sought again to where it stands (its committed offset: nothing was read) and
 resumed, with a warning that names the
 consumer's bookkeeping of it (read offset, active, paused, flow); a partition held back because
-its stream's buffer is full is left alone. A replay from the
+its stream's buffer is full is left alone. Open: in each case seen (four clean-clone runs) the
+unread input partition had the number of a changelog partition the worker had just restored, and
+in the last one the watch did not fire (the position had moved, or the records were dropped after
+fetching: faust's read offsets are the next suspect). A replay from the
 committed offset is what every restart does, so this loses and duplicates nothing the contract
 does not already absorb.
 

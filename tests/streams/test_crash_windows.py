@@ -201,6 +201,10 @@ def test_the_account_stage_keeps_every_count_quota_and_hold_across_kill_9(kafka_
         return [m for pair in zip(whatsapp, pushes + [None] * 180) for m in pair if m is not None]
 
     try:
+        # Restore the shared changelog (other tests' portfolios) before the windows: a new worker that
+        # restored a changelog partition has, in the full suite, left the matching input partition
+        # unread (the stall streams/recovery_order.py describes; open, see docs/operations.md).
+        worker.start().stop()
         _through_both_windows(worker, "police_accounts", [
             (p.key, lambda p=p: p.produce("outbound-checks", inputs(p))) for p in portfolios], at_event=80)
         for p in portfolios:
