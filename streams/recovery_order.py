@@ -32,9 +32,8 @@ partition's position stayed where it was committed while every agent waited for 
 stacks show no processing, the group's offsets show the records pending). So 5 s after recovery
 `watch_resumed` checks each stream partition: one that holds records past its position and has
 not moved is sought again to where it stands (its committed offset: nothing was read) and
-resumed, with a warning that names the
-consumer's bookkeeping of it (read offset, active, paused, flow); a partition held back because
-its stream's buffer is full is left alone. Open: in each case seen (four clean-clone runs) the
+resumed, with a warning that names the consumer's bookkeeping of it (read offset, active, paused,
+flow); a partition held back because its stream's buffer is full is left alone. Open: in each case seen (four clean-clone runs) the
 unread input partition had the number of a changelog partition the worker had just restored, and
 in the last one the watch did not fire (the position had moved, or the records were dropped after
 fetching: faust's read offsets are the next suspect). A replay from the

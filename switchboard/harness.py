@@ -28,17 +28,25 @@ READY = "streams worker ready"
 SINCE_MARGIN_MS = 5_000   # records produced just before the worker was made are still its own
 
 
+def _catalogue_partitions(c, wanted, offset: int | None = None) -> list:
+    """Every partition of the catalogue topics `wanted(topic)` accepts that exist on the broker, at
+    `offset` (None: no offset)."""
+    from confluent_kafka import OFFSET_INVALID, TopicPartition
+
+    present = c.list_topics(timeout=10).topics
+    return [TopicPartition(t.name, p, OFFSET_INVALID if offset is None else offset) for t in catalogue().values()
+            if wanted(t) and t.name in present for p in present[t.name].partitions]
+
+
 def start_group_at(conf: dict, group: str, since_ms: int) -> int:
     """Commit, for consumer group `group`, the offset of the first record at or after `since_ms` (the
     end when none) on every event topic of the catalogue; partitions the group has committed are left
     as they are, compacted topics are left to `earliest`. Returns the partitions committed."""
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer
 
     c = Consumer({**conf, "group.id": group, "enable.auto.commit": False})
     try:
-        present = c.list_topics(timeout=10).topics
-        wanted = [TopicPartition(t.name, p, since_ms) for t in catalogue().values()
-                  if not t.compacted and t.name in present for p in present[t.name].partitions]
+        wanted = _catalogue_partitions(c, lambda t: not t.compacted, since_ms)
         if not wanted:
             return 0
         done = {(tp.topic, tp.partition) for tp in c.committed(wanted, timeout=10) if tp.offset >= 0}
@@ -58,15 +66,12 @@ def start_group_at(conf: dict, group: str, since_ms: int) -> int:
 def group_positions(conf: dict, group: str) -> list[str]:
     """`topic[partition] committed/end` for every catalogue partition group `group` has committed:
     where a worker that did not get somewhere stood."""
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer
 
     c = Consumer({**conf, "group.id": group, "enable.auto.commit": False})
     try:
-        present = c.list_topics(timeout=10).topics
-        wanted = [TopicPartition(t.name, p) for t in catalogue().values() if t.name in present
-                  for p in present[t.name].partitions]
         return [f"{tp.topic}[{tp.partition}] {tp.offset}/{c.get_watermark_offsets(tp, timeout=10)[1]}"
-                for tp in c.committed(wanted, timeout=10) if tp.offset >= 0]
+                for tp in c.committed(_catalogue_partitions(c, lambda t: True), timeout=10) if tp.offset >= 0]
     finally:
         c.close()
 
