@@ -62,13 +62,13 @@ class Codec:
         schema = load_schema(subject)
         out = io.BytesIO()
         out.write(self._header(schema))
-        schemaless_writer(out, schema.parsed, record)
+        schemaless_writer(out, schema.hinted, record)
         return out.getvalue()
 
     def decode(self, data: bytes, subject: str | None = None) -> dict:
         """The event as a dict, read with `subject`'s latest schema (or the writer's, if None)."""
         writer, body = self._writer_of(data)
-        reader = load_schema(subject).parsed if subject else None
+        reader = load_schema(subject).hinted if subject else None
         try:
             return schemaless_reader(io.BytesIO(body), writer, reader)
         except Exception as exc:  # fastavro raises several types for truncated/garbled bodies
@@ -89,7 +89,7 @@ class Codec:
             known = by_fingerprint().get(data[2:10])
             if known is None:
                 raise DecodeError(f"unknown schema fingerprint {data[2:10].hex()}")
-            return known.parsed, data[10:]
+            return known.hinted, data[10:]
         if data[:1] == CONFLUENT_MAGIC and len(data) >= 5:
             return self._confluent_writer(struct.unpack(">I", data[1:5])[0]), data[5:]
         raise DecodeError("neither Avro single-object encoding nor Confluent wire format")
@@ -109,7 +109,7 @@ class Codec:
             if schema.schema_type not in (None, "AVRO"):
                 raise DecodeError(f"schema id {schema_id} is a {schema.schema_type} schema, not Avro")
             try:
-                self._writers_by_id[schema_id] = parse_schema(json.loads(schema.schema_str), _write_hint=False)
+                self._writers_by_id[schema_id] = parse_schema(json.loads(schema.schema_str))
             except Exception as exc:  # fastavro raises several types for invalid schemas
                 raise DecodeError(f"schema id {schema_id} is not a valid Avro schema: {exc}") from exc
         return self._writers_by_id[schema_id]
