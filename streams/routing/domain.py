@@ -55,6 +55,9 @@ class Domain:
     reserved: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     members: dict[str, set[str]] = field(default_factory=dict)  # queue -> agents of the routing file
     open: dict[str, set[str]] = field(default_factory=dict)  # media -> on-queue agents with capacity left
+    # (queue, skills, language) -> the members who meet them, most proficient first, and those who do not
+    # (matching.by_skill: built on first use, dropped with the other indexes when the routing file changes)
+    skilled: dict[tuple, tuple[list[tuple[int, str]], list[str]]] = field(default_factory=dict)
     timers: list[tuple] = field(default_factory=list)  # heap of (due, seq, kind, args)
     seq: Iterator[int] = field(default_factory=itertools.count)
     last_prune: int = 0

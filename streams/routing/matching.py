@@ -20,28 +20,50 @@ from .selection import Candidate, capacity_problem, rank, skill_problem, why_win
 from .waitlist import order_key
 
 
-def candidates(domain: Domain, conv: Conversation, reqs: Requirements) -> tuple[list[Candidate], dict]:
-    """Queue members with capacity left: the best ranked and a sample of the excluded, and counts.
+def by_skill(domain: Domain, queue_id: str, reqs: Requirements) -> tuple[list[tuple[int, str]], list[str]]:
+    """The queue's members who meet the skills and language, as (-proficiency, agent) most proficient
+    first, and the members who do not: derived from the routing file alone, so kept per requirement
+    until it changes (roster.index_config)."""
+    key = (queue_id, tuple(sorted(reqs.skills.items())), reqs.language)
+    found = domain.skilled.get(key)
+    if found is None:
+        profiles, meet, miss = domain.config.agents, [], []
+        for agent_id in domain.members.get(queue_id, ()):
+            if skill_problem(profiles[agent_id], reqs) is None:
+                meet.append((-sum(profiles[agent_id].skills.get(s, 0) for s in reqs.skills), agent_id))
+            else:
+                miss.append(agent_id)
+        found = domain.skilled[key] = (sorted(meet), sorted(miss))
+    return found
+
+
+def candidates(domain: Domain, conv: Conversation, reqs: Requirements,
+               best: int = 10) -> tuple[list[Candidate], dict]:
+    """Queue members with capacity left: the `best` ranked and the first `best` excluded, and counts.
 
     Agents in `open[media]` have capacity by construction, so only skills and language are
-    checked here: this loop is the cost of a decision when many agents are free.
+    checked, through `by_skill`: the members who meet them are walked most proficient first, and
+    only down to the proficiency of the best-th free one (those below have `best` better), so a
+    decision costs the few it ranks, not the thousands who may be free.
     """
     members, open_ = domain.members.get(conv.queue_id, set()), domain.open.get(media(domain, conv), set())
-    pool = [a for a in open_ if a in members] if len(open_) < len(members) else \
-        [a for a in members if a in open_]
-    eligible, excluded = [], []
-    profiles, agents = domain.config.agents, domain.agents  # members: every one has a profile
-    for agent_id in pool:
-        agent_profile = profiles[agent_id]
-        problem = "is the transferring agent" if agent_id == conv.consulting_agent else \
-            skill_problem(agent_profile, reqs)
-        if problem:
-            excluded.append(Candidate(agent_id, problem))
-            continue
-        agent = agents[agent_id]
-        eligible.append((-sum(agent_profile.skills.get(s, 0) for s in reqs.skills), agent.active(),
-                         agent.last_free_at, agent_id))
-    return rank(eligible, excluded), {"candidates_total": len(pool), "unavailable": len(members) - len(pool)}
+    pool = len(open_ & members)
+    meet, miss = by_skill(domain, conv.queue_id, reqs)
+    consulting, agents, eligible = conv.consulting_agent, domain.agents, []
+    for key, agent_id in meet:
+        if len(eligible) >= best and key > eligible[best - 1][0]:
+            break
+        if agent_id in open_ and agent_id != consulting:
+            eligible.append((key, agent_id))
+    excluded = [Candidate(consulting, "is the transferring agent")] if consulting in open_ and consulting in members else []
+    profiles = domain.config.agents
+    for agent_id in miss:
+        if len(excluded) >= best:
+            break
+        if agent_id in open_ and agent_id != consulting:
+            excluded.append(Candidate(agent_id, skill_problem(profiles[agent_id], reqs)))
+    keys = [(key, agents[a].active(), agents[a].last_free_at, a) for key, a in eligible]
+    return rank(keys, excluded, best), {"candidates_total": pool, "unavailable": len(members) - pool}
 
 
 def route(domain: Domain, conv: Conversation, trigger: str) -> None:
@@ -133,6 +155,8 @@ def _best_for(domain: Domain, agent: AgentState) -> Conversation | None:
 
 
 def _best_waiting(domain: Domain, agent: AgentState) -> Conversation | None:
+    if all(capacity_problem(domain.config, agent, m) for m in domain.config.utilization):
+        return None   # no capacity for any media: nothing waiting fits, so none is scanned
     best, best_key = None, None
     agent_profile, fit = profile(domain, agent.agent_id), {}
     for queue_id in agent_profile.queues:

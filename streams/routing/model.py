@@ -56,7 +56,7 @@ class AgentState:
 
     def active(self) -> int:
         """Conversations this agent is handling or being offered (for fewest-active ranking)."""
-        return sum(1 for w in self.work.values() if w.holds_capacity)
+        return sum(1 for w in self.work.values() if w.holds_capacity) if self.work else 0
 
     def to_dict(self) -> dict:
         """Plain data for the state table."""

@@ -30,7 +30,7 @@ def fits(domain: Domain, agent: AgentState, conv: Conversation) -> bool:
 
 def index_config(domain: Domain) -> None:
     """Rebuild the indexes that derive from the routing file: queue members, capacity per media."""
-    domain.members = {q: set() for q in domain.config.queues}
+    domain.members, domain.skilled = {q: set() for q in domain.config.queues}, {}
     for agent_id, agent_profile in domain.config.agents.items():
         for queue_id in agent_profile.queues:
             domain.members[queue_id].add(agent_id)
