@@ -47,6 +47,7 @@ soak-faults: install
 # Benchmarks print JSON figures; they are run by hand, never by CI. The edge and conversation
 # benchmarks need the local broker (make kafka-start).
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'   # matplotlib: the pipeline benchmark's plots
 	$(BIN)/python -m benchmarks.routing_bench
 	$(BIN)/python -m pip install --quiet py3langid==0.4.0   # the language benchmark's other candidate
 	$(BIN)/python -m benchmarks.language_bench

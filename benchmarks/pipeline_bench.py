@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import pipeline_plots
 from benchmarks.pipeline_load import Customers, Sent
 from benchmarks.pipeline_probe import Probe
 from benchmarks.pipeline_system import System, busy_seconds, cpu_seconds
@@ -94,7 +95,14 @@ def latencies(seen: list[tuple], sent: Sent) -> dict:
                 out["offered"].append((at - t0) * 1000)
                 hops["requested_to_offered"].append((at - requested_at) * 1000)
     return {"webhook_to": {k: percentiles(v) for k, v in out.items()},
-            "hop": {k: percentiles(v) for k, v in hops.items()}}
+            "hop": {k: percentiles(v) for k, v in hops.items()},
+            "cdf": {k: cdf(out[k]) for k in ("added", "offered")}}
+
+
+def cdf(values: list[float], points: int = 100) -> list[float]:
+    """The latency at each percent 0..100 of `values` (ms): what the CDF plot draws."""
+    v = sorted(values)
+    return [round(v[min(len(v) - 1, len(v) * q // points)], 1) for q in range(points + 1)] if v else []
 
 
 def ceiling(phases: list[dict], baselines: list[dict]) -> dict:
@@ -330,6 +338,8 @@ def main() -> None:
     print(table(result), file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
+    for written in pipeline_plots.write(result, args.out):
+        print(f"plot: {written}", file=sys.stderr)
     print(json.dumps(result))
 
 

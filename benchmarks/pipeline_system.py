@@ -10,7 +10,6 @@ puts them on queue, takes offers, replies and wraps up; the benchmark itself pla
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,10 @@ from pathlib import Path
 
 import yaml
 
-from switchboard.harness import REPO, Worker, WorkerProcess
+from switchboard.harness import REPO, Worker, WorkerProcess, free_ports
 
 CACHE_DIR = REPO / ".cache"   # the broker's jars, shared with the tests and `make run`
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def busy_seconds() -> float:
@@ -55,7 +47,8 @@ def scratch_broker(tmp: Path):
     from deploy.kafka.topics import create_topics
     from schemas import catalogue
 
-    broker = LocalKafka(CACHE_DIR, tmp / "kafka", port=free_port(), controller_port=free_port(), heap="1g")
+    port, controller_port = free_ports(2)
+    broker = LocalKafka(CACHE_DIR, tmp / "kafka", port=port, controller_port=controller_port, heap="1g")
     bootstrap = broker.start()
     create_topics(bootstrap, catalogue().values())
     return broker, bootstrap
@@ -114,7 +107,7 @@ class System:
         if bootstrap is None:
             self.broker, bootstrap = scratch_broker(tmp)
         self.bootstrap, run = bootstrap, uuid.uuid4().hex[:8]
-        self.ports = {name: free_port() for name in ("edge", "sim", "sink")}
+        self.ports = dict(zip(("edge", "sim", "sink"), free_ports(3)))
         self.edge_url, self.sim_url = f"http://127.0.0.1:{self.ports['edge']}", f"http://127.0.0.1:{self.ports['sim']}"
         (tmp / "data").mkdir()
         self.env = {"SWITCHBOARD_KAFKA_BOOTSTRAP": bootstrap, "SWITCHBOARD_DATA_DIR": str(tmp / "data"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +23,19 @@ from pathlib import Path
 
 from schemas import Codec, DecodeError, catalogue, topic
 from switchboard.kafka import as_client_config, consume_available, consumer, producer
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` different TCP ports on 127.0.0.1 that nothing listens on right now (held together while
+    chosen: one at a time, the kernel may hand out the same port twice)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
 
 REPO = Path(__file__).resolve().parents[1]
 READY = "streams worker ready"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ import pytest
 from deploy.kafka.broker import LocalKafka
 from deploy.kafka.topics import create_topics
 from schemas.catalogue import Topic, catalogue
+from switchboard.harness import free_ports
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / ".cache"
@@ -38,9 +38,7 @@ def wait_until(predicate, timeout: float = 60, what: str = "the condition"):
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +48,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pyte
         create_topics(os.environ[ENV], catalogue().values())
         yield os.environ[ENV]
         return
+    ports = free_ports(2)
     broker = LocalKafka(CACHE_DIR, tmp_path_factory.mktemp("kafka"),
-                        port=free_port(), controller_port=free_port())
+                        port=ports[0], controller_port=ports[1])
     try:
         bootstrap = broker.start()
         pytestconfig.stash[BROKER] = broker

@@ -34,8 +34,7 @@ import yaml
 
 from schemas import Codec
 from sink.faults import ENV as SINK_FAULT_ENV
-from switchboard.harness import Topics
-from tests.kafka_fixture import free_port
+from switchboard.harness import Topics, free_ports
 
 REPO = Path(__file__).resolve().parents[1]
 TENANT = "acme"
@@ -273,7 +272,7 @@ def running_system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactor
     """Every role of the system against the session's broker, started once per package, stopped after it."""
     tmp = tmp_path_factory.mktemp("system")
     run = uuid.uuid4().hex[:8]
-    ports = {name: free_port() for name in ("edge", "sim", "sink")}
+    ports = dict(zip(("edge", "sim", "sink"), free_ports(3)))
     env = os.environ | {
         "SWITCHBOARD_KAFKA_BOOTSTRAP": kafka_bootstrap, "SWITCHBOARD_DATA_DIR": str(tmp / "data"),
         "SWITCHBOARD_ACCOUNTS_FILE": str(_accounts_file(tmp, ports["sim"], ports["edge"])),
