@@ -114,7 +114,8 @@ def ceiling(phases: list[dict], baselines: list[dict]) -> dict:
         ratios = {}
         if "saturation" in by and b.get("records_per_s"):
             sat = by["saturation"]
-            ratios["facts_per_s"] = round(sat.get("facts", {}).get("facts_per_s", 0) / b["records_per_s"], 3)
+            facts = sat.get("facts", {}).get("facts_per_s")
+            ratios["facts_per_s"] = None if facts is None else round(facts / b["records_per_s"], 3)
             ratios["message_added_per_s"] = round(sat["message_added_per_s"] / b["records_per_s"], 3)
         for rate in (100, 500):
             ours = by.get(f"{rate}/s", {}).get("latency_ms", {}).get("webhook_to", {}).get("added", {}).get("p99")
@@ -216,11 +217,16 @@ class Bench:
                   "redeliveries": sent.redeliveries, "statuses": sent.statuses,
                   "post_seconds": round(posted - began, 2), "webhooks_per_s": round(sent.requests / (posted - began)),
                   "message_added": self.probe.added - added0,
+                  # behind: the phase's messages were not all added within DRAIN_S of its last post, so the
+                  # next phase starts on its backlog and its figures measure that backlog too
+                  "caught_up": self.probe.added >= self.expected,
                   "message_added_per_s": round((self.probe.added - added0) / (drained - began)),
                   "cpu_ms_per_message": {r: round(1000 * s / max(messages, 1), 3) for r, s in cpu.items()},
                   "cpu_share": {r: round(s / (drained - began), 2) for r, s in cpu.items()}}
         if facts is not None:
             result["facts"] = await facts
+            if not result["caught_up"]:   # facts of a backlog still draining: a count, not a rate
+                result["facts"]["facts_per_s"] = None
         self.sent[name] = sent
         return result
 
@@ -295,10 +301,15 @@ def table(result: dict) -> str:
              "   ->offer p50/p99 ms"]
     for p in result["phases"]:
         added, offer = p["latency_ms"]["webhook_to"]["added"], p["latency_ms"]["webhook_to"]["offered"]
+        facts = p.get("facts", {}).get("facts_per_s", "-")
         lines.append(f"{p['phase']:>11} {p['webhooks_per_s']:>10} {p['message_added_per_s']:>8} "
-                     f"{p.get('facts', {}).get('facts_per_s', '-'):>8}  "
+                     f"{'behind' if facts is None else facts:>8}  "
                      f"{added.get('p50')}/{added.get('p95')}/{added.get('p99')}/{added.get('max')}"
                      f"   {offer.get('p50')}/{offer.get('p99')}")
+    behind = [p["phase"] for p in result["phases"] if not p.get("caught_up", True)]
+    if behind:
+        lines.append(f"behind (not all added within {DRAIN_S:g} s of the last post; the next phase began on the backlog): "
+                     + ", ".join(behind))
     hops = next((p["latency_ms"]["hop"] for p in result["phases"] if p["rate"] == 100), None)
     if hops:
         lines.append("hops at 100/s, p50/p99 ms: " + ", ".join(f"{k} {v.get('p50')}/{v.get('p99')}" for k, v in hops.items()))
