@@ -94,17 +94,11 @@ class Ledger:
         take longer than that, as long as it moves)."""
         ends = {p: self._watermarks(p)[1] for p in self._parts}
         read, deadline = 0, time.monotonic() + timeout
-        # Fetched only while catching up: resumed here, paused once caught up, since librdkafka
-        # otherwise fetches in the background all the time (with the 10 ms wait: 100 requests a second
-        # to the broker, and this instance's own writes queued in memory until the next rebalance).
-        partitions = [TopicPartition(self.topic, p) for p in self._parts]
-        self._consumer.resume(partitions)
         while time.monotonic() < deadline:
             # The consumer's position, not the last record seen: transaction markers take offsets too.
             at = {tp.partition: tp.offset if tp.offset >= 0 else self._next[tp.partition]
-                  for tp in self._consumer.position(partitions)}
+                  for tp in self._consumer.position([TopicPartition(self.topic, p) for p in self._parts])}
             if all(at[p] >= ends[p] for p in self._parts):
-                self._consumer.pause(partitions)
                 self._applied(at)
                 self.expire()
                 return read
