@@ -25,6 +25,11 @@ from schemas import Codec, DecodeError, catalogue, topic
 from switchboard.kafka import as_client_config, consume_available, consumer, producer
 
 
+REPO = Path(__file__).resolve().parents[1]
+READY = "streams worker ready"
+SINCE_MARGIN_MS = 5_000   # records produced just before the worker was made are still its own
+
+
 def free_ports(n: int) -> list[int]:
     """`n` different TCP ports on 127.0.0.1 that nothing listens on right now (held together while
     chosen: one at a time, the kernel may hand out the same port twice)."""
@@ -36,10 +41,6 @@ def free_ports(n: int) -> list[int]:
     finally:
         for sock in socks:
             sock.close()
-
-REPO = Path(__file__).resolve().parents[1]
-READY = "streams worker ready"
-SINCE_MARGIN_MS = 5_000   # records produced just before the worker was made are still its own
 
 
 def _catalogue_partitions(c, wanted, offset: int | None = None) -> list:

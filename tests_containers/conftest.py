@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+
+from switchboard.harness import free_ports
 
 PIN = "testcontainers==4.15.0"
 COMPOSE = Path(__file__).resolve().parents[1] / "deploy" / "compose.yaml"
@@ -51,19 +52,13 @@ def image(service: str) -> str:
     return yaml.safe_load(COMPOSE.read_text())["services"][service]["image"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def kafka_container() -> Iterator[str]:
     """Bootstrap address of a single-node KRaft broker (the compose file's image and settings)."""
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-    port = free_port()   # fixed up front: the broker must advertise the port clients reach
+    port = free_ports(1)[0]   # fixed up front: the broker must advertise the port clients reach
     container = DockerContainer(image("kafka")).with_bind_ports(9092, port)
     host = container.get_container_host_ip()
     env = yaml.safe_load(COMPOSE.read_text())["services"]["kafka"]["environment"]
