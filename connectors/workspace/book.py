@@ -17,6 +17,10 @@ WRAPUP_LINGER_MS = 5_000
 # that reloads); older ones are in the history API.
 KEPT_MESSAGES = 200
 NOT_MESSAGE = ("history", "policy", "wrapup_codes", "expires_at", "offer_id", "event_id")
+# A message's receipt only moves forward (as on the page, static/js/messages.js): statuses of one
+# message come from different writers and may arrive out of order — a web visitor's `read` (the
+# edge publishes it) before deliver's `sent`, WhatsApp's `delivered` before its `sent`. A failure is final.
+RECEIPT_RANK = {"unknown": 0, "held": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 9}
 
 
 @dataclass
@@ -133,7 +137,8 @@ def _update(page: AgentPage, entry: Entry, kind: str, event: dict) -> None:
         _keep(entry, event)
     elif kind == "receipt":
         for message in entry.messages:
-            if event.get("message_id") and message.get("message_id") == event["message_id"]:
+            if (event.get("message_id") and message.get("message_id") == event["message_id"]
+                    and RECEIPT_RANK.get(event.get("status"), 0) >= RECEIPT_RANK.get(message["receipt"], 0)):
                 message["receipt"] = event.get("status")
     elif kind == "policy":
         entry.policy = event.get("policy") or {k: event.get(k) for k in ("window_open_until", "template_only",

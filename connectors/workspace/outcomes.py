@@ -7,6 +7,8 @@ receipts by the platform message ids deliver recorded; a delivered WhatsApp mess
 """
 from __future__ import annotations
 
+from .book import RECEIPT_RANK
+
 MS = "toUnixTimestamp64Milli"
 REJECTED_SQL = f"""SELECT rule, reason, {MS}(rejected_at) FROM outbound_rejection_facts FINAL
 WHERE tenant_id = {{tenant:String}} AND outbound_id = {{outbound:String}} ORDER BY rejected_at LIMIT 1"""
@@ -34,7 +36,9 @@ def outcome(client, tenant: str, outbound_id: str) -> dict | None:
                   client.query(DELIVERY_SQL, parameters=params).result_rows]
     if not (rejected or approved or deliveries):
         return None
-    state = "rejected" if rejected else deliveries[-1]["status"] if deliveries else "approved"
+    # The furthest status, not the latest row: receipts of one message may arrive out of order (book.py).
+    furthest = max(deliveries, key=lambda d: RECEIPT_RANK.get(d["status"], 0))["status"] if deliveries else None
+    state = "rejected" if rejected else furthest or "approved"
     return {"outbound_id": outbound_id, "state": state,
             "rejected": {"rule": rejected[0][0], "reason": rejected[0][1], "at": rejected[0][2]} if rejected else None,
             "approved": {"at": approved[0][0], "category": approved[0][1], "price": approved[0][2],

@@ -92,3 +92,20 @@ def test_pushed_messages_are_kept_once_with_their_receipts():
     book = booked(events + [hello, reply, hello, {**base, "type": "receipt", "message_id": "ws-out-1", "status": "read"}])
     kept = book.entry(TENANT, "ana", "c-1", NOW).messages
     assert [(m["message_id"], m["receipt"]) for m in kept] == [("in-1", None), ("ws-out-1", "read")]
+
+
+def test_a_receipt_only_moves_forward_whatever_order_the_statuses_arrive_in():
+    events = upto(scenario(TENANT)["events"], "ae:ana:assigned:o-1")
+    base = {k: events[-1][k] for k in ("tenant_id", "agent_id", "conversation_id", "occurred_at", "channel")}
+    reply = {**base, "type": "message", "message_id": "ws-out-1", "direction": "outbound", "text": "hi", "content": []}
+    other = {**reply, "message_id": "ws-out-2"}
+
+    def receipts(*statuses: tuple[str, str]) -> dict:
+        told = [{**base, "type": "receipt", "message_id": message, "status": status} for message, status in statuses]
+        return {m["message_id"]: m["receipt"] for m in booked(events + [reply, other] + told).entry(TENANT, "ana", "c-1", NOW).messages}
+
+    # The web visitor's read (published by the edge) before deliver's sent; WhatsApp's delivered before sent.
+    assert receipts(("ws-out-1", "read"), ("ws-out-1", "sent"), ("ws-out-2", "delivered"), ("ws-out-2", "sent")) \
+        == {"ws-out-1": "read", "ws-out-2": "delivered"}
+    assert receipts(("ws-out-1", "held"), ("ws-out-1", "sent"), ("ws-out-2", "sent"), ("ws-out-2", "failed"),
+                    ("ws-out-2", "read")) == {"ws-out-1": "sent", "ws-out-2": "failed"}
