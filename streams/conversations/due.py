@@ -12,13 +12,6 @@ The second entry lets an event replace exactly the entry it wrote last, whatever
 then, and lets the scan skip an entry that is not the thread's own (`stale`: only a store rebuilt
 from changelogs cut at different points leaves one).
 
-An entry is kept at the thread's due instant rounded down to `BUCKET_MS`: the messages of a thread
-within one bucket leave its entry as it is (each moved the due instant, and each move rewrote three
-keys of the changelog: some 0.9 records per inbound message), while the scan, which checks every
-thread it visits against its state (`expiry.finding`), still finds each one at its exact instant.
-It visits a thread up to a bucket early, without a finding: at a million threads over a 72 h
-window, a few thousand visits per scan.
-
 RocksDB (`rocksdb://`, the production store) keeps keys sorted: the scan seeks each active
 partition's database to `due:` and stops at the first key past now, so it reads the k due
 entries plus one per partition. Reads use faust internals (`Store._dbs_for_actives`,
@@ -32,7 +25,6 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from faust.stores import memory, rocksdb
 
 DUE, OWN = b"due:", b"thread:"
-BUCKET_MS = 5 * 60 * 1000   # entries at the due instant rounded down to this (module docstring)
 
 
 def due_key(due: int, thread: bytes) -> bytes:
@@ -41,12 +33,9 @@ def due_key(due: int, thread: bytes) -> bytes:
 
 
 def place(index: MutableMapping, thread: bytes, due: int | None) -> bool:
-    """Make `due` (rounded down to its bucket) the thread's one entry (None: no entry), dropping the one
-    it replaces; True if changed."""
+    """Make `due` the thread's one entry (None: no entry), dropping the one it replaces; True if changed."""
     own = OWN + thread
     was = index.get(own)
-    if due is not None:
-        due -= due % BUCKET_MS
     wanted = None if due is None else b"%013d" % due
     if was == wanted:
         return False

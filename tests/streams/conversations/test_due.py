@@ -98,28 +98,24 @@ def test_finding_finds_nothing_before_next_due_and_something_from_it_on(state, o
     assert (found(state, now) is not None) == (offset >= 0)
 
 
-def test_placing_keeps_one_entry_per_thread_at_its_bucket_and_replaces_the_old_one():
-    index, key, bucket = {}, b"acme:line:a:u", due.BUCKET_MS
-
-    def entry(at: int) -> dict:
-        return {b"due:%013d:acme:line:a:u" % at: key, b"thread:acme:line:a:u": b"%013d" % at}
-    assert due.place(index, key, 4 * bucket + 1_000) and index == entry(4 * bucket)
-    assert not due.place(index, key, 4 * bucket + 1_000)
-    assert not due.place(index, key, 5 * bucket - 1)   # a later message within the bucket writes nothing
-    assert due.place(index, key, 5 * bucket + 99_000) and index == entry(5 * bucket)
-    assert due.place(index, key, 4 * bucket + 7) and index == entry(4 * bucket)   # earlier: moved back
-    assert due.place(index, key, None) and index == {}
+def test_placing_keeps_one_entry_per_thread_and_replaces_the_old_one():
+    index = {}
+    assert due.place(index, b"acme:line:a:u", 1_000)
+    assert index == {b"due:0000000001000:acme:line:a:u": b"acme:line:a:u", b"thread:acme:line:a:u": b"0000000001000"}
+    assert not due.place(index, b"acme:line:a:u", 1_000)
+    assert due.place(index, b"acme:line:a:u", 99_000)
+    assert index == {b"due:0000000099000:acme:line:a:u": b"acme:line:a:u", b"thread:acme:line:a:u": b"0000000099000"}
+    assert due.place(index, b"acme:line:a:u", None) and index == {}
 
 
 def test_the_scan_reads_entries_due_by_now_and_skips_one_that_is_not_the_threads_own():
-    index, metrics, bucket = {}, {}, due.BUCKET_MS
-    for n, at in enumerate([bucket + 500, 2 * bucket, 3 * bucket + 1, 7 * bucket]):
+    index, metrics = {}, {}
+    for n, at in enumerate([500, 1_000, 1_001, 7_000]):
         due.place(index, b"t%d" % n, at)
-    index[due.due_key(2 * bucket + 900, b"t3")] = b"t3"   # left behind: t3's own entry is at 7 buckets
+    index[due.due_key(900, b"t3")] = b"t3"   # left behind: t3's own entry is at 7000
     reader = due.DueIndex(lambda: [due._Sorted(index)], metrics)
-    # t2 is due a millisecond after now: its bucket's entry is read (the scan's finding says "not yet").
-    assert list(reader.due(3 * bucket)) == [b"t0", b"t1", b"t2"]
-    assert metrics == {"expiry_visited": 5, "expiry_stale": 1}   # 4 entries by now, 1 read past the end
+    assert list(reader.due(1_000)) == [b"t0", b"t1"]
+    assert metrics == {"expiry_visited": 4, "expiry_stale": 1}   # 3 due entries, 1 read past the end
 
 
 class Event:
@@ -151,11 +147,6 @@ def flush() -> None:
     agent.threads.flush(), agent.dues.flush()
 
 
-def bucketed(at: int) -> int:
-    """Where the index keeps a thread due at `at`: its bucket's start (due.py)."""
-    return at - at % due.BUCKET_MS
-
-
 def own_due(index: dict, thread: str) -> int:
     [key] = [k for k in index if k.startswith(b"due:")]
     assert index[b"thread:" + thread.encode()] == key[4:17] and key.endswith(thread.encode())
@@ -172,10 +163,10 @@ def test_each_event_places_its_thread_at_its_next_due_staged_with_the_event(wire
     assert agent.dues.pending == {}                       # a failed event takes its entries back
     handle("inbound-messages", message, T0)
     flush()
-    assert own_due(index, message["thread_key"]) == bucketed(T0 + WINDOW + GRACE + 1)
+    assert own_due(index, message["thread_key"]) == T0 + WINDOW + GRACE + 1
     handle("inbound-messages", inbound(2, T0 + HOUR, name="inbound_line_text"), T0 + HOUR)
     flush()
-    assert own_due(index, message["thread_key"]) == bucketed(T0 + HOUR + WINDOW + GRACE + 1)
+    assert own_due(index, message["thread_key"]) == T0 + HOUR + WINDOW + GRACE + 1
     erased = {"tenant_id": "acme", "thread_key": message["thread_key"], "kind": "erased", "conversation_id": None,
               "last_activity_at": T0 + 2 * HOUR, "checked_at": T0 + 2 * HOUR}
     handle("conversation-timeouts", erased, T0 + 2 * HOUR)
@@ -196,7 +187,7 @@ def test_a_replayed_event_mends_an_index_its_batch_did_not_write(wired):
     assert index == before
     handle("inbound-messages", later, T0 + HOUR)   # the replay: a duplicate for the thread table
     flush()
-    assert own_due(index, message["thread_key"]) == bucketed(T0 + HOUR + WINDOW + GRACE + 1)
+    assert own_due(index, message["thread_key"]) == T0 + HOUR + WINDOW + GRACE + 1
 
 
 def test_a_replayed_timeout_for_a_forgotten_thread_removes_what_the_index_kept(wired):
