@@ -40,18 +40,7 @@ being processed or acked, and whose committed offset did not move, is read again
 delivery to the streams: one way to get there). Each is resumed with a warning that names the
 consumer's bookkeeping of it (read offset, active, paused, flow); nothing is checked while a
 stream's buffer is full. Open: in each case seen (four clean-clone runs) the unread input partition
-had the number of a changelog partition the worker had just restored.
-
-A fourth, seen in the fault tier after `kill -9` and restart (static membership: the same
-generation): every stream partition was first fetched from its end, not from the committed offset
-the seek had just set (inbound-messages[3]: committed 1, first record 110). faust's
-`_drain_messages` took 2..110 for a gap, marked it acked and committed 125: 109 customer messages
-never reached the conversation processor. The broker's offsets topic shows no other commit in
-between, so the position itself was wrong; why is not known. So after the seek `expect_first`
-notes each stream partition's committed offset, and `fetch_active_records` drops a partition's
-first fetch that begins past it and fetches again from there, once: a commit marker or an aborted
-transaction at that offset gives the same first record again (accepted quietly), an earlier first
-record is a warning and the records are read. A replay from the committed
+had the number of a changelog partition the worker had just restored. A replay from the committed
 offset is what every restart does, so this loses and duplicates nothing the contract does not
 already absorb.
 
@@ -75,9 +64,6 @@ IDLE_POLL = 0.05  # seconds between polls while every partition is paused (faust
 STALL_CHECK_S = 5.0  # a stream partition with records to read must have moved by the next check
 _fetch_records = AIOKafkaConsumerThread._fetch_records
 log = logging.getLogger(__name__)
-# Stream partition -> (its committed offset when the last recovery resumed it, the first offset of
-# its first fetch after that, or None): checked by `fetch_active_records` (module docstring).
-_resumed_at: dict = {}
 
 
 async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
@@ -97,7 +83,6 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
     if assignment:
         self.log.info("Seek stream partitions to committed offsets, then resume them.")
         await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
-        expect_first(consumer, {tp for tp in assignment if not self._is_changelog_tp(tp)})
     consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
     self.completed.set()
     self.app.flow_control.resume()
@@ -177,43 +162,13 @@ async def check_progress(consumer, tps: set, seen: dict, probed: dict, after: fl
     return list(sought)
 
 
-def expect_first(consumer, tps: set) -> None:
-    """After the seek to committed offsets: each stream partition's first fetch must begin there."""
-    _resumed_at.clear()
-    _resumed_at.update({tp: (offset, None) for tp in tps if (offset := consumer._read_offset.get(tp))})
-
-
 async def fetch_active_records(self: AIOKafkaConsumerThread, consumer, active_partitions, timeout=None,
                                max_records=None):
-    """faust's `_fetch_records`, with an empty set of active partitions meaning none rather than all,
-    and the first records of each partition after a resume checked against its committed offset."""
+    """faust's `_fetch_records`, with an empty set of active partitions meaning none rather than all."""
     if active_partitions is not None and not active_partitions:
         await asyncio.sleep(min(timeout or 0, IDLE_POLL))
         return {}
-    records = await _fetch_records(self, consumer, active_partitions, timeout=timeout, max_records=max_records)
-    if _resumed_at and records:
-        for tp in [tp for tp in records if tp in _resumed_at and records[tp]]:
-            records = first_after_resume(consumer, tp, records)
-    return records
-
-
-def first_after_resume(consumer, tp, records: dict) -> dict:
-    """The first fetch of a resumed partition began past its committed offset: drop it and fetch
-    again from that offset, once. A commit marker or an aborted transaction there gives the same
-    first record again (accepted quietly); an earlier one means the first fetch skipped records
-    (a warning: read now, where faust would have marked them acked as a gap and lost them)."""
-    committed, skipped_to = _resumed_at[tp]
-    first = records[tp][0].offset
-    if skipped_to is None and first > committed:
-        _resumed_at[tp] = (committed, first)
-        consumer.seek(tp, committed)
-        return {other: batch for other, batch in records.items() if other != tp}
-    del _resumed_at[tp]
-    if skipped_to is not None and first < skipped_to:
-        log.warning("stream partition %s[%d] was first fetched from %s after recovery, not from its committed "
-                    "offset %s: %s records read again from there", tp.topic, tp.partition, skipped_to, committed,
-                    skipped_to - first)
-    return records
+    return await _fetch_records(self, consumer, active_partitions, timeout=timeout, max_records=max_records)
 
 
 def check_versions() -> None:

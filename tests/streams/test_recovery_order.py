@@ -153,38 +153,3 @@ def test_a_partition_held_back_by_a_full_buffer_or_a_newer_rebalance_is_left_alo
     assert asyncio.run(recovery_order.watch_resumed(newer, 3, {tp}, after=0)) == []
     held.consumer.seek.assert_not_awaited()
     newer.consumer.seek.assert_not_awaited()
-
-
-def _fetch(monkeypatch, batches: list[dict]) -> tuple[mock.Mock, list]:
-    """fetch_active_records over a stand-in of faust's fetch answering `batches` in turn: (aiokafka consumer, results)."""
-    answers = iter(batches)
-    monkeypatch.setattr(recovery_order, "_fetch_records", mock.AsyncMock(side_effect=lambda *a, **k: next(answers)))
-    aiokafka_consumer, results = mock.Mock(), []
-    for _ in batches:
-        results.append(asyncio.run(recovery_order.fetch_active_records(mock.Mock(), aiokafka_consumer, {"any"}, timeout=1)))
-    return aiokafka_consumer, results
-
-
-def records(tp, *offsets):
-    return [mock.Mock(offset=offset) for offset in offsets]
-
-
-def test_a_first_fetch_past_the_committed_offset_is_dropped_and_fetched_again_from_it(monkeypatch, caplog):
-    from faust.types import TP
-
-    # Seen in the fault tier: after kill -9 and restart, a partition committed at 1 was first fetched
-    # from 110; faust marked 2..110 acked as a gap and 109 customer messages were never processed.
-    skipped, marker, normal = TP("inbound-messages", 3), TP("conversation-inputs", 3), TP("assignments", 0)
-    faust_consumer = mock.Mock(_read_offset={skipped: 1, marker: 6, normal: 40})
-    recovery_order.expect_first(faust_consumer, {skipped, marker, normal})
-    first = {skipped: records(skipped, 110, 111), marker: records(marker, 7, 8), normal: records(normal, 40)}
-    again = {skipped: records(skipped, 1, 2, 3), marker: records(marker, 7, 8)}
-    consumer, (got_first, got_again) = _fetch(monkeypatch, [first, again])
-    assert list(got_first) == [normal]   # the other two are fetched again from their committed offsets
-    assert sorted(consumer.seek.call_args_list) == sorted([mock.call(skipped, 1), mock.call(marker, 6)])
-    assert [r.offset for r in got_again[skipped]] == [1, 2, 3] and [r.offset for r in got_again[marker]] == [7, 8]
-    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warnings == ["stream partition inbound-messages[3] was first fetched from 110 after recovery, not from its "
-                        "committed offset 1: 109 records read again from there"]   # the marker's gap is quiet
-    later = {skipped: records(skipped, 4)}
-    assert _fetch(monkeypatch, [later])[1] == [later]   # checked once per resume
