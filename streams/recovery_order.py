@@ -29,20 +29,16 @@ worker never committed (seen: routing-requests, 20 records, after a `kill -9` wi
 A third, not yet explained: in the full test suite (a broker that earlier tests filled), a new
 worker whose input partition held records before it started sometimes never read them — the
 partition's position stayed where it was committed while every agent waited for events (the
-stacks show no processing, the group's offsets show the records pending). And once (CI, a worker
-of one tenant) the first of two agent actions produced together was routed and the second never
-was, within 180 s, long after recovery. So from recovery on, every 5 s while the generation lasts,
-`watch_resumed` checks each stream partition (`check_progress`): one that holds records past its
-position and has not moved is sought again to where it stands (its committed offset: nothing was
-read); one whose records were handed to faust past its committed offset while none of them is
-being processed or acked, and whose committed offset did not move, is read again from that offset
-(faust's `_drain_messages` marks a record read even when a rebalance's `suspend_flow` cancelled its
-delivery to the streams: one way to get there). Each is resumed with a warning that names the
-consumer's bookkeeping of it (read offset, active, paused, flow); nothing is checked while a
-stream's buffer is full. Open: in each case seen (four clean-clone runs) the unread input partition
-had the number of a changelog partition the worker had just restored. A replay from the committed
-offset is what every restart does, so this loses and duplicates nothing the contract does not
-already absorb.
+stacks show no processing, the group's offsets show the records pending). So 5 s after recovery
+`watch_resumed` checks each stream partition: one that holds records past its position and has
+not moved is sought again to where it stands (its committed offset: nothing was read) and
+resumed, with a warning that names the consumer's bookkeeping of it (read offset, active, paused,
+flow); a partition held back because its stream's buffer is full is left alone. Open: in each case seen (four clean-clone runs) the
+unread input partition had the number of a changelog partition the worker had just restored, and
+in the last one the watch did not fire (the position had moved, or the records were dropped after
+fetching: faust's read offsets are the next suspect). A replay from the
+committed offset is what every restart does, so this loses and duplicates nothing the contract
+does not already absorb.
 
 `apply()` refuses other faust and aiokafka versions (pinned exactly in pyproject.toml) so an
 upgrade is re-checked rather than silently patched.
@@ -61,7 +57,7 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 CHECKED_FAUST = "0.15.3"
 CHECKED_AIOKAFKA = "0.14.0"  # Fetcher.fetched_records reads an empty partition set as "all"
 IDLE_POLL = 0.05  # seconds between polls while every partition is paused (faust polls in a loop)
-STALL_CHECK_S = 5.0  # a stream partition with records to read must have moved by the next check
+STALL_CHECK_S = 5.0  # after recovery, a stream partition with records must have moved by then
 _fetch_records = AIOKafkaConsumerThread._fetch_records
 log = logging.getLogger(__name__)
 
@@ -98,68 +94,33 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
         self.add_future(watch_resumed(self.app, generation_id, streams))
 
 
-async def watch_resumed(app, generation_id: int, tps: set, after: float = STALL_CHECK_S,
-                        rounds: int | None = None) -> list:
-    """Every `after` s while this generation lasts (or `rounds` times), `check_progress` of the stream
-    partitions (module docstring); returns every partition sought again."""
+async def watch_resumed(app, generation_id: int, tps: set, after: float = STALL_CHECK_S) -> list:
+    """`after` s past recovery, seek again to where it stands every stream partition that holds
+    records past its position and did not move (module docstring); returns those partitions, logged
+    with the consumer's bookkeeping of each."""
     consumer = app.consumer
-    seen = {tp: (await consumer.position(tp), consumer._committed_offset.get(tp)) for tp in tps}
-    probed: dict = {}
-    sought: list = []
-    while rounds is None or rounds > 0:
-        await asyncio.sleep(after)
-        if app.consumer_generation_id != generation_id or app.in_recovery:
-            return sought   # a newer rebalance: its own recovery watches
-        sought += await check_progress(consumer, tps, seen, probed, after)
-        rounds = None if rounds is None else rounds - 1
-    return sought
-
-
-async def check_progress(consumer, tps: set, seen: dict, probed: dict, after: float) -> list:
-    """Seek again every stream partition that stands still with records to read: nothing of it pending,
-    its committed offset where it was at the previous check (`seen`: each one's position and committed
-    offset then, updated), and
-
-    - its position did not move although records wait past it (never read): sought where it stands;
-    - records were handed to faust past its committed offset, yet none of them is pending (neither
-      being processed nor acked for the next commit): sought to the committed offset, once per
-      offset (`probed`). A transaction's commit marker also takes an
-      offset that faust never commits past, so one offset handed over is only probed quietly; more
-      is a warning.
-
-    Nothing is checked while a stream's buffer is full (the worker is behind, not stalled)."""
-    if consumer._buffered_partitions:
-        for tp in tps:
-            seen[tp] = (await consumer.position(tp), consumer._committed_offset.get(tp))
-        return []
+    before = {tp: await consumer.position(tp) for tp in tps}
+    await asyncio.sleep(after)
+    if app.consumer_generation_id != generation_id or app.in_recovery:
+        return []   # a newer rebalance: its own recovery watches
     ends = await consumer.highwaters(*tps)
-    pending = {m.tp for m in list(consumer._unacked_messages)} | {tp for tp, acked in consumer._acked.items() if acked}
-    sought = {}
+    stalled = []
     for tp in sorted(tps):
-        position, committed = await consumer.position(tp), consumer._committed_offset.get(tp)
-        (was_position, was_committed), seen[tp] = seen[tp], (position, committed)
-        end = ends.get(tp) or 0
-        if position is None or tp in pending or committed != was_committed:
-            continue   # being processed, or its committed offset moved: progress
-        if position == was_position and end > position:
-            sought[tp] = position
-            log.warning("stream partition %s[%d] holds records (end %s) but stayed at %s for %.0f s: "
-                        "seeking it there again (read offset %s, active %s, paused %s, flow %s)",
-                        tp.topic, tp.partition, end, position, after, consumer._read_offset.get(tp),
-                        tp in consumer._get_active_partitions(), tp in consumer._paused_partitions,
-                        consumer.flow_active)
-        elif committed is not None and committed < position and probed.get(tp) != committed:
-            sought[tp] = probed[tp] = committed
-            (log.warning if position - committed > 1 else log.debug)(
-                "stream partition %s[%d] was read up to %s but its records from %s were neither processed nor "
-                "pending for %.0f s (or aborted): reading them again from there (read offset %s)",
-                tp.topic, tp.partition, position, committed, after, consumer._read_offset.get(tp))
-    for tp, offset in sought.items():   # seeking drops any stale fetch and faust's read offset with it
-        await consumer.seek(tp, offset)
-    if sought:
-        consumer.resume_partitions(list(sought))
+        position = await consumer.position(tp)
+        if (position is None or position != before[tp] or (ends.get(tp) or 0) <= position
+                or tp in consumer._buffered_partitions):   # buffered: held back while its stream is full
+            continue
+        stalled.append(tp)
+        log.warning("stream partition %s[%d] holds records (end %s) but stayed at %s for %.0f s after recovery: "
+                    "seeking it there again (read offset %s, active %s, paused %s, flow %s)",
+                    tp.topic, tp.partition, ends.get(tp), position, after, consumer._read_offset.get(tp),
+                    tp in consumer._get_active_partitions(), tp in consumer._paused_partitions, consumer.flow_active)
+    if stalled:
+        for tp in stalled:   # nothing read: where it stands is its committed offset; seeking drops any
+            await consumer.seek(tp, before[tp])   # stale fetch and faust's read offset with it
+        consumer.resume_partitions(stalled)
         consumer.resume_flow()
-    return list(sought)
+    return stalled
 
 
 async def fetch_active_records(self: AIOKafkaConsumerThread, consumer, active_partitions, timeout=None,

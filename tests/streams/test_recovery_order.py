@@ -84,9 +84,8 @@ def test_the_pins_are_the_versions_the_patch_accepts():
     assert f"aiokafka=={recovery_order.CHECKED_AIOKAFKA}" in deps
 
 
-def _watched(positions: dict, ends: dict, *, committed=None, buffered=(), pending=(), generation=3):
-    """An app stand-in whose consumer reports `positions[tp]` (one sample per check, the first at the
-    watch's start), faust's `committed` offsets and `ends`; `pending`: partitions with a message being processed."""
+def _watched(positions: dict, ends: dict, *, buffered=(), generation=3):
+    """An app stand-in whose consumer reports `positions[tp]` (first sample, then second) and `ends`."""
     app = mock.MagicMock(consumer_generation_id=generation, in_recovery=False)
     consumer = app.consumer
     samples = {tp: iter(values) for tp, values in positions.items()}
@@ -94,8 +93,6 @@ def _watched(positions: dict, ends: dict, *, committed=None, buffered=(), pendin
     consumer.highwaters = mock.AsyncMock(return_value=ends)
     consumer.seek = mock.AsyncMock()
     consumer._buffered_partitions, consumer._paused_partitions, consumer._read_offset = set(buffered), set(), {}
-    consumer._committed_offset, consumer._acked = dict(committed or {}), {}
-    consumer._unacked_messages = [mock.Mock(tp=tp) for tp in pending]
     return app
 
 
@@ -104,43 +101,11 @@ def test_a_stream_partition_that_holds_records_and_never_moved_is_sought_to_its_
 
     stuck, moving, caught_up = TP("outbound-checks", 2), TP("outbound-checks", 0), TP("account-events", 1)
     app = _watched({stuck: [315, 315], moving: [40, 90], caught_up: [6, 6]}, {stuck: 655, moving: 120, caught_up: 6})
-    found = asyncio.run(recovery_order.watch_resumed(app, 3, {stuck, moving, caught_up}, after=0, rounds=1))
+    found = asyncio.run(recovery_order.watch_resumed(app, 3, {stuck, moving, caught_up}, after=0))
     assert found == [stuck]
     app.consumer.seek.assert_awaited_once_with(stuck, 315)
     app.consumer.resume_partitions.assert_called_once_with([stuck])
     assert "outbound-checks[2] holds records (end 655) but stayed at 315" in caplog.text
-
-
-def test_records_handed_over_but_never_processed_are_read_again_from_the_committed_offset_once(caplog):
-    from faust.types import TP
-
-    # routing-inputs[3]: two actions at 40 and 41 (and their transaction's marker at 42); the first
-    # was processed and committed (40 -> 41), the second handed over and lost. [5]: only a commit
-    # marker past its committed offset. [1]: a message still being processed.
-    lost, marker, busy = TP("routing-inputs", 3), TP("routing-inputs", 5), TP("routing-inputs", 1)
-    app = _watched({lost: [43, 43, 43, 43], marker: [8, 8, 8, 8], busy: [70, 70, 70, 70]},
-                   {lost: 43, marker: 8, busy: 75}, committed={lost: 41, marker: 7, busy: 60}, pending=[busy])
-    found = asyncio.run(recovery_order.watch_resumed(app, 3, {lost, marker, busy}, after=0, rounds=3))
-    assert sorted(found) == sorted([lost, marker])   # each once, though every round sees the same
-    assert sorted(app.consumer.seek.await_args_list) == sorted([mock.call(lost, 41), mock.call(marker, 7)])
-    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warnings == ["stream partition routing-inputs[3] was read up to 43 but its records from 41 were neither "
-                        "processed nor pending for 0 s (or aborted): reading them again from there (read offset None)"]
-
-
-def test_a_committed_offset_that_moves_is_progress_not_a_stall():
-    from faust.types import TP
-
-    tp = TP("conversation-inputs", 0)
-    app = _watched({tp: [50, 50]}, {tp: 51}, committed={tp: 49})
-    consumer = app.consumer
-
-    async def commits():   # the previous check saw 48: the commit since then is progress
-        seen = {tp: (50, 48)}
-        return await recovery_order.check_progress(consumer, {tp}, seen, {}, 5)
-    consumer.position = mock.AsyncMock(return_value=50)
-    assert asyncio.run(commits()) == []
-    consumer.seek.assert_not_awaited()
 
 
 def test_a_partition_held_back_by_a_full_buffer_or_a_newer_rebalance_is_left_alone():
@@ -148,7 +113,7 @@ def test_a_partition_held_back_by_a_full_buffer_or_a_newer_rebalance_is_left_alo
 
     tp = TP("inbound-messages", 1)
     held = _watched({tp: [10, 10]}, {tp: 900}, buffered={tp})
-    assert asyncio.run(recovery_order.watch_resumed(held, 3, {tp}, after=0, rounds=1)) == []
+    assert asyncio.run(recovery_order.watch_resumed(held, 3, {tp}, after=0)) == []
     newer = _watched({tp: [10, 10]}, {tp: 900}, generation=4)
     assert asyncio.run(recovery_order.watch_resumed(newer, 3, {tp}, after=0)) == []
     held.consumer.seek.assert_not_awaited()
