@@ -18,13 +18,20 @@ method as faust 0.15.3 ships it.
 
 A second loss in the same window: faust pauses partitions only in its own bookkeeping and asks
 aiokafka for the records of its *active* partitions, but aiokafka's `Fetcher.fetched_records`
-reads an empty set as "every partition" (`if partitions and tp not in partitions`). When
-recovery pauses the changelogs ("Done reading from changelog topics") nothing is active, so the
-input records aiokafka had prefetched are drained (its position moves past them) and faust's
-`getmany` drops them as not active. The seek repairs that only for partitions with a committed
-offset > 0 (aiokafka's `seek_to_committed` skips None and 0): an input partition the killed
-worker never committed (seen: routing-requests, 20 records, after a `kill -9` within the
-2.8 s commit interval) restarted past its records. So an empty active set fetches nothing.
+reads an empty set as "every partition" (`if partitions and tp not in partitions`). So an empty
+active set fetches nothing here. Worse, faust passes its own active set, the object it pauses
+partitions in (`pause_partitions`: `difference_update`), and `fetched_records` reads it again
+each time it wakes while it waits (up to the 1 s timeout). A fetch that began while the
+changelogs were being read saw the set emptied when recovery paused them ("Done reading from
+changelog topics") and drained every partition: the input records aiokafka had prefetched (its
+position moved past them) were dropped by faust's `getmany` as not active. Seen in the fault
+tier: a worker killed within a second of its first input had committed no offset, and the new one
+went on from each input partition's end (258 messages without a fact); with a committed offset,
+faust took the records before the end for a gap and committed past them (109 messages). So the
+fetch gets a copy of the set as it is when it starts. And since `perform_seek` leaves a partition
+with no committed offset (None or 0: aiokafka's `seek_to_committed` skips them) where it stands,
+such stream partitions are sought to offset 0 (out of range where retention removed it: the reset
+policy, earliest), which that policy makes their committed offset, before they resume.
 
 A third, not yet explained: in the full test suite (a broker that earlier tests filled), a new
 worker whose input partition held records before it started sometimes never read them — the
@@ -76,10 +83,21 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
     if self.app.consumer_generation_id != generation_id:
         self.log.warning(f"Recovery rebalancing again app id {self.app.consumer_generation_id} param {generation_id}")
         return
+    streams = {tp for tp in assignment if not self._is_changelog_tp(tp)}
     if assignment:
         self.log.info("Seek stream partitions to committed offsets, then resume them.")
         await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
-    consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
+        # perform_seek leaves a partition with no committed offset (None, or 0) where it stands; the
+        # reset policy (earliest) is its committed offset: records drained while it was paused are read again.
+        uncommitted = sorted(tp for tp in streams if not consumer._read_offset.get(tp))
+        try:
+            if uncommitted:   # offset 0 where retention removed it: out of range, reset to the earliest
+                await self._wait(consumer.seek_wait(dict.fromkeys(uncommitted, 0)),
+                                 timeout=self.app.conf.broker_request_timeout)
+        except aiokafka.errors.IllegalStateError:   # no longer assigned: a newer rebalance recovers them
+            self.log.warning("Recovery rebalancing again: %s no longer assigned", uncommitted)
+            return
+    consumer.resume_partitions(streams)
     self.completed.set()
     self.app.flow_control.resume()
     consumer.resume_flow()
@@ -89,7 +107,6 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
         self.tables.on_standbys_ready()
     self.app.on_rebalance_end()
     self.log.info("Worker ready")
-    streams = {tp for tp in assignment if not self._is_changelog_tp(tp)}
     if streams:
         self.add_future(watch_resumed(self.app, generation_id, streams))
 
@@ -125,11 +142,14 @@ async def watch_resumed(app, generation_id: int, tps: set, after: float = STALL_
 
 async def fetch_active_records(self: AIOKafkaConsumerThread, consumer, active_partitions, timeout=None,
                                max_records=None):
-    """faust's `_fetch_records`, with an empty set of active partitions meaning none rather than all."""
-    if active_partitions is not None and not active_partitions:
+    """faust's `_fetch_records` over a copy of the active partitions as they are now, and none
+    (not all) when there are none: faust pauses a partition by removing it from the very set it
+    passed, which aiokafka reads again each time it wakes while it waits (module docstring)."""
+    active = None if active_partitions is None else frozenset(active_partitions)
+    if active is not None and not active:
         await asyncio.sleep(min(timeout or 0, IDLE_POLL))
         return {}
-    return await _fetch_records(self, consumer, active_partitions, timeout=timeout, max_records=max_records)
+    return await _fetch_records(self, consumer, active, timeout=timeout, max_records=max_records)
 
 
 def check_versions() -> None:

@@ -210,13 +210,16 @@ def replies_once(facts: Facts, log: dict[str, list[dict]], until: float) -> dict
     # Outcome unknown: deliver restarted after its `sending` (unknown_outcome), or the platform's answer
     # never came within the timeout (no_answer: under load, the request may still have arrived).
     unknown = Counter((channel, text) for _, channel, text, _, codes, _ in replies if OUTCOME_UNKNOWN & set(codes))
-    sent_ids = defaultdict(set)   # platform message id -> outbound ids (every tenant's, since the start)
-    for outbound_id, platform_id in facts.sent_ids():
-        sent_ids[platform_id].add(outbound_id)
-    repeats = {}
+    def sent_ids() -> dict[str, set]:   # platform message id -> outbound ids (every tenant's, since the start)
+        ids = defaultdict(set)
+        for outbound_id, platform_id in facts.sent_ids():
+            ids[platform_id].add(outbound_id)
+        return ids
+
+    repeats, known = {}, sent_ids()
     for channel, entries in log.items():
         reached = [e for e in entries if _a_send(channel, e)]
-        repeats[channel] = _repeats(channel, reached, sent_ids, unknown)
+        repeats[channel] = _repeats(channel, reached, known, unknown, sent_ids)
     return {"replies": len(replies), "unknown_outcome": sum(unknown.values()),
             "sends_reached": {c: sum(_a_send(c, e) for e in log[c]) for c in log}, "absorbed_repeats": repeats}
 
@@ -230,8 +233,21 @@ def _a_send(channel: str, entry: dict) -> bool:
         and not any(part in path for part in ("media", "upload", "quota", "message_templates"))
 
 
-def _repeats(channel: str, reached: list[dict], sent_ids: dict, unknown: Counter) -> int:
-    """The repeats a deduping platform absorbed; for the others, assert each send is its own reply."""
+def _claimed(entry: dict, sent_ids: dict, again=None, wait_s: float = 30) -> set:
+    """The replies whose sent fact names a platform message id of `entry`'s answer; with `again`,
+    read anew each second until one does or `wait_s` passed."""
+    deadline = time.time() + wait_s
+    while not (mine := set().union(*(sent_ids.get(i, set()) for i in strings(entry["response"])))) \
+            and again and time.time() < deadline:
+        time.sleep(1)
+        sent_ids.update(again())
+    return mine
+
+
+def _repeats(channel: str, reached: list[dict], sent_ids: dict, unknown: Counter, again) -> int:
+    """The repeats a deduping platform absorbed; for the others, assert each send is its own reply.
+    The log was read after `until`: a send it holds may be of a reply created since, whose sent
+    fact was not awaited, so a send no fact claims is looked up `again` for a while first."""
     if channel in DEDUPING:
         key = {"open": lambda e: e["body"]["id"], "web": lambda e: e["body"].get("messageId"),
                "line": lambda e: e["headers"].get("x-line-retry-key") or id(e)}[channel]
@@ -241,12 +257,11 @@ def _repeats(channel: str, reached: list[dict], sent_ids: dict, unknown: Counter
         return sum(n - 1 for n in counts.values())
     owners, left = Counter(), Counter(unknown)
     for entry in reached:
-        mine = set().union(*(sent_ids.get(i, set()) for i in strings(entry["response"])))
-        if mine:
-            owners.update(mine)
-            continue
         # Its outcome was lost (a crash, or no answer in time): it must be a reply reported failed so.
         match = next(((c, t) for (c, t), n in left.items() if c == channel and n and t in strings(entry["body"])), None)
+        if mine := _claimed(entry, sent_ids) or (None if match else _claimed(entry, sent_ids, again)):
+            owners.update(mine)
+            continue
         assert match, f"{channel} received a send that is no reply's: {entry}"
         left[match] -= 1
     twice = [o for o, n in owners.items() if n > 1]

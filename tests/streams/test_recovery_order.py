@@ -21,6 +21,8 @@ def recovery(calls: list[str]) -> mock.MagicMock:
     rec.app.consumer.perform_seek = mock.Mock(side_effect=lambda: calls.append("seek"))
     rec.app.consumer.resume_partitions.side_effect = lambda tps: calls.append(f"resume {sorted(tps)}")
     rec.app.consumer.resume_flow.side_effect = lambda: calls.append("flow")
+    rec.app.consumer._read_offset = {("inbound-messages", 0): 41}   # what perform_seek set: its committed offset
+    rec.app.consumer.seek_wait = mock.Mock(side_effect=lambda offsets: calls.append(f"seek {offsets}"))
     rec._is_changelog_tp.side_effect = lambda tp: tp[0] == "conversation-state"
     rec._wait = mock.AsyncMock()
     rec.tables.values.return_value = []
@@ -32,6 +34,16 @@ def test_partitions_resume_only_after_the_seek_to_committed_offsets():
     calls = []
     asyncio.run(recovery_order.on_recovery_completed(recovery(calls), generation_id=3))
     assert calls == ["seek", "resume [('inbound-messages', 0)]", "flow", "watch"]   # then watched (below)
+
+
+def test_a_stream_partition_without_a_committed_offset_is_read_again_from_its_beginning_before_it_resumes():
+    # perform_seek leaves it where it stands: records drained while it was paused would be lost.
+    for committed in (None, 0):
+        calls = []
+        rec = recovery(calls)
+        rec.app.consumer._read_offset = {("inbound-messages", 0): committed}
+        asyncio.run(recovery_order.on_recovery_completed(rec, generation_id=3))
+        assert calls == ["seek", "seek {('inbound-messages', 0): 0}", "resume [('inbound-messages', 0)]", "flow", "watch"]
 
 
 def test_a_newer_rebalance_leaves_partitions_paused():
@@ -49,6 +61,21 @@ def test_no_active_partition_fetches_nothing_instead_of_everything(monkeypatch):
     assert asyncio.run(fetch(mock.Mock(), mock.Mock(), set(), timeout=1.0)) == {}
     original.assert_not_awaited()
     assert asyncio.run(fetch(mock.Mock(), mock.Mock(), {"tp"}, timeout=1.0)) == {"tp": ["record"]}
+
+
+def test_a_fetch_under_way_keeps_asking_for_the_partitions_active_when_it_began(monkeypatch):
+    # faust pauses a partition by removing it from the set it passed; aiokafka reads that set again
+    # each time it wakes, and an emptied one would mean every partition.
+    live = {"inbound-messages-0", "conversation-state-0"}
+
+    async def fetched_records(thread, consumer, partitions, timeout=None, max_records=None):
+        live.clear()   # recovery paused every partition while the fetch waited
+        return {tp: ["record"] for tp in ("inbound-messages-0", "conversation-state-0", "routing-ticks-0")
+                if not partitions or tp in partitions}
+
+    monkeypatch.setattr(recovery_order, "_fetch_records", fetched_records)
+    got = asyncio.run(recovery_order.fetch_active_records(mock.Mock(), mock.Mock(), live, timeout=1.0))
+    assert sorted(got) == ["conversation-state-0", "inbound-messages-0"]
 
 
 def test_apply_installs_the_fixes_and_refuses_an_unchecked_faust(monkeypatch):
