@@ -28,7 +28,7 @@ from sink.embedded import EmbeddedClickHouse
 from sink.report_params import bind
 from sink.generate import DERIVED
 from sink.rows import conversation_row, message_row, rows_of
-from sink.rows_messages import timeline_row
+from sink.rows_messages import response_row, timeline_row
 from sink.store import EmbeddedStore
 from sink.views import run, views
 from switchboard import generate
@@ -75,7 +75,7 @@ def timed(store, view, params: dict, runs: int) -> dict:
 
 def batch(n: int, base: int, at: datetime) -> list[tuple[str, dict]]:
     """What `n` webhook conversations leave in the facts: the conversation, a visit opened then answered,
-    a message each way (message_facts and message_timeline, as the sink writes them)."""
+    a message each way (message_facts and message_timeline, and the agent's response, as the sink writes them)."""
     out = []
     for i in range(base, base + n):
         conv, ended = f"load-{i}", at + timedelta(seconds=30)
@@ -91,7 +91,10 @@ def batch(n: int, base: int, at: datetime) -> list[tuple[str, dict]]:
                             sender_kind="agent", agent_id="load-agent", occurred_at=ended),
                 timeline_row(TENANT, f"{conv}-in", conv, at, channel="whatsapp", direction="inbound"),
                 timeline_row(TENANT, f"{conv}-out", conv, ended, channel="whatsapp", direction="outbound",
-                             agent_id="load-agent")]
+                             agent_id="load-agent"),
+                response_row(TENANT, f"{conv}-out", conv, ended, {"responder": "agent", "agent_id": "load-agent",
+                                                                   "answers_from": at, "first_of_conversation": True,
+                                                                   "first_of_participation": True}, channel="whatsapp")]
     return out
 
 

@@ -126,45 +126,30 @@ def _messages(*where: str | tuple[str, str]) -> str:
     return f"SELECT * FROM ({rows}) ORDER BY at, message_id LIMIT 1 BY message_id"
 
 
-# How far back the conversations' first messages may lie for their messages to be read by time:
-# older conversations (few: still written to a week on) are read by conversation. A performance
-# knob only: every message of the conversations is read either way.
-SPAN = "INTERVAL 7 DAY"
-
-
-def _history(ids: str, lo: str, hi: str | None = None) -> str:
-    """Every message (before `hi`, if given) of the conversations `ids` (a subquery): by time over the
-    span of the messages of those whose first message is at most SPAN before `lo` (DDL 0056), and by
-    conversation for the others (DDL 0059: a lookup of many conversations would read every granule).
-    One scalar gives both (the span, the older ones' ids), so the spans are read once."""
-    spans = (f"SELECT conversation_id, min(first_at) AS first_at, max(last_at) AS last_at FROM message_span_by_conversation "
-             f"WHERE tenant_id = {T} AND conversation_id IN ({ids}) GROUP BY conversation_id")
-    recent = f"first_at >= {lo} - {SPAN}"
-    span = (f"(SELECT (minIf(first_at, {recent}), maxIf(last_at, {recent}), groupArrayIf(conversation_id, NOT ({recent}))) "
-            f"FROM ({spans}))")
-    before = f" AND occurred_at < {hi}" if hi else ""
-    return _messages(f" AND occurred_at >= tupleElement({span}, 1) AND occurred_at <= tupleElement({span}, 2){before} "
-                     f"AND conversation_id IN ({ids})",
-                     (f" AND has(tupleElement({span}, 3), conversation_id){before}", "message_timeline_by_conversation"))
-
-
 MESSAGES = _messages()
 # A response is the first message of one side after the other side wrote: its time since the first
-# unanswered message of the other side. An agent's response is theirs; a customer's is attributed to
-# the agent whose message it answers (the agent of that participation, however late the reply).
+# message of the other side's run. An agent's response is theirs; a customer's is attributed to the
+# agent who began the run it answers (the agent of that participation, however late the reply).
+# The conversation processor works each one out as it puts the messages in order
+# (streams/conversations/responses.py) and the sink writes it to response_facts (DDL 0063):
+# the views read responses there, by time. `responses_of` is the same definition in SQL (the
+# backfill of DDL 0064, the generator, and the test that holds the processor to it).
 _ORDER = "PARTITION BY conversation_id ORDER BY at, message_id"
 _FRAME = f"({_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+_RUN = "(PARTITION BY conversation_id, run ORDER BY at, message_id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+RESPONSE_COLUMNS = ("at", "message_id", "conversation_id", "channel", "responder", "agent_id", "response_s",
+                    "first_of_conversation", "first_of_participation")
 
 
-def _responses(messages: str) -> str:
-    return f"""SELECT conversation_id, channel, at, responder, agent_id, response_s,
-       row_number() OVER (PARTITION BY conversation_id, responder ORDER BY at) = 1 AS first_of_conversation,
-       row_number() OVER (PARTITION BY conversation_id, responder, agent_id ORDER BY at) = 1 AS first_of_participation
-FROM (SELECT conversation_id, channel, at, if(side = 'agent', 'agent', 'customer') AS responder,
+def responses_of(messages: str) -> str:
+    """The responses (RESPONSE_COLUMNS) among `messages` (a query of _messages' columns)."""
+    return f"""SELECT at, message_id, conversation_id, channel, responder, agent_id, response_s,
+       row_number() OVER (PARTITION BY conversation_id, responder ORDER BY at, message_id) = 1 AS first_of_conversation,
+       row_number() OVER (PARTITION BY conversation_id, responder, agent_id ORDER BY at, message_id) = 1 AS first_of_participation
+FROM (SELECT conversation_id, message_id, channel, at, if(side = 'agent', 'agent', 'customer') AS responder,
              if(side = 'agent', agent_id, lagInFrame(run_agent) OVER {_FRAME}) AS agent_id,
              dateDiff('millisecond', lagInFrame(run_start) OVER {_FRAME}, at) / 1000 AS response_s, starts, run
-      FROM (SELECT *, min(at) OVER (PARTITION BY conversation_id, run) AS run_start,
-                   any(agent_id) OVER (PARTITION BY conversation_id, run) AS run_agent
+      FROM (SELECT *, first_value(at) OVER {_RUN} AS run_start, first_value(agent_id) OVER {_RUN} AS run_agent
             FROM (SELECT *, sum(starts) OVER ({_ORDER} ROWS UNBOUNDED PRECEDING) AS run
                   FROM (SELECT *, side != lagInFrame(side, 1, '') OVER {_FRAME} AS starts
                         FROM (SELECT *, if(direction = 'inbound', 'customer', 'agent') AS side FROM ({messages})
@@ -172,7 +157,14 @@ FROM (SELECT conversation_id, channel, at, if(side = 'agent', 'agent', 'customer
 WHERE starts AND run > 1"""
 
 
-RESPONSES = _responses(MESSAGES)
+def _responses(where: str = "") -> str:
+    """response_facts' rows (matching `where`), one per message (a replay's copy is the same row)."""
+    return (f"SELECT conversation_id, channel, at, responder, agent_id, response_s, first_of_conversation, "
+            f"first_of_participation FROM (SELECT * FROM response_facts WHERE tenant_id = {T}{where} "
+            f"ORDER BY at, message_id LIMIT 1 BY message_id)")
+
+
+RESPONSES = _responses()
 # Conversations an agent holds at once: +1 when a participation starts, -1 when it ends.
 def _concurrency(participations: str) -> str:
     return f"""SELECT agent_id, at, sum(delta) OVER (PARTITION BY agent_id ORDER BY at, delta ROWS UNBOUNDED PRECEDING) AS held
@@ -202,9 +194,8 @@ def during(name: str, lo: str = FROM_, hi: str = TO_) -> str:
         return _statuses(f" AND started_at < {hi} AND (started_at >= {lo} - {LOOKBACK} OR started_at IN ({old}))")
     if name == "messages":
         return _messages(f" AND occurred_at >= {lo} AND occurred_at < {hi}")
-    if name == "responses":   # the history of the conversations written to in the range (a later message changes no response)
-        return _responses(_history(f"SELECT conversation_id FROM message_timeline WHERE tenant_id = {T} "
-                                   f"AND occurred_at >= {lo} AND occurred_at < {hi}", lo, hi))
+    if name == "responses":
+        return _responses(f" AND at >= {lo} AND at < {hi}")
     return RELATIONS[name]
 
 
@@ -256,9 +247,11 @@ def started(name: str) -> str:
     # range to the last message of those whose first one is there (DDL 0056).
     spans = (f"SELECT min(first_at) AS first_at, max(last_at) AS last_at FROM message_span_by_conversation "
              f"WHERE tenant_id = {T} AND conversation_id IN ({STARTED}) GROUP BY conversation_id")
-    messages = _messages(f" AND occurred_at >= {FROM_} - {LOOKBACK} AND occurred_at <= (SELECT max(last_at) FROM ({spans}) "
-                         f"WHERE first_at >= {FROM_} - {LOOKBACK}) AND conversation_id IN ({STARTED})")
-    return {"messages": messages, "responses": _responses(messages)}[name]
+    span = (f"@at >= {FROM_} - {LOOKBACK} AND @at <= (SELECT max(last_at) FROM ({spans}) "
+            f"WHERE first_at >= {FROM_} - {LOOKBACK}) AND conversation_id IN ({STARTED})")
+    if name == "responses":
+        return _responses(" AND " + span.replace("@at", "at"))
+    return _messages(" AND " + span.replace("@at", "occurred_at"))
 
 
 # The columns a metric of each relation may be grouped by (the views' filters).

@@ -13,17 +13,18 @@ import hashlib
 from pathlib import Path
 
 HERE = Path(__file__).parent
-STEPS = ("plan", "queues", "statuses", "conversations", "messages", "timeline", "visits", "alerts", "interacts",
-         "wrapups")
+STEPS = ("plan", "queues", "statuses", "conversations", "messages", "timeline", "responses", "visits", "alerts",
+         "interacts", "wrapups")
 # The tables written, and the column and prefix that mark a generated row (live ids never have it).
 GENERATED = {"conversation_facts": ("conversation_id", "gen-"), "message_facts": ("message_id", "gen-"),
              "segment_facts": ("fact_id", "seg:gen-"), "agent_status_facts": ("agent_id", "gen-agent-"),
              "queue_config_facts": ("decision_id", "rd:gen-"), "message_timeline": ("message_id", "gen-"),
              "conversation_starts": ("conversation_id", "gen-"), "message_span_by_conversation": ("conversation_id", "gen-"),
-             "message_timeline_by_conversation": ("message_id", "gen-")}
+             "message_timeline_by_conversation": ("message_id", "gen-"), "response_facts": ("message_id", "gen-")}
 # Of those, the tables the views read that follow the facts (message_timeline copied from the
 # messages, the others written by their materialized views): replaced with them, not facts.
-DERIVED = ("message_timeline", "conversation_starts", "message_span_by_conversation", "message_timeline_by_conversation")
+DERIVED = ("message_timeline", "conversation_starts", "message_span_by_conversation", "message_timeline_by_conversation",
+           "response_facts")
 
 
 def _queue(name, weight, *, skills=None, shared=0, wait, abandon, alert=30, sl=(80, 60), later_sl=None,
@@ -64,7 +65,21 @@ MODEL = {"queues": _columns(QUEUES), "channels": _columns(CHANNELS), "hours": HO
 
 def statement(step: str) -> str:
     """The SQL of one step (one statement, parameters `{name:Type}` bound by the caller)."""
+    if step == "responses":
+        return responses()
     return (HERE / f"{step}.sql").read_text().strip().rstrip(";")
+
+
+def responses() -> str:
+    """response_facts (DDL 0063) of the generated messages, by the dictionary's definition in SQL
+    (sink.metrics.responses_of): what the conversation processor works out as it orders them."""
+    from sink.metrics import RESPONSE_COLUMNS, responses_of
+
+    messages = ("SELECT message_id, conversation_id, channel, direction, sender_kind, agent_id, queue_id, "
+                "occurred_at AS at FROM message_timeline WHERE tenant_id = {tenant:String} AND startsWith(message_id, 'gen-')")
+    columns = ", ".join(RESPONSE_COLUMNS)
+    return (f"INSERT INTO response_facts (tenant_id, {columns}) SELECT {{tenant:String}}, {columns} "
+            f"FROM ({responses_of(messages)})")
 
 
 def plan_table(tenant: str) -> str:

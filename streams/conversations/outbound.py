@@ -22,6 +22,7 @@ from streams.policy import reply_tokens, spam, windows
 from streams.policy.decide import Approved, Rejected, decide, needs_account_stage
 from streams.records import Output
 
+from . import responses
 from .outputs import conversation_event
 from .state import Step, new_thread, push_history, remember, seen, summary, touch, working_copy
 from .threading import expire_if_inactive, start_conversation
@@ -86,7 +87,9 @@ def _approve(state: dict, outbound: dict, verdict: Approved, now: int, window_ms
     return outputs + [
         conversation_event(state, conv, "message_added", now, outbound["outbound_id"], direction="outbound",
                            message_id=outbound["outbound_id"], text=text, content=outbound["content"],
-                           agent_id=outbound.get("agent_id"), queue_id=conv.get("queue_id"))], approved
+                           agent_id=outbound.get("agent_id"), queue_id=conv.get("queue_id"),
+                           response=responses.respond(conv, "agent", now, outbound["agent_id"])
+                           if outbound.get("agent_id") else None)], approved
 
 
 def _rejection(state: dict, outbound: dict, verdict: Rejected, now: int) -> Output:

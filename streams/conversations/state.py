@@ -53,7 +53,8 @@ def new_conversation(thread_key: str, first_ref: str, at: int, *, last_agent_id:
             "awaiting_agent": False, "language": language, "first_message_text": first_message_text,
             "history": [], "entry_point_id": None, "campaign_id": None, "referral_source": None,
             "referral_source_id": None, "referral_at": None, "language_confidence": None,
-            "language_settled": language is not None, "answered": False, "queue_id": None}
+            "language_settled": language is not None, "answered": False, "queue_id": None,
+            "run_side": None, "run_started_at": None, "run_agent_id": None, "responders": []}
 
 
 def working_copy(state: dict | None) -> dict | None:

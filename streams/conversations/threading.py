@@ -19,7 +19,7 @@ from channels.registry import rules
 from streams.policy import reply_tokens, windows
 from streams.records import Output, millis
 
-from . import ids, language, referrals, volunteered
+from . import ids, language, referrals, responses, volunteered
 from .outputs import conversation_event, identity_claim, message_refs, routing_request
 from .state import Step, applied_once, new_conversation, push_history, summary, touch
 
@@ -116,6 +116,7 @@ def _add_message(state: dict, msg: dict, at: int, referral_fields: dict) -> list
     return [conversation_event(state, conv, "message_added", at, msg["event_id"],
                                direction="inbound", message_id=msg["event_id"], text=msg.get("text"),
                                content=msg.get("content", []), queue_id=conv.get("queue_id"),
+                               response=responses.respond(conv, "customer", at, None),
                                **message_refs(msg), **referral_fields)]
 
 

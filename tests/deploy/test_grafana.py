@@ -29,7 +29,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from deploy.grafana.build import FOLDER, FOLDERS, rendered
 from deploy.grafana.clickhouse import DATASOURCE, TIME_SERIES, ClickHouseQuery
 from sink.rows import conversation_row, message_row, rows_of
-from sink.rows_messages import timeline_row
+from sink.rows_messages import response_row, timeline_row
 from switchboard.settings import Settings
 from tests.clickhouse_fixture import READER
 
@@ -230,7 +230,10 @@ def tenant(clickhouse_store) -> str:
                          agent_id="a-1", queue_id="q-sales", occurred_at=ago(38))]
     rows += [timeline_row(t, "m1", "c1", ago(41), channel="whatsapp", direction="inbound", queue_id="q-sales"),
              timeline_row(t, "m2", "c1", ago(38), channel="whatsapp", direction="outbound", agent_id="a-1",
-                          queue_id="q-sales")]   # what the conversation-events of m1 and m2 add (sink/rows_messages.py)
+                          queue_id="q-sales"),   # what the conversation-events of m1 and m2 add (sink/rows_messages.py)
+             response_row(t, "m2", "c1", ago(38), {"responder": "agent", "agent_id": "a-1", "answers_from": ago(41),
+                                                   "first_of_conversation": True, "first_of_participation": True},
+                          channel="whatsapp")]
     rows += [conversation_row(t, c, channel="whatsapp", customer_id=f"cust-{c}", started_at=ago(m), first_inbound_at=ago(m),
                               agents=agents, queues=[q]) for c, m, q, agents in
              (("c1", 41, "q-sales", ["a-1"]), ("c2", 31, "q-sales", []), ("c3", 6, "q-support", []))]

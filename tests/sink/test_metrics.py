@@ -12,7 +12,8 @@ import pytest
 
 from sink.metrics import DEFAULTS, METRICS, metric_sql
 from sink.rows import message_row, rows_of
-from sink.rows_messages import timeline_row
+from sink.rows_messages import timeline
+from streams.conversations import responses
 
 pytestmark = pytest.mark.clickhouse
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "metrics"
@@ -49,14 +50,24 @@ def status(tenant: str, s: dict) -> dict:
             "closed": end is not None, "next_status": None, "reason": "fixture", "routing_status": "unknown"}
 
 
-def messages(tenant: str, m: dict) -> list[tuple[str, dict]]:
-    """A fixture message as the sink writes it: its message_facts row and its message_timeline row
-    (what the conversation-event carrying it gives both)."""
-    return [message_row(tenant, m["id"], conversation_id=m["conv"], channel="whatsapp", direction=m["dir"],
-                        sender_kind="customer" if m["dir"] == "inbound" else ("agent" if m.get("agent") else "system"),
-                        agent_id=m.get("agent"), occurred_at=at(m["at"])),
-            timeline_row(tenant, m["id"], m["conv"], at(m["at"]), channel="whatsapp", direction=m["dir"],
-                         agent_id=m.get("agent"))]
+def messages(tenant: str, fixture: list[dict]) -> list[tuple[str, dict]]:
+    """The fixture's messages as the sink writes them: each one's message_facts row, and the
+    message_timeline row and response (response_facts) of the message_added conversation-event
+    carrying it, the response worked out as the conversation processor does, in time order."""
+    rows, runs = [], {}
+    for m in sorted(fixture, key=lambda m: (at(m["at"]), m["id"])):
+        sender = "customer" if m["dir"] == "inbound" else ("agent" if m.get("agent") else "system")
+        when = at(m["at"])
+        response = (responses.respond(runs.setdefault(m["conv"], {}), sender, int(when.timestamp() * 1000), m.get("agent"))
+                    if sender != "system" else None)
+        if response:   # as the sink decodes it (timestamp-millis)
+            response["answers_from"] = datetime.fromtimestamp(response["answers_from"] / 1000, timezone.utc)
+        event = {"tenant_id": tenant, "type": "message_added", "message_id": m["id"], "conversation_id": m["conv"],
+                 "occurred_at": when, "channel": "whatsapp", "direction": m["dir"], "agent_id": m.get("agent"),
+                 "queue_id": None, "response": response}
+        rows += [message_row(tenant, m["id"], conversation_id=m["conv"], channel="whatsapp", direction=m["dir"],
+                             sender_kind=sender, agent_id=m.get("agent"), occurred_at=when), *timeline(event)]
+    return rows
 
 
 def phases(tenant: str, scenario: dict) -> list[list[tuple[str, dict]]]:
@@ -67,7 +78,7 @@ def phases(tenant: str, scenario: dict) -> list[list[tuple[str, dict]]]:
     return [[row for r in opened for row in rows_of("segment-fact", r)],
             [row for r in records for row in rows_of("segment-fact", r)],
             [row for s in scenario.get("statuses", []) for row in rows_of("agent-status-interval", status(tenant, s))],
-            [row for m in scenario.get("messages", []) for row in messages(tenant, m)]]
+            messages(tenant, scenario.get("messages", []))]
 
 
 def write(store, written: list[list[tuple[str, dict]]]) -> None:

@@ -5,13 +5,14 @@ gives, and facts written twice — replayed, open copies after closed ones — c
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from sink.metrics import DEFAULTS, METRICS, RELATIONS, bucket, metric_sql
+from sink.metrics import DEFAULTS, MESSAGES, METRICS, RELATIONS, RESPONSE_COLUMNS, bucket, metric_sql, responses_of
 from sink.report_params import bind
 from sink.views import run, views
 from tests.sink.test_metrics import SCENARIOS, phases, write
@@ -90,15 +91,35 @@ def test_a_metric_over_a_range_is_the_whole_relations(clickhouse_store, tenants,
             assert a == b, (fixture, lo, hi)
 
 
-@pytest.mark.parametrize("name", [n for n, m in METRICS.items() if m.relation == "responses"])
-def test_responses_of_conversations_begun_long_before_are_the_whole_relations(clickhouse_store, tenants, name, monkeypatch):
-    # With a span of an hour, nearly every conversation began before it: read by conversation (DDL 0059).
-    monkeypatch.setattr("sink.metrics.SPAN", "INTERVAL 1 HOUR")
-    bounds = {f"{k}_{i}": v for i, (lo, hi) in enumerate(RANGES) for k, v in (("from", lo), ("to", hi))}
-    for fixture in ("long_spans", "async_replies"):
-        params = DEFAULTS | bounds | {"tenant": tenants[fixture][0], "tz": "UTC", "minutes": 60}
-        got, want = per_range(clickhouse_store, ranged(name), params), per_range(clickhouse_store, whole(name), params)
-        assert got == want and any(got), fixture
+def random_messages(seed: int, conversations: int = 40) -> list[dict]:
+    """Fixture messages of conversations where customers, agents (a transfer: another agent) and the
+    system write in any order, some at the same second, some days apart."""
+    rng = random.Random(seed)
+    out = []
+    for c in range(conversations):
+        when = START + timedelta(hours=rng.randrange(200))
+        for i in range(rng.randrange(1, 14)):
+            when += timedelta(seconds=rng.choice((0, 1, 30, 600, 86400 * 2)))
+            kind = rng.choice(("inbound", "inbound", "agent", "agent", "system"))
+            out.append({"id": f"r{c}-{i}", "conv": f"rc{c}", "at": when.strftime("%Y-%m-%d %H:%M:%S"),
+                        "dir": "inbound" if kind == "inbound" else "outbound",
+                        "agent": rng.choice(("a", "a", "b")) if kind == "agent" else None})
+    return out
+
+
+def test_the_processors_responses_are_the_dictionarys_definition(clickhouse_store, tenants):
+    # response_facts come from the conversation processor (streams/conversations/responses.py, as the
+    # fixtures' loader applies it); sink.metrics.responses_of is the definition in SQL over the messages.
+    extra = f"t-{uuid.uuid4().hex[:10]}"
+    write(clickhouse_store, phases(extra, {"messages": random_messages(7)}))
+    columns = ", ".join(RESPONSE_COLUMNS)
+    for tenant in [extra] + [once for once, _ in tenants.values()]:
+        got = clickhouse_store.query(f"SELECT {columns} FROM response_facts FINAL WHERE tenant_id = {{tenant:String}} "
+                                     "ORDER BY at, message_id", {"tenant": tenant}).result_rows
+        want = clickhouse_store.query(f"SELECT {columns} FROM ({responses_of(MESSAGES)}) ORDER BY at, message_id",
+                                      {"tenant": tenant}).result_rows
+        assert [tuple(map(str, r)) for r in got] == [tuple(map(str, r)) for r in want], tenant
+        assert got or tenant != extra
 
 
 def test_the_long_spans_are_counted_where_they_end(clickhouse_store, tenants):
