@@ -794,9 +794,14 @@ button[disabled], textarea[disabled] { opacity: .5; cursor: not-allowed; }
       for (const [messageId, el] of this.messages) {
         if (!el.classList.contains("outbound") || read.has(messageId)) continue;
         read.add(messageId);
-        this.connection.request("markRead", { token: this.store.get("token"), messageId }).catch(() => read.delete(messageId));
+        this.connection.request("markRead", { token: this.store.get("token"), messageId }).catch(() => this.unread(messageId));
       }
       this.store.set("read", [...read].slice(-200));
+    }
+
+    unread(messageId) {
+      // A read the edge did not take: forgotten, so the next time it is shown it is sent again.
+      this.store.set("read", (this.store.get("read") || []).filter((id) => id !== messageId));
     }
 
     failed(error) {
