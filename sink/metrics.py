@@ -117,13 +117,10 @@ FROM agent_status_facts FINAL WHERE tenant_id = {T}{where}"""
 STATUSES = _statuses()
 # Messages of customers and agents (system messages are no one's response): message_timeline's
 # complete rows (DDL 0049), one per message (a replay's copy is the same row; the earliest if not).
-def _messages(*where: str | tuple[str, str]) -> str:
-    """The messages matching any of `where` (read apart, so each keeps its own key range), each a
-    condition on message_timeline or (condition, the table it reads: its copy by conversation)."""
-    reads = [w if isinstance(w, tuple) else (w, "message_timeline") for w in where or ("",)]
-    rows = " UNION ALL ".join(f"SELECT message_id, conversation_id, channel, direction, sender_kind, agent_id, queue_id, "
-                              f"occurred_at AS at FROM {table} WHERE tenant_id = {T}{w}" for w, table in reads)
-    return f"SELECT * FROM ({rows}) ORDER BY at, message_id LIMIT 1 BY message_id"
+def _messages(where: str = "") -> str:
+    """The messages matching `where` (a condition on message_timeline)."""
+    return (f"SELECT * FROM (SELECT message_id, conversation_id, channel, direction, sender_kind, agent_id, queue_id, "
+            f"occurred_at AS at FROM message_timeline WHERE tenant_id = {T}{where}) ORDER BY at, message_id LIMIT 1 BY message_id")
 
 
 MESSAGES = _messages()
