@@ -183,8 +183,8 @@ def during(name: str, lo: str = FROM_, hi: str = TO_) -> str:
         return _alerts(segments_during("alert", lo, hi))
     if name == "participations":
         return _participations(_interacts(lo, hi), _wrapups(lo, hi))
-    if name == "concurrency":   # a participation that ended before lo adds 0 to every later sum
-        return _concurrency(_participations(_interacts(lo, hi), _wrapups(lo, hi)))
+    if name == "concurrency":   # a participation's life is its interact's; one that ended before lo adds 0 to every later sum
+        return _concurrency(segments_during("interact", lo, hi))
     if name == "statuses":   # read by their start, as segments (a status' copies share it: its key)
         old = (f"SELECT started_at FROM agent_status_facts WHERE tenant_id = {T} AND started_at < {lo} - {LOOKBACK} "
                f"AND (ended_at IS NULL OR ended_at >= {lo})")

@@ -28,7 +28,7 @@ position moved past them) were dropped by faust's `getmany` as not active. Seen 
 tier: a worker killed within a second of its first input had committed no offset, and the new one
 went on from each input partition's end (258 messages without a fact); with a committed offset,
 faust took the records before the end for a gap and committed past them (109 messages). So the
-fetch gets a copy of the set as it is when it starts. And since `perform_seek` leaves a partition
+fetch reads the set through `ActiveNow`, which is never empty to aiokafka. And since `perform_seek` leaves a partition
 with no committed offset (None or 0: aiokafka's `seek_to_committed` skips them) where it stands,
 such stream partitions are sought to offset 0 (out of range where retention removed it: the reset
 policy, earliest), which that policy makes their committed offset, before they resume.
@@ -140,15 +140,30 @@ async def watch_resumed(app, generation_id: int, tps: set, after: float = STALL_
     return stalled
 
 
+class ActiveNow:
+    """faust's set of active partitions as aiokafka's `fetched_records` should read it while it
+    waits: whatever is active at each look (one faust pauses meanwhile stays in aiokafka's buffer,
+    one it resumes is handed over at once), and never "every partition" when the set empties."""
+
+    def __init__(self, live: set):
+        self._live = live
+
+    def __contains__(self, tp) -> bool:
+        return tp in self._live
+
+    def __bool__(self) -> bool:
+        return True
+
+
 async def fetch_active_records(self: AIOKafkaConsumerThread, consumer, active_partitions, timeout=None,
                                max_records=None):
-    """faust's `_fetch_records` over a copy of the active partitions as they are now, and none
-    (not all) when there are none: faust pauses a partition by removing it from the very set it
-    passed, which aiokafka reads again each time it wakes while it waits (module docstring)."""
-    active = None if active_partitions is None else frozenset(active_partitions)
-    if active is not None and not active:
+    """faust's `_fetch_records`: none (not all) when no partition is active, and the active set read
+    as it stands each time aiokafka looks (`ActiveNow`): faust pauses a partition by removing it from
+    the very set it passed, and aiokafka reads an emptied one as every partition (module docstring)."""
+    if active_partitions is not None and not active_partitions:
         await asyncio.sleep(min(timeout or 0, IDLE_POLL))
         return {}
+    active = None if active_partitions is None else ActiveNow(active_partitions)
     return await _fetch_records(self, consumer, active, timeout=timeout, max_records=max_records)
 
 

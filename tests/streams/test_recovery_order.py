@@ -63,19 +63,22 @@ def test_no_active_partition_fetches_nothing_instead_of_everything(monkeypatch):
     assert asyncio.run(fetch(mock.Mock(), mock.Mock(), {"tp"}, timeout=1.0)) == {"tp": ["record"]}
 
 
-def test_a_fetch_under_way_keeps_asking_for_the_partitions_active_when_it_began(monkeypatch):
-    # faust pauses a partition by removing it from the set it passed; aiokafka reads that set again
+def test_a_fetch_under_way_reads_the_active_partitions_as_they_stand_and_never_all(monkeypatch):
+    # faust pauses and resumes a partition in the very set it passed; aiokafka reads that set again
     # each time it wakes, and an emptied one would mean every partition.
     live = {"inbound-messages-0", "conversation-state-0"}
+    buffered = ("inbound-messages-0", "conversation-state-0", "routing-ticks-0", "assignments-0")
 
     async def fetched_records(thread, consumer, partitions, timeout=None, max_records=None):
+        seen = [tp for tp in buffered if not partitions or tp in partitions]
         live.clear()   # recovery paused every partition while the fetch waited
-        return {tp: ["record"] for tp in ("inbound-messages-0", "conversation-state-0", "routing-ticks-0")
-                if not partitions or tp in partitions}
+        empty = [tp for tp in buffered if not partitions or tp in partitions]
+        live.add("assignments-0")   # and resumed a stream partition
+        return {"before": seen, "emptied": empty, "resumed": [tp for tp in buffered if not partitions or tp in partitions]}
 
     monkeypatch.setattr(recovery_order, "_fetch_records", fetched_records)
     got = asyncio.run(recovery_order.fetch_active_records(mock.Mock(), mock.Mock(), live, timeout=1.0))
-    assert sorted(got) == ["conversation-state-0", "inbound-messages-0"]
+    assert got == {"before": ["inbound-messages-0", "conversation-state-0"], "emptied": [], "resumed": ["assignments-0"]}
 
 
 def test_apply_installs_the_fixes_and_refuses_an_unchecked_faust(monkeypatch):
