@@ -28,11 +28,8 @@ PRODUCER_DEFAULTS = {"enable.idempotence": True, "acks": "all", "linger.ms": 5,
                      "compression.type": "lz4", "message.timeout.ms": 30000,
                      "partitioner": "murmur2_random"}
 # Offsets are committed by the application after it has processed (and produced) a record.
-# session.timeout.ms: a member killed without leaving holds its partitions until it expires; at
-# librdkafka's 45 s a restarted deliver or sink waited that long for them. 10 s, as the workers'
-# (streams/app.py): heartbeats go from librdkafka's own thread, so a busy Python loop does not miss them.
 CONSUMER_DEFAULTS = {"enable.auto.commit": False, "auto.offset.reset": "earliest",
-                     "isolation.level": "read_committed", "session.timeout.ms": 10000}
+                     "isolation.level": "read_committed"}
 
 
 def as_client_config(broker: str | dict) -> dict:
