@@ -244,11 +244,10 @@ def started(name: str) -> str:
     # range to the last message of those whose first one is there (DDL 0056).
     spans = (f"SELECT min(first_at) AS first_at, max(last_at) AS last_at FROM message_span_by_conversation "
              f"WHERE tenant_id = {T} AND conversation_id IN ({STARTED}) GROUP BY conversation_id")
-    span = (f"@at >= {FROM_} - {LOOKBACK} AND @at <= (SELECT max(last_at) FROM ({spans}) "
-            f"WHERE first_at >= {FROM_} - {LOOKBACK}) AND conversation_id IN ({STARTED})")
-    if name == "responses":
-        return _responses(" AND " + span.replace("@at", "at"))
-    return _messages(" AND " + span.replace("@at", "occurred_at"))
+    def within(at: str) -> str:
+        return (f" AND {at} >= {FROM_} - {LOOKBACK} AND {at} <= (SELECT max(last_at) FROM ({spans}) "
+                f"WHERE first_at >= {FROM_} - {LOOKBACK}) AND conversation_id IN ({STARTED})")
+    return _responses(within("at")) if name == "responses" else _messages(within("occurred_at"))
 
 
 # The columns a metric of each relation may be grouped by (the views' filters).

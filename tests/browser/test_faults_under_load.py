@@ -257,9 +257,10 @@ def _repeats(channel: str, reached: list[dict], sent_ids: dict, unknown: Counter
         return sum(n - 1 for n in counts.values())
     owners, left = Counter(), Counter(unknown)
     for entry in reached:
-        # Its outcome was lost (a crash, or no answer in time): it must be a reply reported failed so.
+        # A reply reported failed with its outcome unknown (a crash, or no answer in time) may own it.
         match = next(((c, t) for (c, t), n in left.items() if c == channel and n and t in strings(entry["body"])), None)
-        if mine := _claimed(entry, sent_ids) or (None if match else _claimed(entry, sent_ids, again)):
+        mine = _claimed(entry, sent_ids) or (set() if match else _claimed(entry, sent_ids, again))
+        if mine:
             owners.update(mine)
             continue
         assert match, f"{channel} received a send that is no reply's: {entry}"
