@@ -84,7 +84,7 @@ def batch(n: int, base: int, at: datetime) -> list[tuple[str, dict]]:
                  "started_at": at, "ended_at": None, "outcome": None, "media": "messaging", "service_level_seconds": 60,
                  "short_abandon_seconds": 10}
         out += rows_of("segment-fact", visit) + rows_of("segment-fact", visit | {"ended_at": ended, "outcome": "answered"})
-        out += [conversation_row(TENANT, conv, channel="whatsapp", started_at=at, first_inbound_at=at),
+        out += [conversation_row(TENANT, conv, at, channel="whatsapp", started_at=at, first_inbound_at=at),
                 message_row(TENANT, f"{conv}-in", conversation_id=conv, channel="whatsapp", direction="inbound",
                             sender_kind="customer", occurred_at=at),
                 message_row(TENANT, f"{conv}-out", conversation_id=conv, channel="whatsapp", direction="outbound",

@@ -70,7 +70,10 @@ def _interacts(lo: str, hi: str) -> str:
 
 
 def _wrapups(lo: str, hi: str) -> str:
-    ends = f"SELECT ended_at FROM segment_facts WHERE {_touching('interact', lo, hi)} AND ended_at >= {hi}"
+    # the ends of the interacts touching [lo, hi) that ended at hi or later: every interact begun
+    # before hi and ended then (a key range of DDL 0054's ends, not a read of the touching interacts)
+    ends = (f"SELECT ended_at FROM segment_facts WHERE tenant_id = {T} AND segment_type = 'interact' "
+            f"AND ended_at >= {hi} AND started_at < {hi}")
     later = f"tenant_id = {T} AND segment_type = 'wrapup' AND started_at >= {hi} AND started_at IN ({ends})"
     return _latest(_touching("wrapup", lo, hi), later)
 
@@ -225,28 +228,30 @@ STARTED = (f"SELECT conversation_id FROM conversation_starts WHERE tenant_id = {
            f"AND started_at < {TO_}")
 
 
-def started_segments(kind: str | None = None) -> str:
-    """The segments (of `kind`, else all) of the conversations of STARTED, each its latest version."""
+def started_segments(kind: str | None = None, latest: bool = True, ids: str = STARTED) -> str:
+    """The segments (of `kind`, else all) of the conversations of STARTED (or of `ids`, a query of
+    some of them), each its latest version (not `latest`: every copy)."""
     kind_ = f" AND segment_type = '{kind}'" if kind else ""
-    return (f"SELECT * EXCEPT version FROM (SELECT fact_id, version, segment_type, {', '.join(SEGMENT)} FROM segment_facts "
-            f"WHERE tenant_id = {T}{kind_} AND started_at >= {FROM_} - {LOOKBACK} AND conversation_id IN ({STARTED})) "
-            "ORDER BY version DESC LIMIT 1 BY fact_id")
+    rows = (f"SELECT fact_id, version, segment_type, {', '.join(SEGMENT)} FROM segment_facts "
+            f"WHERE tenant_id = {T}{kind_} AND started_at >= {FROM_} - {LOOKBACK} AND conversation_id IN ({ids})")
+    return f"SELECT * EXCEPT version FROM ({rows}) ORDER BY version DESC LIMIT 1 BY fact_id" if latest else rows
 
 
-def started(name: str) -> str:
+def started(name: str, ids: str = STARTED) -> str:
     """Relation `name` over the conversations of STARTED only (every fact of theirs, whenever): what
-    RELATIONS[name] gives for each conversation that started in [from, to)."""
+    RELATIONS[name] gives for each conversation that started in [from, to); over those of `ids`
+    (a query of some of them: a view's page) if given."""
     if name == "visits":
-        return _visits(started_segments("queue_wait"))
+        return _visits(started_segments("queue_wait", ids=ids))
     if name == "participations":
-        return _participations(started_segments("interact"), started_segments("wrapup"))
+        return _participations(started_segments("interact", ids=ids), started_segments("wrapup", ids=ids))
     # Their messages begin at their start, as their segments do: by time from LOOKBACK before the
     # range to the last message of those whose first one is there (DDL 0056).
     spans = (f"SELECT min(first_at) AS first_at, max(last_at) AS last_at FROM message_span_by_conversation "
-             f"WHERE tenant_id = {T} AND conversation_id IN ({STARTED}) GROUP BY conversation_id")
+             f"WHERE tenant_id = {T} AND conversation_id IN ({ids}) GROUP BY conversation_id")
     def within(at: str) -> str:
         return (f" AND {at} >= {FROM_} - {LOOKBACK} AND {at} <= (SELECT max(last_at) FROM ({spans}) "
-                f"WHERE first_at >= {FROM_} - {LOOKBACK}) AND conversation_id IN ({STARTED})")
+                f"WHERE first_at >= {FROM_} - {LOOKBACK}) AND conversation_id IN ({ids})")
     return _responses(within("at")) if name == "responses" else _messages(within("occurred_at"))
 
 

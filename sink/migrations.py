@@ -39,6 +39,7 @@ TABLE_ALREADY_EXISTS = 57
 _DDL = re.compile(r"^\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|(?:MATERIALIZED\s+)?VIEW)(?:\s+IF\s+NOT\s+EXISTS)?"
                   r"|ALTER\s+TABLE|DROP\s+(?:TABLE|VIEW)(?:\s+IF\s+EXISTS)?)\s+(?:\w+\.)?(\w+)", re.I)
 _INSERT = re.compile(r"^\s*INSERT\b", re.I)   # data: a replicated table copies it to the replicas
+_RENAME = re.compile(r"^\s*RENAME\s+TABLE\b", re.I)   # ON CLUSTER after the last pair of names
 _ENGINE = re.compile(r"\bENGINE\s*=\s*(\w*MergeTree)\b(?:\s*\(([^()]*)\))?", re.I)
 _COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|--[^\n]*")
 
@@ -105,10 +106,12 @@ def for_target(sql: str, target: Target) -> str:
     code = _COMMENT.sub(lambda m: m.group(0) if m.group(0).startswith("'") else "", sql).strip()
     if _INSERT.match(code):
         return code
+    if _RENAME.match(code):
+        return f"{code} ON CLUSTER `{target.cluster}`"
     head = _DDL.match(code)
     if not head:
         raise MigrationError(f"cannot run on a cluster: {code[:60]!r}… is not CREATE, ALTER or DROP of a "
-                             "table or view, or INSERT (split the migration)")
+                             "table or view, RENAME TABLE or INSERT (split the migration)")
     table = head.group(1)
     code = f"{code[:head.end()]} ON CLUSTER `{target.cluster}`{code[head.end():]}"
     if not target.replicated:

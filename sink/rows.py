@@ -40,9 +40,9 @@ def message_row(tenant_id: str, message_id: str, **known) -> Row:
     return "message_facts", row | known
 
 
-def conversation_row(tenant_id: str, conversation_id: str, **known) -> Row:
-    """A partial conversation_facts row."""
-    row = {"tenant_id": tenant_id, "conversation_id": conversation_id,
+def conversation_row(tenant_id: str, conversation_id: str, at: datetime, **known) -> Row:
+    """A partial conversation_facts row, from an event at `at` (its partition's day: DDL 0067)."""
+    row = {"tenant_id": tenant_id, "conversation_id": conversation_id, "row_at": at,
            **dict.fromkeys(CONVERSATION_COLUMNS), "last_sequence": 0, "business_initiated": 0,
            "agents": [], "queues": [], "wrapup_codes": []}
     return "conversation_facts", row | known
@@ -104,8 +104,8 @@ def outbound_message(r: dict) -> list[Row]:
         content=_content(r["content"]), agent_id=r["agent_id"], occurred_at=r["created_at"],
         sender_kind="agent" if r["agent_id"] else "system"), approval(r, types)]
     if r.get("business_initiated") and r["conversation_id"]:   # an outbound conversation (docs/metrics.md)
-        rows.append(conversation_row(r["tenant_id"], r["conversation_id"], thread_key=r["thread_key"],
-                                     business_initiated=1))
+        rows.append(conversation_row(r["tenant_id"], r["conversation_id"], r["created_at"],
+                                     thread_key=r["thread_key"], business_initiated=1))
     return rows
 
 
@@ -115,7 +115,7 @@ def conversation_event(r: dict) -> list[Row]:
     at, kind = r["occurred_at"], r["type"]
     added = kind == "message_added"   # an edit or unsend (v3) is not the conversation's first message or reply
     rows = [conversation_row(
-        r["tenant_id"], r["conversation_id"], thread_key=r["thread_key"],
+        r["tenant_id"], r["conversation_id"], at, thread_key=r["thread_key"],
         customer_id=r["customer_id"], channel=r["channel"], channel_account_id=r["channel_account_id"],
         started_at=at if kind == "started" else None,
         first_inbound_at=at if added and r["message_id"] and direction == "inbound" else None,
@@ -152,7 +152,7 @@ def assignment(r: dict) -> list[Row]:
                                   "occurred_at", "reason", "wrapup_code", "transfer_target")}
     connected = r["occurred_at"] if r["type"] == "connected" else None
     return [("assignment_facts", fact), conversation_row(
-        r["tenant_id"], r["conversation_id"], thread_key=r["thread_key"], customer_id=r["customer_id"],
+        r["tenant_id"], r["conversation_id"], r["occurred_at"], thread_key=r["thread_key"], customer_id=r["customer_id"],
         first_assigned_at=connected, agents=_some(r["agent_id"]), queues=_some(r["queue_id"]),
         wrapup_codes=_some(r.get("wrapup_code")))]
 
@@ -184,7 +184,7 @@ def segment_fact(r: dict) -> list[Row]:
     rows = [("segment_facts", row | {"version": version(end or r["started_at"], end is not None)})]
     if r["segment_type"] == "queue_wait":
         first = end is None and r["fact_id"].endswith(":queue_wait:1")
-        rows.append(conversation_row(r["tenant_id"], r["conversation_id"], customer_id=r["customer_id"],
+        rows.append(conversation_row(r["tenant_id"], r["conversation_id"], r["started_at"], customer_id=r["customer_id"],
                                      media_type=r.get("media"), first_queue_id=r["queue_id"] if first else None))
     return rows
 

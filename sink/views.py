@@ -18,20 +18,32 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .metrics import (METRICS, NOW_METRICS, OPEN, RELATIONS, STARTED, bucket, direction, during, serving, started,
-                      started_segments)
+from .metrics import (FROM_, LOOKBACK, METRICS, NOW_METRICS, OPEN, RELATIONS, STARTED, bucket, direction, during,
+                      serving, started, started_segments)
 
 FOLDER = Path(__file__).with_name("views")
 T = "{tenant:String}"
 FILTERS = ("queue", "agent", "channel", "media_type", "wrapup_code", "direction")
 # One row per conversation: its conversation_facts, completed by its segments (a conversation only
-# routing wrote about has no channel or start there); `started_only`: of the conversations that may
-# have started in [from, to) alone (metrics.STARTED), read by key and by time instead of whole.
-def conversations(started_only: bool = False) -> str:
-    """The conversations relation, over the tenant or (`started_only`) over metrics.STARTED."""
-    facts = (f"SELECT * FROM conversation_facts FINAL WHERE tenant_id = {T} AND conversation_id IN ({STARTED})"
-             if started_only else f"SELECT * FROM conversation_facts FINAL WHERE tenant_id = {T}")
-    segments = f"({started_segments()})" if started_only else f"segment_facts FINAL WHERE tenant_id = {T}"
+# routing wrote about has no channel or start there); over `ids`: of the conversations that may
+# have started in [from, to) alone (metrics.STARTED, or a page of them), read by key and by time
+# instead of whole.
+# Their conversation_facts rows were all written from events at or after their start (a late
+# message's platform time may lie a little before it: LOOKBACK), so they lie in the partitions of
+# the range's first day and after (DDL 0067: a partition is a day of the rows' events). A filter on
+# the partition itself, since FINAL keeps a condition on its columns until the rows are merged.
+RECENT = f"_partition_id >= toString(toYYYYMMDD({FROM_} - {LOOKBACK}))"
+
+
+def conversations(ids: str | None = None) -> str:
+    """The conversations relation, over the tenant or over those of `ids` (metrics.STARTED or a
+    query of some of them)."""
+    facts = (f"SELECT * FROM conversation_facts FINAL WHERE tenant_id = {T} AND {RECENT} AND conversation_id IN ({ids})"
+             if ids else f"SELECT * FROM conversation_facts FINAL WHERE tenant_id = {T}")
+    # What the segments tell of their conversation is the same in every copy of a segment (its
+    # conversation, channel, media, start, queue and agent), but for the wrap-up code, which only
+    # the closed copy has: so every copy is read, none picked as the latest.
+    segments = f"({started_segments(latest=False, ids=ids)})" if ids else f"segment_facts WHERE tenant_id = {T}"
     return f"""SELECT c.conversation_id AS conversation_id, c.customer_id AS customer_id,
        coalesce(c.channel, s.channel) AS channel, c.channel_account_id AS channel_account_id,
        coalesce(c.media_type, s.media, 'messaging') AS media_type, {direction()} AS direction,
@@ -201,14 +213,27 @@ RANGES = {"range": ("{from:DateTime64(3, 'UTC')}", "{to:DateTime64(3, 'UTC')}"),
           "range_today": (f"toStartOfDay({NOW}, {{tz:String}})", f"{NOW} + toIntervalMillisecond(1)"),
           "range_week": (f"{NOW} - INTERVAL 7 DAY", f"{NOW} + toIntervalMillisecond(1)"),
           "range_now": (NOW, f"{NOW} + toIntervalMillisecond(1)")}
-_RANGED = re.compile(r"\{\{(range\w*|started):(\w+)\}\}")
+_RANGED = re.compile(r"\{\{(range\w*|started|page_first|page_last):(\w+)\}\}")
 _PIVOTED = re.compile(r"\{\{pivot:(range\w*):(\w+)\|")
 
 
+def page(last: bool) -> str:
+    """The ids of the `limit` conversations that started first (`last`: last) in [from, to) and pass
+    the view's filters: a view that lists a page of them reads every other relation for those
+    alone. Only the start and the filtered columns are read for all of them."""
+    ids = (f"SELECT conversation_id FROM ({conversations(STARTED)}) WHERE {MACROS['during']('started_at')} "
+           f"AND {where('conversations')} ORDER BY started_at{' DESC' if last else ''}, conversation_id "
+           "LIMIT {limit:UInt32}")
+    # a scalar: the engine computes it once however many of the view's relations read it
+    return f"SELECT arrayJoin((SELECT groupArray(conversation_id) FROM ({ids})))"
+
+
 def _over(kind: str, name: str) -> str:
-    """Relation `name` over a range (`range…`), or over the conversations started in [from, to) (`started`)."""
-    if kind == "started":
-        return conversations(True) if name == "conversations" else started(name)
+    """Relation `name` over a range (`range…`), over the conversations started in [from, to)
+    (`started`), or over the page of them a view lists (`page_first`, `page_last`: page())."""
+    if kind == "started" or kind.startswith("page_"):
+        ids = page(kind == "page_last") if kind.startswith("page_") else STARTED
+        return conversations(ids) if name == "conversations" else started(name, ids)
     return during(name, *RANGES[kind])
 
 

@@ -5,7 +5,7 @@ INSERT INTO conversation_facts (tenant_id, conversation_id, thread_key, customer
                                 started_at, first_inbound_at, first_response_at, first_assigned_at, last_event_at,
                                 closed_at, close_reason, last_sequence, agents, queues, wrapup_codes,
                                 interaction_ended_at, interaction_end_reason, language, media_type, first_queue_id,
-                                business_initiated)
+                                business_initiated, row_at)
 WITH (t) -> fromUnixTimestamp64Milli(toInt64(t), 'UTC') AS at,
      outcome1 = 'answered' AS answered,
      base + multiIf(has2, arrayMax(m2), answered, arrayMax(m1), greeted, enter1 + 1000, enter1 - 300) AS last_message,
@@ -21,5 +21,5 @@ SELECT {tenant:String}, conversation_id, concat(channel, ':', channel_account_id
        arrayDistinct([queue_id, if(has2, queue2_id, queue_id)]),
        arrayDistinct(arrayMap(c -> assumeNotNull(c), arrayFilter(c -> c IS NOT NULL, [code1, code2]))),
        if(answered, at(base + if(has2, i2_end, i1_end)), NULL), if(answered, 'agent_ended', NULL),
-       language, 'messaging', queue_id, bi
+       language, 'messaging', queue_id, bi, at(base)
 FROM {plan:Identifier}

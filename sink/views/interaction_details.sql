@@ -5,15 +5,15 @@ SELECT conversation_id, customer_id, channel, channel_account_id, media_type, di
        {{named:offered,answered,abandoned,short_abandons,flow_outs,wait_s,avg_answer_s}},
        {{named:agent_answered,handle_s,interact_s,acw_s,transferred,blind_transfers,consult_transfers}},
        {{named:messages_in,messages_out,first_response_s,agent_response_s,customer_response_s}}
-FROM {{started:conversations}} AS c
+FROM {{page_first:conversations}} AS c
 LEFT JOIN (SELECT conversation_id, {{metrics:offered,answered,abandoned,short_abandons,flow_outs,wait_s,avg_answer_s}}
-           FROM {{started:visits}} GROUP BY conversation_id) AS v USING conversation_id
+           FROM {{page_first:visits}} GROUP BY conversation_id) AS v USING conversation_id
 LEFT JOIN (SELECT conversation_id, {{metrics:agent_answered,handle_s,interact_s,acw_s,transferred,blind_transfers,consult_transfers}}
-           FROM {{started:participations}} GROUP BY conversation_id) AS p USING conversation_id
-LEFT JOIN (SELECT conversation_id, {{metrics:messages_in,messages_out}} FROM {{started:messages}}
+           FROM {{page_first:participations}} GROUP BY conversation_id) AS p USING conversation_id
+LEFT JOIN (SELECT conversation_id, {{metrics:messages_in,messages_out}} FROM {{page_first:messages}}
            GROUP BY conversation_id) AS m USING conversation_id
 LEFT JOIN (SELECT conversation_id, {{metrics:first_response_s,agent_response_s,customer_response_s}}
-           FROM {{started:responses}} GROUP BY conversation_id) AS r USING conversation_id
+           FROM {{page_first:responses}} GROUP BY conversation_id) AS r USING conversation_id
 WHERE {{during:started_at}} AND {{where:conversations}}
 ORDER BY started_at, conversation_id
 LIMIT {limit:UInt32}

@@ -234,7 +234,7 @@ def tenant(clickhouse_store) -> str:
              response_row(t, "m2", "c1", ago(38), {"responder": "agent", "agent_id": "a-1", "answers_from": ago(41),
                                                    "first_of_conversation": True, "first_of_participation": True},
                           channel="whatsapp")]
-    rows += [conversation_row(t, c, channel="whatsapp", customer_id=f"cust-{c}", started_at=ago(m), first_inbound_at=ago(m),
+    rows += [conversation_row(t, c, ago(m), channel="whatsapp", customer_id=f"cust-{c}", started_at=ago(m), first_inbound_at=ago(m),
                               agents=agents, queues=[q]) for c, m, q, agents in
              (("c1", 41, "q-sales", ["a-1"]), ("c2", 31, "q-sales", []), ("c3", 6, "q-support", []))]
     for table, row in rows:

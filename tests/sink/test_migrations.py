@@ -29,8 +29,8 @@ def test_files_are_numbered_uniquely_in_their_owners_ranges():
     assert [m.version for m in migrations] == sorted({m.version for m in migrations})
     # 0001-0019: the sink's own tables; 0020-0029: routing; 0030-0039: identity; 0040-0059: the
     # facts of reports (open segments and statuses, queue configuration, media and senders: issue 13);
-    # 0060-0069: the reports' tables read by time (message spans and timelines by conversation).
-    assert all(1 <= m.version <= 69 for m in migrations)
+    # 0060-0079: the reports' tables read by time (message spans, responses, conversations by day).
+    assert all(1 <= m.version <= 79 for m in migrations)
 
 
 @pytest.mark.clickhouse
@@ -67,3 +67,50 @@ def test_duplicate_numbers_are_refused(tmp_path):
     (tmp_path / "0001_create_b.sql").write_text("SELECT 2")
     with pytest.raises(MigrationError, match="already"):
         load_migrations(tmp_path)
+
+
+UPGRADE = """
+import json, shutil, sys
+from pathlib import Path
+from sink.embedded import EmbeddedClickHouse
+from sink.store import EmbeddedStore
+from sink.migrations import MIGRATIONS_DIR, migrate
+before = Path(sys.argv[2])
+before.mkdir()
+for path in MIGRATIONS_DIR.glob("*.sql"):
+    if int(path.name[:4]) <= 66:
+        shutil.copy(path, before)
+engine = EmbeddedClickHouse(Path(sys.argv[1]))
+store = EmbeddedStore(engine)
+migrate(store, before)
+store.insert("conversation_facts", [{"tenant_id": "t", "conversation_id": "c-old", "channel": "line",
+                                     "started_at": "2026-03-01 09:00:00.000", "agents": ["a-1"]}])
+applied = migrate(store)
+store.insert("conversation_facts", [{"tenant_id": "t", "conversation_id": "c-old", "agents": ["a-2"],
+                                     "row_at": "2026-03-02 10:00:00.000"},
+                                    {"tenant_id": "t", "conversation_id": "c-new", "row_at": "2026-03-02 11:00:00.000",
+                                     "started_at": "2026-03-02 11:00:00.000"}])
+q = lambda sql: [list(r) for r in store.query(sql).result_rows]
+print(json.dumps({"applied": applied,
+    "facts": q("SELECT conversation_id, channel, arraySort(agents) FROM conversation_facts FINAL ORDER BY conversation_id"),
+    "partitions": q("SELECT DISTINCT partition FROM system.parts WHERE active AND table = 'conversation_facts' "
+                    "AND database = currentDatabase() ORDER BY partition"),
+    "starts": q("SELECT conversation_id, toString(at) FROM conversation_starts ORDER BY conversation_id"),
+    "tables": q("SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'conversation_facts%'")}))
+engine.close()
+"""
+
+
+@pytest.mark.clickhouse
+def test_conversation_facts_move_into_day_partitions_with_their_rows_and_starts(tmp_path):
+    # DDL 0067-0072: the rows written before keep their facts (in the migration's day), the rows after
+    # land in the day of their event, and conversation_starts follows the new table
+    out = subprocess.run([sys.executable, "-c", UPGRADE, str(tmp_path / "ch"), str(tmp_path / "before")],
+                         capture_output=True, text=True, timeout=120, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["applied"][0].startswith("0067_") and result["applied"][-1] == "0072_create_conversation_starts_mv"
+    assert result["facts"] == [["c-new", None, []], ["c-old", "line", ["a-1", "a-2"]]]
+    days = [p[0] for p in result["partitions"]]
+    assert "20260302" in days and len(days) == 2   # the migration's day and the event's
+    assert result["starts"] == [["c-new", "2026-03-02 11:00:00.000"], ["c-old", "2026-03-01 09:00:00.000"]]
+    assert result["tables"] == [["conversation_facts"]]

@@ -24,7 +24,8 @@ def candidates(tenant: str, c: dict) -> dict:
 
 def conversation(tenant: str, c: dict):
     """The conversation_facts row a conversation's events leave."""
-    return conversation_row(tenant, c["conv"], channel=c["channel"], started_at=at(c["started"]),
+    first = min(at(t) for t in (c["started"], c["first_inbound"], c["first_response"]) if t is not None)
+    return conversation_row(tenant, c["conv"], first, channel=c["channel"], started_at=at(c["started"]),
                             first_inbound_at=at(c["first_inbound"]), first_response_at=at(c["first_response"]),
                             business_initiated=c.get("business_initiated", 0))
 

@@ -1,0 +1,2 @@
+-- Its rows are in conversation_facts (DDL 0069).
+DROP TABLE IF EXISTS conversation_facts_unpartitioned
