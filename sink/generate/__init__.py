@@ -20,10 +20,10 @@ GENERATED = {"conversation_facts": ("conversation_id", "gen-"), "message_facts":
              "segment_facts": ("fact_id", "seg:gen-"), "agent_status_facts": ("agent_id", "gen-agent-"),
              "queue_config_facts": ("decision_id", "rd:gen-"), "message_timeline": ("message_id", "gen-"),
              "conversation_starts": ("conversation_id", "gen-"), "message_span_by_conversation": ("conversation_id", "gen-"),
-             "response_facts": ("message_id", "gen-"), "long_segments": ("fact_id", "seg:gen-")}
+             "response_facts": ("message_id", "gen-")}
 # Of those, the tables the views read that follow the facts (message_timeline copied from the
 # messages, the others written by their materialized views): replaced with them, not facts.
-DERIVED = ("message_timeline", "conversation_starts", "message_span_by_conversation", "response_facts", "long_segments")
+DERIVED = ("message_timeline", "conversation_starts", "message_span_by_conversation", "response_facts")
 
 
 def _queue(name, weight, *, skills=None, shared=0, wait, abandon, alert=30, sl=(80, 60), later_sl=None,
