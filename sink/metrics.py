@@ -30,43 +30,33 @@ def segments(kind: str) -> str:
     return f"SELECT * FROM segment_facts FINAL WHERE tenant_id = {T} AND segment_type = '{kind}'"
 
 
-def _rows(where: str, table: str = "segment_facts") -> str:
-    """The rows (every copy) of `table`'s segments matching `where`, with their fact id and version."""
-    return f"SELECT fact_id, version, {', '.join(SEGMENT)} FROM {table} WHERE {where}"
+def _old(kind: str, lo: str, ends: str = "") -> str:
+    """The starts of `kind` segments begun over LOOKBACK before `lo` and not closed before `lo` (or
+    closed as `ends` says): a key range of the ends from `lo` on (DDL 0054's by_end projection), not
+    a scan of every older start."""
+    return (f"SELECT started_at FROM segment_facts WHERE tenant_id = {T} AND segment_type = '{kind}' "
+            f"AND started_at < {lo} - {LOOKBACK} AND (ended_at IS NULL OR ended_at >= {lo}{ends})")
 
 
-def _latest(*rows: str) -> str:
-    """The latest version of each segment among `rows` (_rows' queries; copies of one version are the
-    same row), as segment_facts' columns."""
-    return f"SELECT * EXCEPT version FROM ({' UNION ALL '.join(rows)}) ORDER BY version DESC LIMIT 1 BY fact_id"
+def _touching(kind: str, lo: str, hi: str, ends: str = "") -> str:
+    """Rows (every copy) of the `kind` segments that may touch [lo, hi): started in it or LOOKBACK
+    before, or older ones found by their start (a key: a fact that shares such a start but ended
+    earlier is read too, and left out by the metric's own time)."""
+    return (f"tenant_id = {T} AND segment_type = '{kind}' AND started_at < {hi} AND "
+            f"(started_at >= {lo} - {LOOKBACK} OR started_at IN ({_old(kind, lo, ends)}))")
 
 
-def _touching(kind: str, lo: str, hi: str, ends: str = "", *more: str) -> str:
-    """The latest version of each `kind` segment that may touch [lo, hi) (and of those `more` rows
-    give), each part read apart so it keeps its key range:
-    - those started in it or LOOKBACK before: by start;
-    - older ones closed in or after it: they lasted over LOOKBACK, so long_segments (DDL 0073) holds
-      their closed copy, the latest, by end. Their starts lie anywhere in the history;
-    - older ones open at `lo` (or ended as `ends` says): found by the by_end projection (DDL 0054) and
-      read by their start (a key: a fact that shares such a start but ended earlier is read too, and
-      left out by the metric's own time). The stale open copy of a fact closed since is read with
-      its closed copy, which long_segments gives when it closed at `lo` or later: left out here."""
-    key = f"tenant_id = {T} AND segment_type = '{kind}'"
-    old = f"started_at < {lo} - {LOOKBACK}"
-    # open: ended_at NULL; the by_end projection sorts NULL last, and its key analysis can use the
-    # same condition written as a range (the ends from lo on), not IS NULL alone (a read of every start)
-    is_open = f"ended_at IS NULL AND (ended_at IS NULL OR ended_at >= {lo})"
-    still_open = f"SELECT started_at FROM segment_facts WHERE {key} AND {old} AND ({is_open}{ends})"
-    by_start = _latest(_rows(f"{key} AND started_at >= {lo} - {LOOKBACK} AND started_at < {hi}"),
-                       _rows(f"{key} AND {old} AND started_at IN ({still_open})"), *more)
-    long = f"SELECT * EXCEPT version FROM ({_rows(f'{key} AND {old} AND ended_at >= {lo}', 'long_segments')}) LIMIT 1 BY fact_id"
-    return f"SELECT * FROM ({by_start}) WHERE NOT ({old} AND ifNull(ended_at >= {lo}, 0)) UNION ALL {long}"
+def _latest(*where: str) -> str:
+    """The latest version of each segment among the rows matching any of `where` (read apart, so
+    each keeps its key range; copies of one version are the same row), as segment_facts' columns."""
+    rows = " UNION ALL ".join(f"SELECT fact_id, version, {', '.join(SEGMENT)} FROM segment_facts WHERE {w}" for w in where)
+    return f"SELECT * EXCEPT version FROM ({rows}) ORDER BY version DESC LIMIT 1 BY fact_id"
 
 
 def segments_during(kind: str, lo: str = FROM_, hi: str = TO_) -> str:
     """The `kind` segments whose life touches [lo, hi), their latest version: every metric of them
     placed at their start or end in the range, and every one open then."""
-    return _touching(kind, lo, hi)
+    return _latest(_touching(kind, lo, hi))
 
 
 # A participation is its interact and then its wrap-up (same offer and agent), which begins as the
@@ -76,7 +66,7 @@ def segments_during(kind: str, lo: str = FROM_, hi: str = TO_) -> str:
 def _interacts(lo: str, hi: str) -> str:
     wrapups = (f"SELECT started_at FROM segment_facts WHERE tenant_id = {T} AND segment_type = 'wrapup' "
                f"AND started_at < {lo} AND (ended_at IS NULL OR ended_at >= {lo})")
-    return _touching("interact", lo, hi, f" OR ended_at IN ({wrapups})")
+    return _latest(_touching("interact", lo, hi, f" OR ended_at IN ({wrapups})"))
 
 
 def _wrapups(lo: str, hi: str) -> str:
@@ -85,7 +75,7 @@ def _wrapups(lo: str, hi: str) -> str:
     ends = (f"SELECT ended_at FROM segment_facts WHERE tenant_id = {T} AND segment_type = 'interact' "
             f"AND ended_at >= {hi} AND started_at < {hi}")
     later = f"tenant_id = {T} AND segment_type = 'wrapup' AND started_at >= {hi} AND started_at IN ({ends})"
-    return _touching("wrapup", lo, hi, "", _rows(later))
+    return _latest(_touching("wrapup", lo, hi), later)
 
 
 # Queue visits (segment_type queue_wait): entry, exit, exit reason, the queue's SL settings then.
@@ -218,7 +208,7 @@ def serving(lo: str, hi: str) -> str:
     def older(kind: str) -> str:
         starts = (f"SELECT started_at FROM segment_facts WHERE tenant_id = {T} AND segment_type = '{kind}' "
                   f"AND started_at < {lo} AND (ended_at IS NULL OR ended_at >= {lo})")
-        return _latest(_rows(f"tenant_id = {T} AND segment_type = '{kind}' AND started_at IN ({starts})"))
+        return _latest(f"tenant_id = {T} AND segment_type = '{kind}' AND started_at IN ({starts})")
 
     return f"""SELECT DISTINCT assumeNotNull(queue_id) AS queue_id, assumeNotNull(agent_id) AS agent_id FROM (
     SELECT queue_id, arrayJoin(candidate_agents) AS agent_id FROM routing_decisions FINAL

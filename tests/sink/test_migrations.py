@@ -108,17 +108,9 @@ def test_conversation_facts_move_into_day_partitions_with_their_rows_and_starts(
     out = subprocess.run([sys.executable, "-c", UPGRADE, str(tmp_path / "ch"), str(tmp_path / "before")],
                          capture_output=True, text=True, timeout=120, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert [a[:4] for a in result["applied"][:6]] == ["0067", "0068", "0069", "0070", "0071", "0072"]
+    assert result["applied"][0].startswith("0067_") and result["applied"][-1] == "0072_create_conversation_starts_mv"
     assert result["facts"] == [["c-new", None, []], ["c-old", "line", ["a-1", "a-2"]]]
     days = [p[0] for p in result["partitions"]]
     assert "20260302" in days and len(days) == 2   # the migration's day and the event's
     assert result["starts"] == [["c-new", "2026-03-02 11:00:00.000"], ["c-old", "2026-03-01 09:00:00.000"]]
     assert result["tables"] == [["conversation_facts"]]
-
-
-def test_long_segments_hold_every_segment_the_views_lookback_leaves_to_them():
-    # sink/metrics.py reads a range's older closed segments from long_segments: a segment begun over
-    # LOOKBACK before the range and closed in it lasted over LOOKBACK, so DDL 0074 must keep those
-    from sink.metrics import LOOKBACK
-    mv = next(m for m in load_migrations() if m.name == "0074_create_long_segments_mv")
-    assert f"ended_at >= started_at + {LOOKBACK}" in mv.sql

@@ -1,7 +1,0 @@
--- The long segments closed before DDL 0074.
-INSERT INTO long_segments
-SELECT tenant_id, segment_type, fact_id, version, conversation_id, queue_id, channel, media, agent_id, offer_id,
-       started_at, assumeNotNull(ended_at) AS ended_at, outcome, transfer_type, transfer_target, wrapup_code,
-       service_level_seconds, short_abandon_seconds
-FROM segment_facts
-WHERE ended_at IS NOT NULL AND ended_at >= started_at + INTERVAL 1 DAY
